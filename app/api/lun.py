@@ -1,0 +1,25 @@
+"""``/server/{sid}/lun``: LUNs."""
+
+from __future__ import annotations
+
+from app.api.core import PageQuery, PluginBlueprint, current_server, db_session, listing
+from app.api.schemas import LunListSchema, LunSchema
+from app.array import inventory
+
+blp = PluginBlueprint("lun", __name__, description="LUNs of a server.")
+
+
+@blp.route("/server/<sid>/lun", methods=["GET"])
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, LunListSchema)
+def list_luns(page, sid):
+    """The server's LUNs, oldest first."""
+    luns, total = inventory.list_luns(db_session(), current_server(sid), page)
+    return listing("luns", luns, total)
+
+
+@blp.route("/server/<sid>/lun/<lid>", methods=["GET"])
+@blp.response(200, LunSchema)
+def get_lun(sid, lid):
+    """One LUN."""
+    return inventory.get_lun(db_session(), current_server(sid), lid)

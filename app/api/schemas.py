@@ -1,0 +1,345 @@
+"""The guide's bodies as marshmallow schemas: what the views read and answer.
+
+Output schemas carry the guide's fields and no others (``../shared/spec``
+README, item 5). Ids are strings, sizes and times numbers, flags booleans.
+The same schemas generate the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields
+
+
+class IdString(fields.Field):
+    """An id: an integer in the database, a string on the wire (numbers accepted)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ma.ValidationError("Not a valid id: expected a string.")
+        text = str(value).strip()
+        if not text:
+            raise ma.ValidationError("Must not be empty.")
+        return text
+
+    def _jsonschema_type_mapping(self):  # pragma: no cover - used by apispec only
+        return {"type": "string"}
+
+
+class Inline(fields.Nested):
+    """A nested JSON object whose fields are columns of the parent object."""
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        return obj
+
+
+class Schema(ma.Schema):
+    class Meta:
+        ordered = True
+
+
+# -- plugin info, session, storage ------------------------------------------------
+
+
+class InfoSchema(Schema):
+    name = fields.String(required=True)
+    id = fields.String(required=True)
+    version = fields.String(required=True)
+    imageUrl = fields.String(required=True, metadata={"description": "RFC 2397 data URL, 48x48"})
+    iconUrl = fields.String(required=True, metadata={"description": "RFC 2397 data URL, 16x16"})
+
+
+class SessionRequestSchema(Schema):
+    hostname = fields.String(load_default=None, validate=ma.validate.Length(max=255))
+    ipAddress = fields.String(load_default=None, validate=ma.validate.Length(max=64))
+    port = fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=65535))
+    username = fields.String(
+        load_default=None, metadata={"description": "Alternative to HTTP Basic authorization."}
+    )
+    password = fields.String(
+        load_default=None, metadata={"description": "Alternative to HTTP Basic authorization."}
+    )
+
+
+class SessionSchema(Schema):
+    sessionId = fields.String(required=True)
+    storageId = IdString(required=True)
+
+
+class StorageSchema(Schema):
+    name = fields.String()
+    id = IdString()
+    hostName = fields.String(attribute="hostname")
+    ipAddress = fields.String(attribute="ip_address")
+    port = fields.Integer()
+    pluginId = fields.String(attribute="plugin_id")
+    vendor = fields.String()
+    version = fields.String()
+    serverIds = fields.List(fields.String(), attribute="server_ids")
+
+
+# -- servers ---------------------------------------------------------------------------
+
+
+class ServerSupportsSchema(Schema):
+    replication = fields.Boolean()
+    volumeReplication = fields.Boolean(attribute="volume_replication")
+    consistencyGroupReplication = fields.Boolean(attribute="consistency_group_replication")
+    newSnapshotReplication = fields.Boolean(attribute="new_snapshot_replication")
+    existingSnapshotReplication = fields.Boolean(attribute="existing_snapshot_replication")
+    replicationToItself = fields.Boolean(attribute="replication_to_itself")
+    deleteFromSnapshotGroup = fields.Boolean(attribute="delete_from_snapshot_group")
+    persistentConsistencyGroup = fields.Boolean(attribute="persistent_consistency_group")
+    singleConsistencyGroup = fields.Boolean(attribute="single_consistency_group")
+
+
+class ServerConfigSchema(Schema):
+    isDpDestination = fields.Boolean(attribute="is_dp_destination")
+    isNfsServiceEnabled = fields.Boolean(attribute="is_nfs_service_enabled")
+    isIscsiServiceEnabled = fields.Boolean(attribute="is_iscsi_service_enabled")
+    isIncrementalConsistencyGroup = fields.Boolean(attribute="is_incremental_consistency_group")
+
+
+class ServerSchema(Schema):
+    id = fields.String(attribute="key")
+    name = fields.String()
+    supports = Inline(ServerSupportsSchema)
+    config = Inline(ServerConfigSchema)
+
+
+class ServerListSchema(Schema):
+    servers = fields.List(fields.Nested(ServerSchema))
+
+
+class SystemSchema(Schema):
+    capacityInBytes = fields.Integer(attribute="capacity_bytes")
+    systemSizeInBytes = fields.Integer(attribute="system_size_bytes")
+    snapshotsSizeInBytes = fields.Integer(attribute="snapshots_size_bytes")
+    volumesSizeInBytes = fields.Integer(attribute="volumes_size_bytes")
+    dataReduction = fields.Float(attribute="data_reduction")
+    totalSizeInBytes = fields.Integer(attribute="total_size_bytes")
+    sharedSpaceInBytes = fields.Integer(attribute="shared_space_bytes")
+    thinProvisioning = fields.Float(attribute="thin_provisioning")
+    totalReduction = fields.Float(attribute="total_reduction")
+    provisionedSizeInBytes = fields.Integer(attribute="provisioned_size_bytes")
+    parity = fields.String()
+    serialNumber = fields.String(attribute="serial_number")
+    model = fields.String()
+    version = fields.String()
+
+
+# -- volumes and snapshots ---------------------------------------------------------------
+
+
+class VolumeStatsSchema(Schema):
+    size = fields.Integer(attribute="size_bytes")
+    usedSize = fields.Integer(attribute="used_bytes")
+
+
+class VolumeSupportsSchema(Schema):
+    revert = fields.Boolean(attribute="supports_revert")
+    split = fields.String(
+        attribute="split_support",
+        metadata={"enum": ["NONE", "ANY_TIME", "NOT_NEEDED", "FROM_SNAPSHOT"]},
+    )
+    autoGrowVadpRep = fields.Boolean(attribute="auto_grow_vadp_rep")
+
+
+class VolumeConfigSchema(Schema):
+    thinProvisioned = fields.Boolean(attribute="thin")
+
+
+class VolumeSchema(Schema):
+    id = IdString()
+    name = fields.String()
+    creationTime = fields.Integer(attribute="created_ms", metadata={"description": "epoch ms"})
+    serverGroupKey = fields.String(attribute="server_group_key", allow_none=True)
+    poolId = IdString(attribute="pool_id")
+    volumeType = fields.String(attribute="volume_type")
+    stats = Inline(VolumeStatsSchema)
+    supports = Inline(VolumeSupportsSchema)
+    config = Inline(VolumeConfigSchema)
+
+
+class VolumeListSchema(Schema):
+    volumes = fields.List(fields.Nested(VolumeSchema))
+
+
+class SplitStatusSchema(Schema):
+    percentageComplete = fields.Integer(attribute="percentage_complete")
+    complete = fields.Boolean()
+
+
+class SnapshotConfigSchema(Schema):
+    groundCloneRequired = fields.Boolean(attribute="ground_clone_required")
+
+
+class SnapshotSchema(Schema):
+    id = IdString()
+    name = fields.String()
+    creationTime = fields.Integer(attribute="created_ms", metadata={"description": "epoch ms"})
+    consistencyGroupSnapshotId = IdString(attribute="cg_snapshot_id", allow_none=True)
+    config = Inline(SnapshotConfigSchema)
+
+
+class SnapshotListSchema(Schema):
+    snapshots = fields.List(fields.Nested(SnapshotSchema))
+
+
+# -- LUNs, hosts, host groups --------------------------------------------------------------
+
+
+class LunSchema(Schema):
+    id = IdString()
+    name = fields.String()
+    serialNumber = fields.String(attribute="serial_number")
+    naaId = fields.String(attribute="naa_id")
+    volumeId = IdString(attribute="volume_id")
+    privateIscsiTarget = fields.String(attribute="private_iscsi_target", allow_none=True)
+    volumeType = fields.Function(lambda lun: lun.volume.volume_type, dump_only=True)
+
+
+class LunListSchema(Schema):
+    luns = fields.List(fields.Nested(LunSchema))
+
+
+class HostConfigSchema(Schema):
+    fc = fields.Function(lambda host: any(i.kind == "wwn" for i in host.initiators))
+    iscsi = fields.Function(lambda host: any(i.kind == "iqn" for i in host.initiators))
+
+
+class HostSchema(Schema):
+    id = IdString()
+    name = fields.String()
+    serverGroupKeys = fields.List(fields.String(), attribute="server_group_keys")
+    mappedLunIds = fields.Function(
+        lambda host: [str(m.lun_id) for m in host.mappings],
+        metadata={"type": "array", "items": {"type": "string"}},
+    )
+    iqns = fields.Function(
+        lambda host: [i.address for i in host.initiators if i.kind == "iqn"],
+        metadata={"type": "array", "items": {"type": "string"}},
+    )
+    wwns = fields.Function(
+        lambda host: [i.address for i in host.initiators if i.kind == "wwn"],
+        metadata={"type": "array", "items": {"type": "string"}},
+    )
+    config = Inline(HostConfigSchema)
+
+
+class HostListSchema(Schema):
+    hosts = fields.List(fields.Nested(HostSchema))
+
+
+class HostLunSchema(Schema):
+    name = fields.String()
+    volumeId = IdString(attribute="volume_id")
+    hostId = IdString(attribute="host_id")
+    hostGroupId = IdString(attribute="host_group_id", allow_none=True)
+    lunId = IdString(attribute="lun_id")
+    lunNumber = fields.Integer(attribute="lun_number")
+
+
+class HostLunListSchema(Schema):
+    luns = fields.List(fields.Nested(HostLunSchema))
+
+
+class HostGroupSchema(Schema):
+    id = IdString()
+    name = fields.String()
+    hostIds = fields.Function(
+        lambda group: [str(h.id) for h in group.hosts],
+        metadata={"type": "array", "items": {"type": "string"}},
+    )
+
+
+class HostGroupListSchema(Schema):
+    groups = fields.List(fields.Nested(HostGroupSchema))
+
+
+# -- networks, pools, remote arrays ------------------------------------------------------------
+
+
+class NetworkConfigSchema(Schema):
+    nfs = fields.Boolean()
+    cifs = fields.Boolean()
+    iscsi = fields.Boolean()
+    fc = fields.Boolean()
+
+
+class NetworkSchema(Schema):
+    id = IdString()
+    name = fields.String()
+    ipAddress = fields.String(attribute="ip_address", allow_none=True)
+    wwpn = fields.String(allow_none=True)
+    iqn = fields.String(allow_none=True)
+    serverGroupKey = fields.String(attribute="server_group_key", allow_none=True)
+    config = Inline(NetworkConfigSchema)
+
+
+class NetworkListSchema(Schema):
+    networks = fields.List(fields.Nested(NetworkSchema))
+
+
+class PoolSchema(Schema):
+    id = IdString()
+    name = fields.String()
+    freeSpace = fields.Integer(attribute="free_space")
+
+
+class PoolListSchema(Schema):
+    pools = fields.List(fields.Nested(PoolSchema))
+
+
+class RemoteArraySchema(Schema):
+    name = fields.String()
+    hostAddress = fields.String(attribute="host_address")
+
+
+class RemoteArrayListSchema(Schema):
+    remoteArrays = fields.List(fields.Nested(RemoteArraySchema))
+
+
+# -- consistency groups -----------------------------------------------------------------------
+
+
+class ConsistencyGroupConfigSchema(Schema):
+    incremental = fields.Boolean()
+    replicationTarget = fields.Boolean(attribute="replication_target")
+
+
+class ConsistencyGroupSchema(Schema):
+    id = IdString()
+    name = fields.String()
+    creationTime = fields.Integer(attribute="created_ms", metadata={"description": "epoch ms"})
+    volumeIds = fields.Function(
+        lambda group: [str(v.id) for v in group.volumes],
+        metadata={"type": "array", "items": {"type": "string"}},
+    )
+    config = Inline(ConsistencyGroupConfigSchema)
+
+
+class ConsistencyGroupListSchema(Schema):
+    consistencyGroups = fields.List(fields.Nested(ConsistencyGroupSchema))
+
+
+class ReplicationPartnerSchema(Schema):
+    id = IdString()
+    name = fields.String()
+    hostAddress = fields.String(attribute="host_address")
+
+
+class ConsistencyGroupWithTargetsSchema(ConsistencyGroupSchema):
+    targets = fields.List(fields.Nested(ReplicationPartnerSchema))
+
+
+class CgSnapshotSchema(Schema):
+    id = IdString()
+    name = fields.String()
+
+
+class CgSnapshotListSchema(Schema):
+    snapshots = fields.List(fields.Nested(CgSnapshotSchema))

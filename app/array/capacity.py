@@ -1,0 +1,110 @@
+"""How space is counted, in SQL, so that every figure agrees with the others.
+
+- A thick volume takes its whole size from its pool; a thin one takes what it
+  owns: its used size less what an unsplit clone still shares with its parent
+  snapshot (``Volume.allocated_bytes``).
+- A snapshot takes the space it holds on its own (``Snapshot.used_bytes``),
+  from the pool it was placed in, else from its volume's pool.
+- A pool's free space is its capacity less both of those.
+- A server's system figures add up its pools: ``capacityInBytes`` is the pools'
+  capacity plus the space the system keeps for itself, ``totalSizeInBytes`` is
+  volumes + snapshots + system, so ``capacity - total`` is the pools' free space.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy.orm import Session
+
+from app.models import Array, Pool, Server, Snapshot, Volume
+
+
+def _snapshot_pool_id():
+    return func.coalesce(Snapshot.pool_id, Volume.pool_id)
+
+
+def pool_volume_bytes() -> ScalarSelect:
+    """Bytes the pool's volumes take (correlated to ``Pool``)."""
+    return (
+        select(func.coalesce(func.sum(Volume.allocated_bytes), 0))
+        .where(Volume.pool_id == Pool.id)
+        .correlate(Pool)
+        .scalar_subquery()
+    )
+
+
+def pool_snapshot_bytes() -> ScalarSelect:
+    """Bytes the snapshots placed in the pool hold (correlated to ``Pool``)."""
+    return (
+        select(func.coalesce(func.sum(Snapshot.used_bytes), 0))
+        .join(Volume, Snapshot.volume_id == Volume.id)
+        .where(_snapshot_pool_id() == Pool.id)
+        .correlate(Pool)
+        .scalar_subquery()
+    )
+
+
+def pool_free_bytes():
+    """``Pool.capacity_bytes`` less what its volumes and snapshots take."""
+    return Pool.capacity_bytes - pool_volume_bytes() - pool_snapshot_bytes()
+
+
+@dataclass(frozen=True)
+class SystemReport:
+    capacity_bytes: int
+    system_size_bytes: int
+    snapshots_size_bytes: int
+    volumes_size_bytes: int
+    total_size_bytes: int
+    shared_space_bytes: int
+    provisioned_size_bytes: int
+    data_reduction: float
+    thin_provisioning: float
+    total_reduction: float
+    parity: str
+    serial_number: str
+    model: str
+    version: str
+
+
+def system_report(session: Session, server: Server) -> SystemReport:
+    """``GET /server/{sid}/system``: three aggregate queries whatever the size."""
+    pool_capacity = session.scalar(
+        select(func.coalesce(func.sum(Pool.capacity_bytes), 0)).where(
+            Pool.server_id == server.id
+        )
+    )
+    volumes, shared, provisioned = session.execute(
+        select(
+            func.coalesce(func.sum(Volume.allocated_bytes), 0),
+            func.coalesce(func.sum(Volume.shared_bytes), 0),
+            func.coalesce(func.sum(Volume.size_bytes), 0),
+        ).where(Volume.server_id == server.id)
+    ).one()
+    snapshots = session.scalar(
+        select(func.coalesce(func.sum(Snapshot.used_bytes), 0))
+        .join(Volume, Snapshot.volume_id == Volume.id)
+        .where(Volume.server_id == server.id)
+    )
+    array = session.get(Array, server.array_id)
+    written = volumes + shared
+    # Provisioned over written: how much more the hosts were promised than they use.
+    thin_provisioning = round(provisioned / written, 2) if written else 1.0
+    return SystemReport(
+        capacity_bytes=int(pool_capacity) + server.system_size_bytes,
+        system_size_bytes=server.system_size_bytes,
+        snapshots_size_bytes=int(snapshots),
+        volumes_size_bytes=int(volumes),
+        total_size_bytes=int(volumes) + int(snapshots) + server.system_size_bytes,
+        shared_space_bytes=int(shared),
+        provisioned_size_bytes=int(provisioned),
+        data_reduction=server.data_reduction,
+        thin_provisioning=thin_provisioning,
+        total_reduction=round(server.data_reduction * thin_provisioning, 2),
+        parity=server.parity,
+        serial_number=array.serial_number,
+        model=array.model,
+        version=array.version,
+    )

@@ -1,0 +1,309 @@
+"""Reads of an array's objects, as the session's array sees them.
+
+Every lookup is scoped to the session's array: an object of another array is
+``NotFound``, never visible. Lists are paginated in SQL and load what they
+show with a fixed number of queries (``selectinload``), whatever their length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.array.capacity import pool_free_bytes
+from app.array.queries import ALL, Page, paginate
+from app.errors import NotFound
+from app.identity import PLUGIN_ID
+from app.models import (
+    Array,
+    CgSnapshot,
+    ConsistencyGroup,
+    Host,
+    HostGroup,
+    LongTask,
+    Lun,
+    LunMapping,
+    Network,
+    Pool,
+    RemoteArray,
+    Server,
+    Snapshot,
+    Volume,
+)
+
+
+def parse_id(value: str, kind: str) -> int:
+    """An object id from a URL; ids are the decimal numbers we hand out."""
+    text = str(value).strip()
+    if not text.isdigit() or len(text) > 18:
+        raise NotFound(f"{kind} '{value}' does not exist: ids are the numbers this array hands out.")
+    return int(text)
+
+
+# -- storage and servers ------------------------------------------------------
+
+
+def get_array(session: Session, array_id: int) -> Array:
+    array = session.get(Array, array_id)
+    if array is None:
+        raise NotFound(f"Array {array_id} no longer exists.")
+    return array
+
+
+@dataclass(frozen=True)
+class StorageView:
+    id: int
+    name: str
+    hostname: str
+    ip_address: str
+    port: int
+    vendor: str
+    version: str
+    plugin_id: str
+    server_ids: list[str]
+
+
+def storage(session: Session, array_id: int) -> StorageView:
+    """``GET /storage``: the array and its servers' ids."""
+    array = get_array(session, array_id)
+    return StorageView(
+        id=array.id,
+        name=array.name,
+        hostname=array.hostname,
+        ip_address=array.ip_address,
+        port=array.port,
+        vendor=array.vendor,
+        version=array.version,
+        plugin_id=PLUGIN_ID,
+        server_ids=server_keys(session, array_id),
+    )
+
+
+def server_keys(session: Session, array_id: int) -> list[str]:
+    return list(
+        session.scalars(select(Server.key).where(Server.array_id == array_id).order_by(Server.id))
+    )
+
+
+def list_servers(session: Session, array_id: int, page: Page = ALL) -> tuple[list[Server], int]:
+    return paginate(
+        session, select(Server).where(Server.array_id == array_id).order_by(Server.id), page
+    )
+
+
+def get_server(session: Session, array_id: int, key: str) -> Server:
+    server = session.scalar(select(Server).where(Server.array_id == array_id, Server.key == key))
+    if server is None:
+        raise NotFound(f"Server '{key}' does not exist on this array.")
+    return server
+
+
+def _where(server: Server) -> str:
+    return f"server '{server.key}'"
+
+
+def _one(session: Session, statement: Select, kind: str, object_id: str, server: Server):
+    found = session.scalar(statement)
+    if found is None:
+        raise NotFound.object(kind, object_id, _where(server))
+    return found
+
+
+# -- volumes and snapshots -------------------------------------------------------
+
+
+def _volumes(server: Server) -> Select:
+    return select(Volume).where(Volume.server_id == server.id)
+
+
+def list_volumes(session: Session, server: Server, page: Page = ALL):
+    return paginate(session, _volumes(server).order_by(Volume.created_ms, Volume.id), page)
+
+
+def get_volume(session: Session, server: Server, volume_id: str) -> Volume:
+    vid = parse_id(volume_id, "Volume")
+    return _one(session, _volumes(server).where(Volume.id == vid), "Volume", volume_id, server)
+
+
+def list_snapshots(session: Session, server: Server, volume_id: str, page: Page = ALL):
+    volume = get_volume(session, server, volume_id)
+    statement = (
+        select(Snapshot)
+        .where(Snapshot.volume_id == volume.id)
+        .order_by(Snapshot.created_ms, Snapshot.id)
+    )
+    return paginate(session, statement, page)
+
+
+def get_snapshot(session: Session, server: Server, volume_id: str, snapshot_id: str) -> Snapshot:
+    volume = get_volume(session, server, volume_id)
+    sid = parse_id(snapshot_id, "Snapshot")
+    snapshot = session.scalar(
+        select(Snapshot).where(Snapshot.volume_id == volume.id, Snapshot.id == sid)
+    )
+    if snapshot is None:
+        raise NotFound(f"Snapshot '{snapshot_id}' does not exist on volume '{volume_id}'.")
+    return snapshot
+
+
+def latest_split(session: Session, volume: Volume) -> LongTask | None:
+    return session.scalar(
+        select(LongTask)
+        .where(LongTask.kind == "split", LongTask.volume_id == volume.id)
+        .order_by(LongTask.started_ms.desc(), LongTask.id.desc())
+        .limit(1)
+    )
+
+
+# -- LUNs, hosts, host groups ------------------------------------------------------
+
+
+def _luns(server: Server) -> Select:
+    return (
+        select(Lun)
+        .join(Volume, Lun.volume_id == Volume.id)
+        .where(Volume.server_id == server.id)
+        .options(selectinload(Lun.volume))
+    )
+
+
+def list_luns(session: Session, server: Server, page: Page = ALL):
+    return paginate(session, _luns(server).order_by(Lun.created_ms, Lun.id), page)
+
+
+def get_lun(session: Session, server: Server, lun_id: str) -> Lun:
+    lid = parse_id(lun_id, "LUN")
+    return _one(session, _luns(server).where(Lun.id == lid), "LUN", lun_id, server)
+
+
+def _hosts(server: Server) -> Select:
+    return (
+        select(Host)
+        .where(Host.server_id == server.id)
+        .options(selectinload(Host.initiators), selectinload(Host.mappings))
+    )
+
+
+def list_hosts(session: Session, server: Server, page: Page = ALL):
+    return paginate(session, _hosts(server).order_by(Host.created_ms, Host.id), page)
+
+
+def get_host(session: Session, server: Server, host_id: str) -> Host:
+    hid = parse_id(host_id, "Host")
+    return _one(session, _hosts(server).where(Host.id == hid), "Host", host_id, server)
+
+
+def list_host_luns(session: Session, server: Server, host_id: str, page: Page = ALL):
+    """The host's mappings, with the volume's name and id, by LUN number."""
+    host = get_host(session, server, host_id)
+    statement = (
+        select(
+            Volume.name.label("name"),
+            Volume.id.label("volume_id"),
+            LunMapping.host_id.label("host_id"),
+            LunMapping.host_group_id.label("host_group_id"),
+            LunMapping.lun_id.label("lun_id"),
+            LunMapping.lun_number.label("lun_number"),
+        )
+        .join(Lun, LunMapping.lun_id == Lun.id)
+        .join(Volume, Lun.volume_id == Volume.id)
+        .where(LunMapping.host_id == host.id)
+        .order_by(LunMapping.lun_number)
+    )
+    return paginate(session, statement, page, rows=True)
+
+
+def list_host_groups(session: Session, server: Server, page: Page = ALL):
+    statement = (
+        select(HostGroup)
+        .where(HostGroup.server_id == server.id)
+        .options(selectinload(HostGroup.hosts))
+        .order_by(HostGroup.created_ms, HostGroup.id)
+    )
+    return paginate(session, statement, page)
+
+
+def get_host_group(session: Session, server: Server, group_id: str) -> HostGroup:
+    gid = parse_id(group_id, "Host group")
+    statement = select(HostGroup).where(HostGroup.server_id == server.id, HostGroup.id == gid)
+    return _one(session, statement, "Host group", group_id, server)
+
+
+# -- networks, pools, remote arrays -------------------------------------------------
+
+
+def list_networks(session: Session, server: Server, page: Page = ALL):
+    statement = (
+        select(Network)
+        .where(Network.server_id == server.id)
+        .order_by(Network.created_ms, Network.id)
+    )
+    return paginate(session, statement, page)
+
+
+def get_network(session: Session, server: Server, network_id: str) -> Network:
+    nid = parse_id(network_id, "Network")
+    statement = select(Network).where(Network.server_id == server.id, Network.id == nid)
+    return _one(session, statement, "Network", network_id, server)
+
+
+def _pools(server: Server) -> Select:
+    return select(
+        Pool.id.label("id"), Pool.name.label("name"), pool_free_bytes().label("free_space")
+    ).where(Pool.server_id == server.id)
+
+
+def list_pools(session: Session, server: Server, page: Page = ALL):
+    statement = _pools(server).order_by(Pool.created_ms, Pool.id)
+    return paginate(session, statement, page, rows=True)
+
+
+def get_pool(session: Session, server: Server, pool_id: str):
+    pid = parse_id(pool_id, "Pool")
+    row = session.execute(_pools(server).where(Pool.id == pid)).first()
+    if row is None:
+        raise NotFound.object("Pool", pool_id, _where(server))
+    return row
+
+
+def list_remote_arrays(session: Session, server: Server, page: Page = ALL):
+    statement = (
+        select(RemoteArray)
+        .where(RemoteArray.server_id == server.id)
+        .order_by(RemoteArray.created_ms, RemoteArray.id)
+    )
+    return paginate(session, statement, page)
+
+
+# -- consistency groups ----------------------------------------------------------------
+
+
+def _groups(server: Server) -> Select:
+    return (
+        select(ConsistencyGroup)
+        .where(ConsistencyGroup.server_id == server.id)
+        .options(selectinload(ConsistencyGroup.volumes), selectinload(ConsistencyGroup.targets))
+    )
+
+
+def list_consistency_groups(session: Session, server: Server, page: Page = ALL):
+    statement = _groups(server).order_by(ConsistencyGroup.created_ms, ConsistencyGroup.id)
+    return paginate(session, statement, page)
+
+
+def get_consistency_group(session: Session, server: Server, group_id: str) -> ConsistencyGroup:
+    gid = parse_id(group_id, "Consistency group")
+    statement = _groups(server).where(ConsistencyGroup.id == gid)
+    return _one(session, statement, "Consistency group", group_id, server)
+
+
+def list_cg_snapshots(session: Session, server: Server, group_id: str, page: Page = ALL):
+    group = get_consistency_group(session, server, group_id)
+    statement = (
+        select(CgSnapshot)
+        .where(CgSnapshot.consistency_group_id == group.id)
+        .order_by(CgSnapshot.created_ms, CgSnapshot.id)
+    )
+    return paginate(session, statement, page)

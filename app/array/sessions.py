@@ -1,0 +1,135 @@
+"""Plugin sessions: log in to one array, then every call acts on that array."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, joinedload
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.database import Database
+from app.errors import Unauthorized
+from app.models import Array, PluginSession, now_ms
+
+#: Salted PBKDF2; cheap enough that a lab's many logins stay fast.
+PASSWORD_METHOD = "pbkdf2:sha256:60000"
+#: ``last_seen_ms`` is refreshed at most this often, so reads stay reads.
+TOUCH_INTERVAL_MS = 60_000
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=PASSWORD_METHOD)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def find_array(
+    session: Session, *, hostname: str | None, ip_address: str | None, port: int | None
+) -> Array:
+    """The array a client names by hostname and/or IP address (and port)."""
+    if not hostname and not ip_address:
+        raise Unauthorized("Name the array to log in to: give 'hostname' or 'ipAddress'.")
+    candidates: list[Array] = []
+    if hostname:
+        wanted = hostname.strip().lower()
+        # The guide: the hostname "may be the same as the IP address".
+        candidates.append(
+            session.scalar(
+                select(Array).where(
+                    or_(func.lower(Array.hostname) == wanted, Array.ip_address == wanted)
+                )
+            )
+        )
+    if ip_address:
+        candidates.append(
+            session.scalar(select(Array).where(Array.ip_address == ip_address.strip()))
+        )
+    found = {array.id: array for array in candidates if array is not None}
+    named = " and ".join(
+        f"{label} '{value}'"
+        for label, value in (("hostname", hostname), ("ipAddress", ip_address))
+        if value
+    )
+    if len(found) != 1 or None in candidates:
+        known = session.scalars(select(Array.hostname).order_by(Array.id).limit(20)).all()
+        if len(found) > 1:
+            raise Unauthorized(f"The {named} name two different arrays; give one of them.")
+        raise Unauthorized(
+            f"No array here answers to {named}. Known arrays: {', '.join(known) or 'none'}."
+        )
+    array = next(iter(found.values()))
+    if port is not None and port != array.port:
+        raise Unauthorized(
+            f"Array '{array.name}' listens on port {array.port}, not {port}."
+        )
+    return array
+
+
+def open_session(
+    session: Session,
+    *,
+    hostname: str | None,
+    ip_address: str | None,
+    port: int | None,
+    username: str | None,
+    password: str | None,
+) -> tuple[str, Array]:
+    """Log in to an array; return the new session's token and the array."""
+    array = find_array(session, hostname=hostname, ip_address=ip_address, port=port)
+    if not username or password is None:
+        raise Unauthorized(
+            f"Credentials are missing for array '{array.name}': send HTTP Basic "
+            "authorization, or 'username' and 'password' in the body."
+        )
+    if username != array.username or not check_password_hash(array.password_hash, password):
+        raise Unauthorized(f"Wrong username or password for array '{array.name}'.")
+    token = secrets.token_urlsafe(32)
+    session.add(PluginSession(token_hash=_token_hash(token), array_id=array.id))
+    session.flush()
+    return token, array
+
+
+def resolve(
+    session: Session, token: str, *, idle_timeout_s: int, database: Database | None = None
+) -> PluginSession:
+    """The open session a token names; ``Unauthorized`` when unknown or expired.
+
+    The idle clock is refreshed at most once a minute per session. A read
+    request passes ``database``: the refresh then runs in a short transaction
+    of its own, so the request's own transaction stays read-only. A write
+    request refreshes it in its own transaction.
+    """
+    plugin_session = session.scalar(
+        select(PluginSession)
+        .options(joinedload(PluginSession.array))
+        .where(PluginSession.token_hash == _token_hash(token))
+    )
+    if plugin_session is None:
+        raise Unauthorized(
+            "The session id is unknown (the lab may have been reset). "
+            "Open a new session with POST /storageplugin/api/session."
+        )
+    now = now_ms()
+    idle_ms = now - plugin_session.last_seen_ms
+    if idle_timeout_s > 0 and idle_ms > idle_timeout_s * 1000:
+        raise Unauthorized(
+            f"The session expired after {idle_timeout_s} s without use. "
+            "Open a new session with POST /storageplugin/api/session."
+        )
+    if idle_timeout_s > 0 and idle_ms > min(TOUCH_INTERVAL_MS, idle_timeout_s * 100):
+        touch = (
+            update(PluginSession)
+            .where(PluginSession.id == plugin_session.id)
+            .values(last_seen_ms=now)
+            .execution_options(synchronize_session=False)
+        )
+        if database is None:
+            session.execute(touch)
+        else:
+            with database.transaction(write=True) as own:
+                own.execute(touch)
+    return plugin_session

@@ -1,0 +1,29 @@
+"""Alembic environment: the engine comes from the application (``app.migrate``),
+or, when ``alembic`` is run by hand, from ``MOCKARRAY_DATABASE_URL``."""
+
+from alembic import context
+
+import config as mockarray_config
+from app.database import Database
+from app.models import Base
+
+target_metadata = Base.metadata
+
+
+def run_migrations() -> None:
+    engine = context.config.attributes.get("engine")
+    if engine is None:
+        engine = Database(str(mockarray_config.from_env()["DATABASE_URL"])).engine
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+run_migrations()
