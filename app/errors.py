@@ -46,3 +46,32 @@ class NoSpace(ArrayError):
     """Not enough free space in the pool."""
 
     status = 507
+
+
+def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as paths to each bad field.
+
+    ``{"snapshot": {"id": [..]}, "ids": {0: [..]}}`` becomes
+    ``{"snapshot.id": [..], "ids[0]": [..]}``; errors of a whole object go
+    under its own path, or ``(body)`` at the top.
+    """
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if isinstance(key, int):
+                path = f"{prefix}[{key}]"
+            elif key == "_schema":
+                path = prefix or "(body)"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            for inner, texts in flatten(value, path).items():
+                flat.setdefault(inner, []).extend(texts)
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "(body)"] = list(messages)
+    elif isinstance(messages, list):
+        for item in messages:
+            for inner, texts in flatten(item, prefix).items():
+                flat.setdefault(inner, []).extend(texts)
+    else:
+        flat[prefix or "(body)"] = [str(messages)]
+    return flat

@@ -154,7 +154,9 @@ class Volume(Base):
         Index("ix_volume_consistency_group_id", "consistency_group_id"),
         CheckConstraint("size_bytes >= 0", name="size_not_negative"),
         CheckConstraint("used_bytes >= 0 AND used_bytes <= size_bytes", name="used_within_size"),
-        CheckConstraint("shared_bytes >= 0 AND shared_bytes <= used_bytes", name="shared_within_used"),
+        CheckConstraint(
+            "shared_bytes >= 0 AND shared_bytes <= used_bytes", name="shared_within_used"
+        ),
         CheckConstraint(
             "split_support IN ('NONE', 'ANY_TIME', 'NOT_NEEDED', 'FROM_SNAPSHOT')",
             name="split_support_known",
@@ -199,9 +201,7 @@ class Volume(Base):
     @allocated_bytes.inplace.expression
     @classmethod
     def _allocated_bytes_expression(cls):
-        return case(
-            (cls.thin.is_(False), cls.size_bytes), else_=cls.used_bytes - cls.shared_bytes
-        )
+        return case((cls.thin.is_(False), cls.size_bytes), else_=cls.used_bytes - cls.shared_bytes)
 
 
 class Snapshot(Base):

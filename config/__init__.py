@@ -13,27 +13,59 @@ from pathlib import Path
 #: Every setting, its environment variable, its default and what it means.
 #: The README's configuration table is written from this list.
 SETTINGS: list[tuple[str, str, object, str]] = [
-    ("DATA_DIR", "MOCKARRAY_DATA_DIR", "var",
-     "Directory for the SQLite database and the log files."),
-    ("DATABASE_URL", "MOCKARRAY_DATABASE_URL", None,
-     "SQLAlchemy URL of the database; default `sqlite:///<data dir>/mockarray.db`. "
-     "For PostgreSQL: `postgresql+psycopg://user@host:5432/db`."),
-    ("LOG_DIR", "MOCKARRAY_LOG_DIR", None,
-     "Directory of the API call log served by `GET /log`; default `<data dir>/log`."),
+    (
+        "DATA_DIR",
+        "MOCKARRAY_DATA_DIR",
+        "var",
+        "Directory for the SQLite database and the log files.",
+    ),
+    (
+        "DATABASE_URL",
+        "MOCKARRAY_DATABASE_URL",
+        None,
+        "SQLAlchemy URL of the database; default `sqlite:///<data dir>/mockarray.db`. "
+        "For PostgreSQL: `postgresql+psycopg://user@host:5432/db`.",
+    ),
+    (
+        "LOG_DIR",
+        "MOCKARRAY_LOG_DIR",
+        None,
+        "Directory of the API call log served by `GET /log`; default `<data dir>/log`.",
+    ),
     ("LOG_LEVEL", "MOCKARRAY_LOG_LEVEL", "INFO", "Level of the server's own log."),
-    ("LOG_MAX_BYTES", "MOCKARRAY_LOG_MAX_BYTES", 10 * 1024 * 1024,
-     "Size at which a log file is rotated."),
+    (
+        "LOG_MAX_BYTES",
+        "MOCKARRAY_LOG_MAX_BYTES",
+        10 * 1024 * 1024,
+        "Size at which a log file is rotated.",
+    ),
     ("LOG_BACKUPS", "MOCKARRAY_LOG_BACKUPS", 5, "Rotated log files kept."),
     ("BIND", "MOCKARRAY_BIND", "127.0.0.1:8080", "Address gunicorn listens on."),
     ("WORKERS", "MOCKARRAY_WORKERS", 2, "Number of gunicorn worker processes."),
-    ("SESSION_TIMEOUT", "MOCKARRAY_SESSION_TIMEOUT", 1800,
-     "Seconds a plugin session may stay idle before it expires; 0 never expires."),
-    ("MAX_BODY_BYTES", "MOCKARRAY_MAX_BODY_BYTES", 1024 * 1024,
-     "Largest request body accepted; larger is `413`."),
-    ("SQLITE_BUSY_TIMEOUT_MS", "MOCKARRAY_SQLITE_BUSY_TIMEOUT_MS", 30000,
-     "How long an SQLite writer waits for another one to finish."),
-    ("SPLIT_RATE", "MOCKARRAY_SPLIT_RATE", 1024 * 1024 * 1024,
-     "Bytes per second a clone split copies (simulated)."),
+    (
+        "SESSION_TIMEOUT",
+        "MOCKARRAY_SESSION_TIMEOUT",
+        1800,
+        "Seconds a plugin session may stay idle before it expires; 0 never expires.",
+    ),
+    (
+        "MAX_BODY_BYTES",
+        "MOCKARRAY_MAX_BODY_BYTES",
+        1024 * 1024,
+        "Largest request body accepted; larger is `413`.",
+    ),
+    (
+        "SQLITE_BUSY_TIMEOUT_MS",
+        "MOCKARRAY_SQLITE_BUSY_TIMEOUT_MS",
+        30000,
+        "How long an SQLite writer waits for another one to finish.",
+    ),
+    (
+        "SPLIT_RATE",
+        "MOCKARRAY_SPLIT_RATE",
+        1024 * 1024 * 1024,
+        "Bytes per second a clone split copies (simulated).",
+    ),
 ]
 
 _INT_SETTINGS = {name for name, _, default, _ in SETTINGS if isinstance(default, int)}

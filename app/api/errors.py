@@ -15,7 +15,7 @@ from flask import Flask, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from app.errors import ArrayError
+from app.errors import ArrayError, flatten
 
 log = logging.getLogger(__name__)
 
@@ -33,30 +33,6 @@ def error_response(code: int, message: str, errors: dict | None = None, headers=
     if errors:
         body["errors"] = errors
     return body, code, headers or {}
-
-
-def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
-    """``{"snapshot": {"id": [..]}, "ids": {0: [..]}}`` -> ``{"snapshot.id": .., "ids[0]": ..}``."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            if isinstance(key, int):
-                path = f"{prefix}[{key}]"
-            elif key == "_schema":
-                path = prefix or "(body)"
-            else:
-                path = f"{prefix}.{key}" if prefix else str(key)
-            for inner, texts in flatten(value, path).items():
-                flat.setdefault(inner, []).extend(texts)
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        flat[prefix or "(body)"] = list(messages)
-    elif isinstance(messages, list):
-        for item in messages:
-            for inner, texts in flatten(item, prefix).items():
-                flat.setdefault(inner, []).extend(texts)
-    else:
-        flat[prefix or "(body)"] = [str(messages)]
-    return flat
 
 
 def _validation_failure(error: HTTPException):
@@ -119,7 +95,9 @@ def handle_integrity_error(error: IntegrityError):
 def handle_operational_error(error: OperationalError):
     log.warning("database unavailable: %s", error.orig)
     return error_response(
-        503, "The array's database is busy or unavailable; retry shortly.", None,
+        503,
+        "The array's database is busy or unavailable; retry shortly.",
+        None,
         {"Retry-After": "1"},
     )
 

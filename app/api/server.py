@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from app.api.core import PageQuery, PluginBlueprint, current_array_id, current_server, db_session, listing
+from app.api.core import (
+    PageQuery,
+    PluginBlueprint,
+    current_array_id,
+    current_server,
+    db_session,
+    listing,
+)
 from app.api.schemas import ServerListSchema, ServerSchema, SystemSchema
 from app.array import capacity, inventory
 

@@ -72,9 +72,7 @@ class SystemReport:
 def system_report(session: Session, server: Server) -> SystemReport:
     """``GET /server/{sid}/system``: three aggregate queries whatever the size."""
     pool_capacity = session.scalar(
-        select(func.coalesce(func.sum(Pool.capacity_bytes), 0)).where(
-            Pool.server_id == server.id
-        )
+        select(func.coalesce(func.sum(Pool.capacity_bytes), 0)).where(Pool.server_id == server.id)
     )
     volumes, shared, provisioned = session.execute(
         select(

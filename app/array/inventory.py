@@ -38,7 +38,9 @@ def parse_id(value: str, kind: str) -> int:
     """An object id from a URL; ids are the decimal numbers we hand out."""
     text = str(value).strip()
     if not text.isdigit() or len(text) > 18:
-        raise NotFound(f"{kind} '{value}' does not exist: ids are the numbers this array hands out.")
+        raise NotFound(
+            f"{kind} '{value}' does not exist: ids are the numbers this array hands out."
+        )
     return int(text)
 
 

@@ -63,9 +63,7 @@ def find_array(
         )
     array = next(iter(found.values()))
     if port is not None and port != array.port:
-        raise Unauthorized(
-            f"Array '{array.name}' listens on port {array.port}, not {port}."
-        )
+        raise Unauthorized(f"Array '{array.name}' listens on port {array.port}, not {port}.")
     return array
 
 

@@ -1,0 +1,85 @@
+"""Sizes and durations as people write them: ``500GiB``, ``1.5TB``, ``3d``."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "pb": 10**15,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+    "pib": 2**50,
+    "k": 2**10,
+    "m": 2**20,
+    "g": 2**30,
+    "t": 2**40,
+    "p": 2**50,
+}
+_DURATION_UNITS = {
+    "ms": 1,
+    "s": 1000,
+    "m": 60_000,
+    "h": 3_600_000,
+    "d": 86_400_000,
+    "w": 604_800_000,
+}
+_NUMBER_WITH_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+
+SIZE_HELP = "a byte count or a number with a unit (500GiB, 1.5TB, 64MiB)"
+DURATION_HELP = "a duration such as 90s, 15m, 6h, 3d or 2w"
+
+
+def parse_size(value: object) -> int:
+    """Bytes from an integer or a string with a decimal (KB) or binary (KiB) unit."""
+    if isinstance(value, bool):
+        raise ValueError(f"Not a size: expected {SIZE_HELP}.")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("A size cannot be negative.")
+        return value
+    return _scaled(value, _SIZE_UNITS, SIZE_HELP)
+
+
+def parse_duration_ms(value: object) -> int:
+    """Milliseconds from ``90s``, ``15m``, ``6h``, ``3d``, ``2w`` (or plain seconds)."""
+    if isinstance(value, bool):
+        raise ValueError(f"Not a duration: expected {DURATION_HELP}.")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("A duration cannot be negative.")
+        return value * 1000
+    return _scaled(value, {"": 1000, **_DURATION_UNITS}, DURATION_HELP)
+
+
+def _scaled(value: object, units: dict[str, int], help_text: str) -> int:
+    match = _NUMBER_WITH_UNIT.match(str(value)) if isinstance(value, str | float) else None
+    if not match or match.group(2).lower() not in units:
+        raise ValueError(f"Not understood: {value!r}; expected {help_text}.")
+    try:
+        number = Decimal(match.group(1))
+    except InvalidOperation:  # pragma: no cover - the pattern only lets digits through
+        raise ValueError(f"Not a number: {value!r}.") from None
+    return int(number * units[match.group(2).lower()])
+
+
+def format_size(size: int) -> str:
+    """``1610612736`` -> ``1.5 GiB``."""
+    for unit, factor in (
+        ("PiB", 2**50),
+        ("TiB", 2**40),
+        ("GiB", 2**30),
+        ("MiB", 2**20),
+        ("KiB", 2**10),
+    ):
+        if abs(size) >= factor:
+            return f"{size / factor:.1f} {unit}"
+    return f"{size} B"
