@@ -15,10 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy import BigInteger, ScalarSelect, cast, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Array, Pool, Server, Snapshot, Volume
+
+
+def total(column):
+    """``SUM(column)``, 0 for no rows, as a whole number on every database
+    (PostgreSQL's SUM of a bigint is a numeric)."""
+    return cast(func.coalesce(func.sum(column), 0), BigInteger)
 
 
 def _snapshot_pool_id():
@@ -28,7 +34,7 @@ def _snapshot_pool_id():
 def pool_volume_bytes() -> ScalarSelect:
     """Bytes the pool's volumes take (correlated to ``Pool``)."""
     return (
-        select(func.coalesce(func.sum(Volume.allocated_bytes), 0))
+        select(total(Volume.allocated_bytes))
         .where(Volume.pool_id == Pool.id)
         .correlate(Pool)
         .scalar_subquery()
@@ -38,7 +44,7 @@ def pool_volume_bytes() -> ScalarSelect:
 def pool_snapshot_bytes() -> ScalarSelect:
     """Bytes the snapshots placed in the pool hold (correlated to ``Pool``)."""
     return (
-        select(func.coalesce(func.sum(Snapshot.used_bytes), 0))
+        select(total(Snapshot.used_bytes))
         .join(Volume, Snapshot.volume_id == Volume.id)
         .where(_snapshot_pool_id() == Pool.id)
         .correlate(Pool)
@@ -48,7 +54,7 @@ def pool_snapshot_bytes() -> ScalarSelect:
 
 def pool_free_bytes():
     """``Pool.capacity_bytes`` less what its volumes and snapshots take."""
-    return Pool.capacity_bytes - pool_volume_bytes() - pool_snapshot_bytes()
+    return cast(Pool.capacity_bytes - pool_volume_bytes() - pool_snapshot_bytes(), BigInteger)
 
 
 @dataclass(frozen=True)
@@ -72,17 +78,17 @@ class SystemReport:
 def system_report(session: Session, server: Server) -> SystemReport:
     """``GET /server/{sid}/system``: three aggregate queries whatever the size."""
     pool_capacity = session.scalar(
-        select(func.coalesce(func.sum(Pool.capacity_bytes), 0)).where(Pool.server_id == server.id)
+        select(total(Pool.capacity_bytes)).where(Pool.server_id == server.id)
     )
     volumes, shared, provisioned = session.execute(
         select(
-            func.coalesce(func.sum(Volume.allocated_bytes), 0),
-            func.coalesce(func.sum(Volume.shared_bytes), 0),
-            func.coalesce(func.sum(Volume.size_bytes), 0),
+            total(Volume.allocated_bytes),
+            total(Volume.shared_bytes),
+            total(Volume.size_bytes),
         ).where(Volume.server_id == server.id)
     ).one()
     snapshots = session.scalar(
-        select(func.coalesce(func.sum(Snapshot.used_bytes), 0))
+        select(total(Snapshot.used_bytes))
         .join(Volume, Snapshot.volume_id == Volume.id)
         .where(Volume.server_id == server.id)
     )

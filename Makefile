@@ -1,0 +1,43 @@
+# mockarray: `make run` serves the demo lab, `make test` runs the tests.
+# Both bootstrap .venv on a fresh clone; nothing else needs installing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: install migrate seed-demo run test test-postgres lint format clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/mockarray db upgrade
+
+seed-demo: migrate
+	$(BIN)/mockarray seed --demo --if-empty
+
+run: seed-demo
+	exec $(BIN)/gunicorn -c config/gunicorn.conf.py wsgi:app
+
+test: install
+	$(BIN)/pytest
+
+test-postgres: install
+	MOCKARRAY_TEST_DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var build *.egg-info .pytest_cache .ruff_cache
