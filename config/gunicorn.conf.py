@@ -1,18 +1,21 @@
 """gunicorn settings for mockarray: ``gunicorn -c config/gunicorn.conf.py wsgi:app``.
 
 Bind address and worker count come from ``MOCKARRAY_BIND`` and
-``MOCKARRAY_WORKERS``; every other setting is the application's own.
+``MOCKARRAY_WORKERS``, the log level from ``MOCKARRAY_LOG_LEVEL``; every
+other setting is the application's own (``config/__init__.py``).
 """
 
-import os
+from config import from_env
+from config.logging import logging_config
 
-bind = os.environ.get("MOCKARRAY_BIND") or "127.0.0.1:8080"
-workers = int(os.environ.get("MOCKARRAY_WORKERS") or 2)
+_settings = from_env()
+
+bind = str(_settings["BIND"])
+workers = int(_settings["WORKERS"])
 # Sync workers: each request is one short database transaction.
 worker_class = "sync"
 timeout = 60
 graceful_timeout = 10
-# The application logs every API call itself; gunicorn logs errors only.
+# The application logs every API call itself (GET /log); no access log here.
 accesslog = None
-errorlog = "-"
-loglevel = os.environ.get("MOCKARRAY_LOG_LEVEL", "info").lower()
+logconfig_dict = logging_config(str(_settings["LOG_LEVEL"]))
