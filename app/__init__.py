@@ -12,11 +12,7 @@ import config as config_module
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
     """Build the application. ``config`` overrides the ``MOCKARRAY_*`` environment."""
     app = Flask(__name__)
-    settings = config_module.from_env()
-    if config:
-        settings.update(config)
-        settings = config_module.finish(settings)
-    app.config.update(settings)
+    app.config.update(config_module.from_env(overrides=config))
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
     # Answer fields in the guide's order, not alphabetically.
     app.json.sort_keys = False

@@ -151,6 +151,7 @@ class Volume(Base):
         UniqueConstraint("server_id", "name"),
         Index("ix_volume_pool_id", "pool_id"),
         Index("ix_volume_parent_snapshot_id", "parent_snapshot_id"),
+        Index("ix_volume_origin_snapshot_id", "origin_snapshot_id"),
         Index("ix_volume_consistency_group_id", "consistency_group_id"),
         CheckConstraint("size_bytes >= 0", name="size_not_negative"),
         CheckConstraint("used_bytes >= 0 AND used_bytes <= size_bytes", name="used_within_size"),
@@ -184,6 +185,11 @@ class Volume(Base):
     parent_snapshot_id: Mapped[int | None] = mapped_column(
         # volume <-> snapshot is a cycle: this side is added after both tables exist.
         ForeignKey("snapshot.id", use_alter=True)
+    )
+    #: The snapshot a clone or a restore-to-new was made from; kept after a
+    #: split, so that a retried create can be recognised.
+    origin_snapshot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("snapshot.id", ondelete="SET NULL", use_alter=True)
     )
     mount_path: Mapped[str | None] = mapped_column(String(1024))
     content_fingerprint: Mapped[str] = mapped_column(String(64), default=new_fingerprint)
@@ -417,19 +423,21 @@ class CgSnapshot(Base):
 
 
 class LongTask(Base):
-    """A split or a replication: progress is computed from ``started_ms``.
+    """A split or a replication: progress is computed from the time.
 
-    Nothing runs in the background: a task is complete once
-    ``total_bytes / rate_bytes_per_s`` seconds have passed since it started.
+    Nothing runs in the background: the task moves ``total_bytes`` evenly
+    between ``started_ms`` and ``completes_ms`` (fixed when it starts, from
+    the size and the rate), so its progress at any moment is known.
     """
 
     __tablename__ = "long_task"
     __table_args__ = (
         Index("ix_long_task_volume_id", "volume_id"),
         Index("ix_long_task_snapshot_id", "snapshot_id"),
-        Index("ix_long_task_array_id_kind", "array_id", "kind"),
+        Index("ix_long_task_array_id_kind_completes_ms", "array_id", "kind", "completes_ms"),
         CheckConstraint("kind IN ('split', 'replication')", name="kind_known"),
         CheckConstraint("rate_bytes_per_s > 0", name="rate_positive"),
+        CheckConstraint("completes_ms >= started_ms", name="completes_after_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -447,10 +455,9 @@ class LongTask(Base):
         ForeignKey("snapshot.id", ondelete="SET NULL")
     )
     started_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    completes_ms: Mapped[int] = mapped_column(BigInteger)
     total_bytes: Mapped[int] = mapped_column(BigInteger)
     rate_bytes_per_s: Mapped[int] = mapped_column(BigInteger)
-    #: Set when the task's effects have been applied to the state.
-    finished_ms: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class PluginSession(Base):

@@ -75,8 +75,14 @@ class ConfigError(ValueError):
     """A configuration value that cannot be used."""
 
 
-def from_env(environ: Mapping[str, str] | None = None) -> dict[str, object]:
-    """Return the configuration read from ``environ`` (default: ``os.environ``)."""
+def from_env(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, object] | None = None
+) -> dict[str, object]:
+    """The configuration read from ``environ`` (default: ``os.environ``).
+
+    ``overrides`` win over the environment, and the settings that default from
+    others (database and log paths) follow the overridden values.
+    """
     environ = os.environ if environ is None else environ
     config: dict[str, object] = {}
     for name, variable, default, _ in SETTINGS:
@@ -90,6 +96,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, object]:
                 raise ConfigError(f"{variable} must be a whole number, not {raw!r}") from None
         else:
             config[name] = raw
+    config.update(overrides or {})
     return finish(config)
 
 

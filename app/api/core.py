@@ -119,10 +119,19 @@ def _view_attribute(name: str, default=None):
 
 
 def admits(mimetype: str) -> bool:
-    """Whether the request's ``Accept`` admits ``mimetype`` (no header admits all)."""
+    """Whether the request's ``Accept`` admits ``mimetype`` (no header admits all).
+
+    Media-type parameters are ignored (``application/json; charset=utf-8``
+    admits JSON), as are ranges with quality 0.
+    """
     if not request.headers.get("Accept"):
         return True
-    return request.accept_mimetypes[mimetype] > 0
+    kind = mimetype.split("/")[0]
+    for value, quality in request.accept_mimetypes:
+        offered = value.split(";")[0].strip().lower()
+        if quality > 0 and offered in (mimetype, "*/*", f"{kind}/*"):
+            return True
+    return False
 
 
 def _check_media_types() -> None:

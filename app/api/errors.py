@@ -73,7 +73,10 @@ def handle_http_exception(error: HTTPException):
     if "messages" in data:
         return _validation_failure(error)
     message = data.get("message") or _http_message(error)
-    return error_response(error.code or 500, message, data.get("errors"), data.get("headers"))
+    # Keep what HTTP requires of the status (Allow on a 405), not werkzeug's HTML type.
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
+    return error_response(error.code or 500, message, data.get("errors"), headers)
 
 
 def handle_array_error(error: ArrayError):

@@ -29,6 +29,6 @@ def get_host(sid, hid):
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, HostLunListSchema)
 def list_host_luns(page, sid, hid):
-    """The LUNs mapped to the host, by LUN number."""
+    """The LUNs mapped to the host, oldest mapping first."""
     mappings, total = inventory.list_host_luns(db_session(), current_server(sid), hid, page)
     return listing("luns", mappings, total)

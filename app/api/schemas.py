@@ -29,6 +29,15 @@ class IdString(fields.Field):
         return {"type": "string"}
 
 
+class WholeNumber(fields.Integer):
+    """An integer; a numeric string is accepted, a fraction (``8443.5``) is not."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
 class Inline(fields.Nested):
     """A nested JSON object whose fields are columns of the parent object."""
 
@@ -55,7 +64,7 @@ class InfoSchema(Schema):
 class SessionRequestSchema(Schema):
     hostname = fields.String(load_default=None, validate=ma.validate.Length(max=255))
     ipAddress = fields.String(load_default=None, validate=ma.validate.Length(max=64))
-    port = fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=65535))
+    port = WholeNumber(load_default=None, validate=ma.validate.Range(min=1, max=65535))
     username = fields.String(
         load_default=None, metadata={"description": "Alternative to HTTP Basic authorization."}
     )

@@ -2,7 +2,9 @@
 
 Every lookup is scoped to the session's array: an object of another array is
 ``NotFound``, never visible. Lists are paginated in SQL and load what they
-show with a fixed number of queries (``selectinload``), whatever their length.
+show with a fixed number of queries whatever their length: related rows come
+in one more query per relationship (``subqueryload``; ``selectinload`` would
+split a long list into chunks of 500 ids).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, subqueryload
 
 from app.array.capacity import pool_free_bytes
 from app.array.queries import ALL, Page, paginate
@@ -34,10 +36,14 @@ from app.models import (
 )
 
 
+#: Ids are 32-bit on every database; a larger number names nothing.
+MAX_ID = 2**31 - 1
+
+
 def parse_id(value: str, kind: str) -> int:
     """An object id from a URL; ids are the decimal numbers we hand out."""
     text = str(value).strip()
-    if not text.isdigit() or len(text) > 18:
+    if not text.isascii() or not text.isdigit() or len(text) > 10 or int(text) > MAX_ID:
         raise NotFound(
             f"{kind} '{value}' does not exist: ids are the numbers this array hands out."
         )
@@ -167,7 +173,7 @@ def _luns(server: Server) -> Select:
         select(Lun)
         .join(Volume, Lun.volume_id == Volume.id)
         .where(Volume.server_id == server.id)
-        .options(selectinload(Lun.volume))
+        .options(contains_eager(Lun.volume))
     )
 
 
@@ -184,7 +190,7 @@ def _hosts(server: Server) -> Select:
     return (
         select(Host)
         .where(Host.server_id == server.id)
-        .options(selectinload(Host.initiators), selectinload(Host.mappings))
+        .options(subqueryload(Host.initiators), subqueryload(Host.mappings))
     )
 
 
@@ -198,7 +204,7 @@ def get_host(session: Session, server: Server, host_id: str) -> Host:
 
 
 def list_host_luns(session: Session, server: Server, host_id: str, page: Page = ALL):
-    """The host's mappings, with the volume's name and id, by LUN number."""
+    """The host's mappings, with the volume's name and id, oldest first."""
     host = get_host(session, server, host_id)
     statement = (
         select(
@@ -212,7 +218,7 @@ def list_host_luns(session: Session, server: Server, host_id: str, page: Page = 
         .join(Lun, LunMapping.lun_id == Lun.id)
         .join(Volume, Lun.volume_id == Volume.id)
         .where(LunMapping.host_id == host.id)
-        .order_by(LunMapping.lun_number)
+        .order_by(LunMapping.created_ms, LunMapping.id)
     )
     return paginate(session, statement, page, rows=True)
 
@@ -221,7 +227,7 @@ def list_host_groups(session: Session, server: Server, page: Page = ALL):
     statement = (
         select(HostGroup)
         .where(HostGroup.server_id == server.id)
-        .options(selectinload(HostGroup.hosts))
+        .options(subqueryload(HostGroup.hosts))
         .order_by(HostGroup.created_ms, HostGroup.id)
     )
     return paginate(session, statement, page)
@@ -286,7 +292,7 @@ def _groups(server: Server) -> Select:
     return (
         select(ConsistencyGroup)
         .where(ConsistencyGroup.server_id == server.id)
-        .options(selectinload(ConsistencyGroup.volumes), selectinload(ConsistencyGroup.targets))
+        .options(subqueryload(ConsistencyGroup.volumes), subqueryload(ConsistencyGroup.targets))
     )
 
 

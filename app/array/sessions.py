@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -39,9 +39,8 @@ def find_array(
         # The guide: the hostname "may be the same as the IP address".
         candidates.append(
             session.scalar(
-                select(Array).where(
-                    or_(func.lower(Array.hostname) == wanted, Array.ip_address == wanted)
-                )
+                # Hostnames are stored in lower case (the fixture loader sees to it).
+                select(Array).where(or_(Array.hostname == wanted, Array.ip_address == wanted))
             )
         )
     if ip_address:

@@ -16,17 +16,16 @@ from app.errors import NotFound
 from app.models import LongTask, Server, now_ms
 
 
-def duration_ms(task: LongTask) -> int:
-    """How long the task takes, in milliseconds."""
-    return -(-task.total_bytes * 1000 // task.rate_bytes_per_s)  # ceiling division
+def duration_ms(total_bytes: int, rate_bytes_per_s: int) -> int:
+    """How long moving ``total_bytes`` takes at the rate, in whole milliseconds."""
+    return -(-total_bytes * 1000 // rate_bytes_per_s)  # ceiling division
 
 
 def fraction_done(task: LongTask, at_ms: int | None = None) -> float:
     at_ms = now_ms() if at_ms is None else at_ms
-    total = duration_ms(task)
-    if total <= 0:
+    if at_ms >= task.completes_ms:
         return 1.0
-    return min(1.0, max(0.0, (at_ms - task.started_ms) / total))
+    return max(0.0, (at_ms - task.started_ms) / (task.completes_ms - task.started_ms))
 
 
 @dataclass(frozen=True)

@@ -214,6 +214,7 @@ def upgrade() -> None:
     sa.Column('split_support', sa.String(length=16), nullable=False),
     sa.Column('auto_grow_vadp_rep', sa.Boolean(), nullable=False),
     sa.Column('parent_snapshot_id', sa.Integer(), nullable=True),
+    sa.Column('origin_snapshot_id', sa.Integer(), nullable=True),
     sa.Column('mount_path', sa.String(length=1024), nullable=True),
     sa.Column('content_fingerprint', sa.String(length=64), nullable=False),
     sa.Column('replication_target', sa.Boolean(), nullable=False),
@@ -231,6 +232,7 @@ def upgrade() -> None:
     with op.batch_alter_table('volume', schema=None) as batch_op:
         batch_op.create_index('ix_volume_consistency_group_id', ['consistency_group_id'], unique=False)
         batch_op.create_index('ix_volume_parent_snapshot_id', ['parent_snapshot_id'], unique=False)
+        batch_op.create_index('ix_volume_origin_snapshot_id', ['origin_snapshot_id'], unique=False)
         batch_op.create_index('ix_volume_pool_id', ['pool_id'], unique=False)
 
     op.create_table('snapshot',
@@ -261,6 +263,10 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             op.f('fk_volume_parent_snapshot_id_snapshot'), 'snapshot', ['parent_snapshot_id'], ['id'],
         )
+        batch_op.create_foreign_key(
+            op.f('fk_volume_origin_snapshot_id_snapshot'), 'snapshot', ['origin_snapshot_id'], ['id'],
+            ondelete='SET NULL',
+        )
     op.create_table('long_task',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('array_id', sa.Integer(), nullable=False),
@@ -270,11 +276,13 @@ def upgrade() -> None:
     sa.Column('remote_array_id', sa.Integer(), nullable=True),
     sa.Column('destination_snapshot_id', sa.Integer(), nullable=True),
     sa.Column('started_ms', sa.BigInteger(), nullable=False),
+    sa.Column('completes_ms', sa.BigInteger(), nullable=False),
     sa.Column('total_bytes', sa.BigInteger(), nullable=False),
     sa.Column('rate_bytes_per_s', sa.BigInteger(), nullable=False),
-    sa.Column('finished_ms', sa.BigInteger(), nullable=True),
+
     sa.CheckConstraint("kind IN ('split', 'replication')", name=op.f('ck_long_task_kind_known')),
     sa.CheckConstraint('rate_bytes_per_s > 0', name=op.f('ck_long_task_rate_positive')),
+    sa.CheckConstraint('completes_ms >= started_ms', name=op.f('ck_long_task_completes_after_start')),
     sa.ForeignKeyConstraint(['array_id'], ['array.id'], name=op.f('fk_long_task_array_id_array'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['destination_snapshot_id'], ['snapshot.id'], name=op.f('fk_long_task_destination_snapshot_id_snapshot'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['remote_array_id'], ['remote_array.id'], name=op.f('fk_long_task_remote_array_id_remote_array'), ondelete='CASCADE'),
@@ -283,7 +291,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_long_task'))
     )
     with op.batch_alter_table('long_task', schema=None) as batch_op:
-        batch_op.create_index('ix_long_task_array_id_kind', ['array_id', 'kind'], unique=False)
+        batch_op.create_index('ix_long_task_array_id_kind_completes_ms', ['array_id', 'kind', 'completes_ms'], unique=False)
         batch_op.create_index('ix_long_task_snapshot_id', ['snapshot_id'], unique=False)
         batch_op.create_index('ix_long_task_volume_id', ['volume_id'], unique=False)
 
@@ -335,11 +343,12 @@ def downgrade() -> None:
     with op.batch_alter_table('long_task', schema=None) as batch_op:
         batch_op.drop_index('ix_long_task_volume_id')
         batch_op.drop_index('ix_long_task_snapshot_id')
-        batch_op.drop_index('ix_long_task_array_id_kind')
+        batch_op.drop_index('ix_long_task_array_id_kind_completes_ms')
 
     op.drop_table('long_task')
     with op.batch_alter_table('volume', schema=None) as batch_op:
         batch_op.drop_constraint('fk_volume_parent_snapshot_id_snapshot', type_='foreignkey')
+        batch_op.drop_constraint('fk_volume_origin_snapshot_id_snapshot', type_='foreignkey')
     with op.batch_alter_table('snapshot', schema=None) as batch_op:
         batch_op.drop_index('ix_snapshot_cg_snapshot_id')
 
@@ -347,6 +356,7 @@ def downgrade() -> None:
     with op.batch_alter_table('volume', schema=None) as batch_op:
         batch_op.drop_index('ix_volume_pool_id')
         batch_op.drop_index('ix_volume_parent_snapshot_id')
+        batch_op.drop_index('ix_volume_origin_snapshot_id')
         batch_op.drop_index('ix_volume_consistency_group_id')
 
     op.drop_table('volume')
