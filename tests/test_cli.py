@@ -1,0 +1,335 @@
+"""The ``mockarray`` commands, through Flask's CLI runner: seed, reset, show, db."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from alembic.script import ScriptDirectory
+from sqlalchemy import delete, select
+
+from app import create_app
+from app.array.sessions import hash_password
+from app.migrate import alembic_config
+from app.models import Array, LabFixture, RemoteArray, Server, Volume, now_ms
+from tests.factories import PASSWORD, Api, array_doc, standard_server
+from tests.test_fixtures import row_counts
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def lab_text(*arrays: dict) -> str:
+    return yaml.safe_dump({"arrays": list(arrays)})
+
+
+def standard_lab_text() -> str:
+    """``alpha`` (the factories' standard server) and ``beta`` (one empty pool)."""
+    return lab_text(array_doc("alpha", 1, servers=[standard_server()]), array_doc("beta", 2))
+
+
+def write(tmp_path: Path, text: str, name: str = "lab.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(runner, *args: str, input: str | None = None, exit_code: int = 0):
+    """Invoke ``mockarray ARGS``; the exit code must be ``exit_code``."""
+    result = runner.invoke(args=list(args), input=input)
+    assert result.exit_code == exit_code, (result.output, result.exception)
+    return result
+
+
+def array_names(database) -> list[str]:
+    with database.transaction(write=False) as session:
+        return list(session.scalars(select(Array.name).order_by(Array.name)))
+
+
+def array_ids(database) -> dict[str, int]:
+    with database.transaction(write=False) as session:
+        return dict(session.execute(select(Array.name, Array.id)).all())
+
+
+def volume_names(api: Api) -> list[str]:
+    response = api.get("/server/0/volume")
+    assert response.status_code == 200, response.get_json()
+    return [volume["name"] for volume in response.get_json()["volumes"]]
+
+
+def add_array_by_hand(database, name: str, number: int) -> None:
+    """An array written straight to the database, as no fixture describes it."""
+    with database.transaction() as session:
+        array = Array(
+            name=name,
+            hostname=f"{name}.lab.test",
+            ip_address=f"198.51.100.{number}",
+            port=8443,
+            vendor="Mockarray",
+            model="MA-9000",
+            version="1.0.0",
+            serial_number=f"SN-{name.upper()}",
+            naa_oui="0a0b0c",
+            username="admin",
+            password_hash=hash_password(PASSWORD),
+            created_ms=now_ms(),
+        )
+        session.add(array)
+        session.flush()
+        session.add(Server(array_id=array.id, key="0", name=name))
+
+
+@pytest.fixture
+def seeded(runner, tmp_path, database) -> Path:
+    """The standard lab, seeded with ``mockarray seed FILE``; the file."""
+    path = write(tmp_path, standard_lab_text())
+    run(runner, "seed", str(path))
+    return path
+
+
+# -- seed -----------------------------------------------------------------------------------------
+
+
+def test_seed_file_prints_the_seeded_arrays(runner, tmp_path, database):
+    path = write(tmp_path, standard_lab_text())
+    result = run(runner, "seed", str(path))
+    assert result.output == f"Seeded 2 array(s) from {path}: alpha, beta.\n"
+    assert array_names(database) == ["alpha", "beta"]
+
+
+def test_seeding_again_is_refused_and_changes_nothing(runner, seeded, database):
+    before, ids = row_counts(database), array_ids(database)
+    result = run(runner, "seed", str(seeded), exit_code=1)
+    assert f"{seeded}: arrays[0].name: An array with name 'alpha' already exists" in result.output
+    assert f"{seeded}: arrays[1].name: An array with name 'beta' already exists" in result.output
+    assert f"{seeded}: 2 problem(s); nothing was loaded." in result.output
+    assert row_counts(database) == before
+    assert array_ids(database) == ids
+
+
+def test_seed_reports_a_bad_document_with_file_and_path(runner, tmp_path, database):
+    server = standard_server()
+    server["volumes"][0]["size"] = "100 parsecs"
+    path = write(tmp_path, lab_text(array_doc("alpha", 1, servers=[server])), "bad.yaml")
+    result = run(runner, "seed", str(path), exit_code=1)
+    assert f"{path}: arrays[0].servers[0].volumes[0].size: Not understood" in result.output
+    assert f"{path}: 1 problem(s); nothing was loaded." in result.output
+    assert row_counts(database)["array"] == 0
+
+
+def test_seed_replace_replaces_the_lab(runner, seeded, tmp_path, client, database):
+    api = Api.login(client, "alpha.lab.test")
+    other = write(tmp_path, lab_text(array_doc("gamma", 3)), "other.yaml")
+    result = run(runner, "seed", "--replace", str(other))
+    assert result.output == f"Seeded 1 array(s) from {other}: gamma.\n"
+    assert array_names(database) == ["gamma"]
+    assert api.get("/server/0/volume").status_code == 401
+    # The replaced fixture is forgotten: a reset brings back gamma alone.
+    run(runner, "reset", "--yes")
+    assert array_names(database) == ["gamma"]
+
+
+def test_seed_replace_with_a_bad_document_keeps_the_lab(runner, seeded, tmp_path, database):
+    before, ids = row_counts(database), array_ids(database)
+    bad = write(tmp_path, lab_text(array_doc("gamma", 3, port=0)), "bad.yaml")
+    result = run(runner, "seed", "--replace", str(bad), exit_code=1)
+    assert f"{bad}: arrays[0].port:" in result.output
+    assert row_counts(database) == before
+    assert array_ids(database) == ids
+
+
+def test_seed_demo_if_empty_seeds_an_empty_lab_once(runner, database):
+    result = run(runner, "seed", "--demo", "--if-empty")
+    assert result.output == "Seeded 2 array(s) from demo.yaml: alpha, bravo.\n"
+    before = row_counts(database)
+    result = run(runner, "seed", "--demo", "--if-empty")
+    assert result.output == "The lab already holds arrays; nothing seeded.\n"
+    assert row_counts(database) == before
+
+
+def test_seed_if_empty_does_nothing_on_a_lab_seeded_otherwise(runner, seeded, database):
+    result = run(runner, "seed", "--demo", "--if-empty")
+    assert "nothing seeded" in result.output
+    assert array_names(database) == ["alpha", "beta"]
+
+
+@pytest.mark.parametrize(
+    "args", [pytest.param([], id="neither"), pytest.param(["x.yaml", "--demo"], id="both")]
+)
+def test_seed_needs_a_file_or_demo(runner, database, args):
+    result = run(runner, "seed", *args, exit_code=2)
+    assert "Usage:" in result.output
+    assert "Name one FIXTURE file, or give --demo." in result.output
+    assert row_counts(database)["array"] == 0
+
+
+def test_seed_of_a_missing_file_is_a_usage_error(runner, tmp_path, database):
+    result = run(runner, "seed", str(tmp_path / "nosuch.yaml"), exit_code=2)
+    assert "nosuch.yaml is not a file" in result.output
+
+
+def test_seed_dash_reads_standard_input(runner, database):
+    result = run(runner, "seed", "-", input=lab_text(array_doc("alpha", 1)))
+    assert result.output == "Seeded 1 array(s) from <stdin>: alpha.\n"
+    assert array_names(database) == ["alpha"]
+
+
+def test_seed_dash_names_stdin_in_problems(runner, database):
+    result = run(runner, "seed", "-", input="- not\n- a mapping\n", exit_code=1)
+    assert "<stdin>: (document): Expected a mapping" in result.output
+    assert row_counts(database)["array"] == 0
+
+
+# -- reset ----------------------------------------------------------------------------------------
+
+
+def test_reset_brings_back_the_seeded_fixtures(runner, seeded, client, database):
+    api = Api.login(client, "alpha.lab.test")
+    assert volume_names(api) == ["vol1", "vol2", "vol1-clone"]
+    add_array_by_hand(database, "handmade", 7)
+    with database.transaction() as session:
+        session.execute(delete(Volume).where(Volume.name == "vol1-clone"))
+    assert volume_names(api) == ["vol1", "vol2"]
+    assert array_names(database) == ["alpha", "beta", "handmade"]
+
+    result = run(runner, "reset", "--yes")
+
+    assert result.output == "The lab is back to its fixtures: 2 array(s).\n"
+    assert api.get("/server/0/volume").status_code == 401
+    assert array_names(database) == ["alpha", "beta"]
+    assert volume_names(Api.login(client, "alpha.lab.test")) == ["vol1", "vol2", "vol1-clone"]
+    # The fixture is still recorded: a second reset does the same again.
+    run(runner, "reset", "--yes")
+    assert array_names(database) == ["alpha", "beta"]
+
+
+def test_reset_loads_every_seeded_fixture_in_order(runner, tmp_path, database):
+    first = write(tmp_path, lab_text(array_doc("alpha", 1)), "first.yaml")
+    partner = {
+        "pools": [{"name": "pool1", "capacity": "1TiB"}],
+        "remoteArrays": [{"name": "alpha", "hostAddress": "198.51.100.1", "array": "alpha"}],
+    }
+    second = write(tmp_path, lab_text(array_doc("beta", 2, servers=[partner])), "second.yaml")
+    run(runner, "seed", str(first))
+    run(runner, "seed", str(second))
+
+    result = run(runner, "reset", "--yes")
+
+    assert result.output == "The lab is back to its fixtures: 2 array(s).\n"
+    ids = array_ids(database)
+    assert sorted(ids) == ["alpha", "beta"]
+    # beta's partner link follows the new alpha (reset makes new ids).
+    with database.transaction(write=False) as session:
+        assert session.scalars(select(RemoteArray.partner_array_id)).all() == [ids["alpha"]]
+
+
+def test_reset_empty_empties_the_lab_and_forgets_the_fixtures(runner, seeded, client, database):
+    Api.login(client, "alpha.lab.test")
+    result = run(runner, "reset", "--empty", "--yes")
+    assert result.output == "The lab is empty.\n"
+    assert set(row_counts(database).values()) == {0}
+    run(runner, "reset", "--yes")
+    assert array_names(database) == []
+
+
+def test_reset_answered_no_changes_nothing(runner, seeded, client, database):
+    api = Api.login(client, "alpha.lab.test")
+    add_array_by_hand(database, "handmade", 7)
+    before = row_counts(database)
+    result = run(runner, "reset", input="n\n", exit_code=1)
+    assert "put the lab back to its seeded fixtures" in result.output
+    assert "Aborted!" in result.output
+    assert row_counts(database) == before
+    assert volume_names(api) == ["vol1", "vol2", "vol1-clone"]
+
+
+def test_reset_answered_yes_resets(runner, seeded, database):
+    add_array_by_hand(database, "handmade", 7)
+    run(runner, "reset", input="y\n")
+    assert array_names(database) == ["alpha", "beta"]
+
+
+# -- show -----------------------------------------------------------------------------------------
+
+
+def lines_of(result) -> list[str]:
+    return [line.strip() for line in result.output.splitlines()]
+
+
+def test_show_lists_each_array_with_its_login_and_pools(runner, seeded):
+    lines = lines_of(run(runner, "show"))
+    for expected in (
+        "alpha  Mockarray MA-9000 1.0.0, serial SN-ALPHA",
+        "log in: hostname alpha.lab.test or ipAddress 198.51.100.1, port 8443, user admin",
+        "server '0' (alpha)",
+        # pool1: vol1 is thin, 10 GiB used, its snapshots hold 1 GiB; the clone shares all.
+        "pool pool1: 1.0 TiB, 1013.0 GiB free",
+        # pool2: thick vol2 takes its whole 50 GiB.
+        "pool pool2: 100.0 GiB, 50.0 GiB free",
+        "replicates to: partner",
+        "beta  Mockarray MA-9000 1.0.0, serial SN-BETA",
+        "log in: hostname beta.lab.test or ipAddress 198.51.100.2, port 8443, user admin",
+        "pool pool1: 10.0 TiB, 10.0 TiB free",
+    ):
+        assert expected in lines, expected
+    assert lines.index("server '0' (alpha)") < lines.index("server '0' (beta)")
+
+
+def test_show_counts_what_each_server_holds(runner, seeded):
+    lines = lines_of(run(runner, "show"))
+    assert (
+        "volumes: 3, clones: 1, snapshots: 4, LUNs: 1, hosts: 2, mappings: 1, host groups: 1, "
+        "networks: 2, consistency groups: 1"
+    ) in lines
+    assert (
+        "volumes: 0, clones: 0, snapshots: 0, LUNs: 0, hosts: 0, mappings: 0, host groups: 0, "
+        "networks: 0, consistency groups: 0"
+    ) in lines
+
+
+def test_show_one_array(runner, seeded):
+    output = run(runner, "show", "alpha").output
+    assert "log in: hostname alpha.lab.test" in output
+    assert "pool pool2: 100.0 GiB" in output
+    assert "beta" not in output
+
+
+def test_show_an_unknown_array_says_so_and_fails(runner, seeded):
+    result = runner.invoke(args=["show", "nosuch"])
+    assert result.exit_code == 1
+    assert "No array named 'nosuch'" in result.output
+
+
+def test_show_an_empty_lab(runner, database):
+    assert run(runner, "show").output == "The lab is empty.\n"
+
+
+# -- db -------------------------------------------------------------------------------------------
+
+
+def head_revision(database) -> str:
+    return ScriptDirectory.from_config(alembic_config(database)).get_current_head()
+
+
+def test_db_current_prints_the_head_revision(runner, database):
+    assert run(runner, "db", "current").output == f"{head_revision(database)}\n"
+
+
+def test_db_upgrade_of_an_empty_database(tmp_path):
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
+            "DATA_DIR": str(tmp_path),
+            "TESTING": True,
+        }
+    )
+    runner = app.test_cli_runner()
+    database = app.extensions["mockarray.db"]
+    try:
+        assert run(runner, "db", "current").output == "(empty: run 'mockarray db upgrade')\n"
+        assert "is at revision head" in run(runner, "db", "upgrade").output
+        assert run(runner, "db", "current").output == f"{head_revision(database)}\n"
+        with database.transaction(write=False) as session:
+            assert session.scalars(select(LabFixture)).all() == []
+    finally:
+        database.dispose()

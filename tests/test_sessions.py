@@ -1,0 +1,247 @@
+"""``POST /session``: logging in to one array, and what a session then sees.
+
+README item 2: the array is named by ``hostname`` and/or ``ipAddress`` (and
+``port``); credentials travel as HTTP Basic or as ``username``/``password`` in
+the body; a session belongs to one array and never sees another's objects.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+from sqlalchemy import func, select
+
+from app.array import sessions
+from app.models import PluginSession
+from tests.factories import PASSWORD, PREFIX, array_doc, basic_auth
+
+SESSION_HEADER = "x-storageplugin-sessionid"
+ALPHA = {"hostname": "alpha.lab.test", "ipAddress": "198.51.100.1", "port": 8443}
+BETA = {"hostname": "beta.lab.test", "ipAddress": "198.51.100.2", "port": 8443}
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch):
+    """Seeding and logging in hash passwords; one round keeps this file fast."""
+    monkeypatch.setattr(sessions, "PASSWORD_METHOD", "pbkdf2:sha256:1")
+
+
+@pytest.fixture
+def arrays(lab):
+    """alpha and beta, two small arrays (logins need nothing more)."""
+    return lab.seed(array_doc("alpha", 1), array_doc("beta", 2))
+
+
+# -- helpers ---------------------------------------------------------------------
+
+
+def login(client, body: dict, *, user: str | None = "admin", password: str | None = PASSWORD):
+    """``POST /session``; credentials as HTTP Basic unless ``user`` is ``None``."""
+    headers = {"Accept": "application/json"}
+    if user is not None:
+        headers.update(basic_auth(user, password))
+    return client.post(f"{PREFIX}/session", json=body, headers=headers)
+
+
+def opened(response) -> dict:
+    """The body of a successful login, checked against the guide."""
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert set(body) == {"sessionId", "storageId"}, body
+    assert isinstance(body["sessionId"], str) and body["sessionId"], body
+    assert isinstance(body["storageId"], str) and body["storageId"], body
+    return body
+
+
+def refused(response, status: int, *words: str) -> str:
+    """A JSON error of ``status`` whose message names ``words``; returns the message."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    assert {"code", "status", "message"} <= set(body) <= {"code", "status", "message", "errors"}
+    assert body["code"] == status and body["status"] == HTTPStatus(status).phrase, body
+    for word in words:
+        assert word.lower() in body["message"].lower(), body
+    return body["message"]
+
+
+def get(client, path: str, session_id: str):
+    return client.get(
+        PREFIX + path, headers={SESSION_HEADER: session_id, "Accept": "application/json"}
+    )
+
+
+def storage_of(client, session_id: str) -> dict:
+    response = get(client, "/storage", session_id)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def session_count(database) -> int:
+    with database.transaction(write=False) as session:
+        return session.scalar(select(func.count()).select_from(PluginSession))
+
+
+# -- a successful login ------------------------------------------------------------
+
+
+def test_login_answers_201_with_the_session_and_the_storage(client, arrays):
+    response = login(client, {"hostname": "alpha.lab.test"})
+    body = opened(response)
+    assert response.mimetype == "application/json"
+    location = response.headers.get("Location")
+    assert location, dict(response.headers)
+    # The Location names the resource created: the session's storage.
+    storage = client.get(
+        location, headers={SESSION_HEADER: body["sessionId"], "Accept": "application/json"}
+    )
+    assert storage.status_code == 200, storage.get_json()
+    assert storage.get_json()["id"] == body["storageId"]
+    assert storage.get_json()["name"] == "alpha"
+
+
+def test_every_login_opens_a_new_session(client, arrays, database):
+    first = opened(login(client, {"hostname": "alpha.lab.test"}))
+    second = opened(login(client, {"hostname": "alpha.lab.test"}))
+    assert first["sessionId"] != second["sessionId"]
+    assert first["storageId"] == second["storageId"]
+    assert session_count(database) == 2
+    for body in (first, second):
+        assert storage_of(client, body["sessionId"])["name"] == "alpha"
+
+
+def test_login_names_the_array_by_hostname_or_ip_address(client, arrays):
+    alpha_id = opened(login(client, {"hostname": "alpha.lab.test"}))["storageId"]
+    for body in [
+        {"ipAddress": "198.51.100.1"},
+        {"hostname": "198.51.100.1"},  # "may be the same as the IP address"
+        {"hostname": "ALPHA.Lab.TEST"},
+        {"hostname": " alpha.lab.test "},
+        {"hostname": "alpha.lab.test", "ipAddress": "198.51.100.1"},
+        ALPHA,
+        {**ALPHA, "port": "8443"},
+    ]:
+        session = opened(login(client, body))
+        assert session["storageId"] == alpha_id, body
+        assert storage_of(client, session["sessionId"])["name"] == "alpha", body
+
+
+def test_beta_is_found_by_its_own_names(client, arrays):
+    alpha = opened(login(client, ALPHA))["storageId"]
+    for body in [BETA, {"ipAddress": "198.51.100.2"}, {"hostname": "BETA.lab.test"}]:
+        session = opened(login(client, body))
+        assert session["storageId"] != alpha
+        assert storage_of(client, session["sessionId"])["name"] == "beta"
+
+
+def test_credentials_in_the_body_work_too(client, arrays):
+    body = {"hostname": "alpha.lab.test", "username": "admin", "password": PASSWORD}
+    session = opened(login(client, body, user=None))
+    assert storage_of(client, session["sessionId"])["name"] == "alpha"
+
+
+# -- refused logins -------------------------------------------------------------------
+
+
+def test_wrong_credentials_are_401_naming_the_array(client, arrays, database):
+    for user, password, credentials in [
+        ("admin", "wrong", {}),
+        ("root", PASSWORD, {}),
+        ("admin", "", {}),
+        (None, None, {"username": "admin", "password": "wrong"}),
+        (None, None, {"username": "root", "password": PASSWORD}),
+    ]:
+        body = {"hostname": "alpha.lab.test", **credentials}
+        message = refused(login(client, body, user=user, password=password), 401, "alpha")
+        assert PASSWORD not in message
+    assert session_count(database) == 0
+
+
+def test_missing_credentials_are_401_saying_how_to_send_them(client, arrays, database):
+    refused(login(client, {"hostname": "alpha.lab.test"}, user=None), 401, "username", "password")
+    body = {"hostname": "alpha.lab.test", "username": "admin"}
+    refused(login(client, body, user=None), 401, "password")
+    assert session_count(database) == 0
+
+
+def test_an_unknown_array_is_401_naming_what_was_asked(client, arrays, database):
+    for body, named in [
+        ({"hostname": "gamma.lab.test"}, "gamma.lab.test"),
+        ({"ipAddress": "203.0.113.7"}, "203.0.113.7"),
+        ({"hostname": "alpha"}, "'alpha'"),
+        ({"hostname": "alpha.lab.test", "ipAddress": "203.0.113.7"}, "203.0.113.7"),
+    ]:
+        refused(login(client, body), 401, named)
+    assert session_count(database) == 0
+
+
+def test_hostname_and_ip_address_of_two_arrays_are_401(client, arrays, database):
+    body = {"hostname": "alpha.lab.test", "ipAddress": "198.51.100.2"}
+    refused(login(client, body), 401, "alpha.lab.test", "198.51.100.2")
+    assert session_count(database) == 0
+
+
+def test_a_wrong_port_is_401(client, arrays, database):
+    for port in [443, 8444, "9443"]:
+        refused(login(client, {**ALPHA, "port": port}), 401, "port")
+    assert session_count(database) == 0
+
+
+def test_naming_no_array_is_401(client, arrays, database):
+    for body in [{}, {"port": 8443}, {"hostname": "", "ipAddress": ""}]:
+        refused(login(client, body), 401, "hostname", "ipAddress")
+    assert session_count(database) == 0
+
+
+def port_refused(client, port) -> bool:
+    """Whether a login with ``port`` is a 400 that names the port, and only it."""
+    response = login(client, {"hostname": "alpha.lab.test", "port": port})
+    if response.status_code != 400:
+        return False
+    refused(response, 400, "port")
+    errors = response.get_json()["errors"]
+    assert set(errors) == {"port"}, errors
+    assert errors["port"] and all(isinstance(text, str) for text in errors["port"]), errors
+    return True
+
+
+def test_a_port_out_of_range_or_not_a_number_is_400(client, arrays, database):
+    ports = [0, -1, 65536, 100000, "abc", "", "84x3", True, [8443], {"n": 8443}]
+    assert [port for port in ports if not port_refused(client, port)] == []
+    assert session_count(database) == 0
+
+
+def test_a_fractional_port_is_400_not_rounded(client, arrays, database):
+    # 8443.5 is no port number; it must not log in to the array on 8443.
+    assert port_refused(client, 8443.5)
+    assert session_count(database) == 0
+
+
+# -- a session sees its own array only -------------------------------------------------
+
+
+def test_each_session_sees_its_own_storage(client, arrays):
+    alpha = opened(login(client, ALPHA))
+    beta = opened(login(client, BETA))
+    alpha_storage = storage_of(client, alpha["sessionId"])
+    beta_storage = storage_of(client, beta["sessionId"])
+    assert alpha_storage["id"] == alpha["storageId"] != beta_storage["id"] == beta["storageId"]
+    assert (alpha_storage["name"], beta_storage["name"]) == ("alpha", "beta")
+    assert (alpha_storage["hostName"], beta_storage["hostName"]) == (
+        "alpha.lab.test",
+        "beta.lab.test",
+    )
+
+
+def test_an_object_of_another_array_is_404(client, lab):
+    lab.standard()
+    alpha = opened(login(client, ALPHA))["sessionId"]
+    beta = opened(login(client, BETA))["sessionId"]
+    volumes = get(client, "/server/0/volume", alpha).get_json()["volumes"]
+    vol1 = next(v["id"] for v in volumes if v["name"] == "vol1")
+    assert get(client, f"/server/0/volume/{vol1}", alpha).status_code == 200
+    response = get(client, f"/server/0/volume/{vol1}", beta)
+    refused(response, 404, vol1)
+    assert "vol1" not in response.get_data(as_text=True)
+    assert get(client, "/server/0/volume", beta).get_json()["volumes"] == []
+    assert get(client, f"/server/0/volume/{vol1}/snapshot", beta).status_code == 404
