@@ -35,7 +35,6 @@ from app.models import (
     Volume,
 )
 
-
 #: Ids are 32-bit on every database; a larger number names nothing.
 MAX_ID = 2**31 - 1
 
