@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     case,
+    event,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -54,6 +55,15 @@ def new_fingerprint() -> str:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+@event.listens_for(Base, "instrument_class", propagate=True)
+def _never_reuse_ids(mapper, cls) -> None:
+    # A client keeps ids: a deleted volume's id must never name a new one.
+    # PostgreSQL sequences never reuse; SQLite needs AUTOINCREMENT for that.
+    table = getattr(cls, "__table__", None)
+    if table is not None and len(table.primary_key.columns) == 1:
+        table.dialect_options["sqlite"]["autoincrement"] = True
 
 
 def _fk(target: str, *, cascade: bool = True, nullable: bool = False, **kwargs):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from app.api.actions import Actions
 from app.api.core import PageQuery, PluginBlueprint, current_server, db_session, listing
 from app.api.schemas import LunListSchema, LunSchema
-from app.array import inventory
+from app.array import hosts, inventory
 
 blp = PluginBlueprint("lun", __name__, description="LUNs of a server.")
 
@@ -23,3 +24,15 @@ def list_luns(page, sid):
 def get_lun(sid, lid):
     """One LUN."""
     return inventory.get_lun(db_session(), current_server(sid), lid)
+
+
+lun_actions = Actions(blp, "/server/<sid>/lun/<lid>", "LUN")
+
+
+@lun_actions.action("online")
+def online(sid, lid):
+    """Bring the LUN online (ready for use)."""
+    hosts.bring_online(db_session(), current_server(sid), lid)
+
+
+lun_actions.register()

@@ -352,3 +352,115 @@ class CgSnapshotSchema(Schema):
 
 class CgSnapshotListSchema(Schema):
     snapshots = fields.List(fields.Nested(CgSnapshotSchema))
+
+
+# -- request bodies of the calls that change the array -------------------------------
+
+
+def _printable(value: str) -> None:
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ma.ValidationError("Must not contain control characters.")
+    if not value.strip():
+        raise ma.ValidationError("Must not be blank.")
+
+
+NAME = [ma.validate.Length(min=1, max=255), _printable]
+
+
+def _mount_path(value: str) -> None:
+    if not value.startswith("/"):
+        raise ma.ValidationError("Must be an absolute path (start with '/').")
+    if ".." in value.split("/"):
+        raise ma.ValidationError("Must not contain '..' segments.")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ma.ValidationError("Must not contain control characters.")
+
+
+class SnapshotCreateSchema(Schema):
+    name = fields.String(required=True, validate=NAME)
+    poolId = IdString(load_default=None, allow_none=True)
+    replicate = fields.Boolean(load_default=False)
+    isAutoDelete = fields.Boolean(load_default=False)
+
+
+class SnapshotCreatedSchema(Schema):
+    id = IdString()
+    name = fields.String()
+    creationTime = fields.Integer(attribute="created_ms", metadata={"description": "epoch ms"})
+    config = Inline(SnapshotConfigSchema)
+
+
+class SnapshotRefSchema(Schema):
+    id = IdString(load_default=None, allow_none=True)
+    name = fields.String(load_default=None, allow_none=True)
+
+    @ma.validates_schema
+    def id_or_name(self, data, **_kwargs):
+        if data.get("id") is None and data.get("name") is None:
+            raise ma.ValidationError("Give the snapshot's id or name.", "id")
+
+
+class CloneRequestSchema(Schema):
+    snapshot = fields.Nested(SnapshotRefSchema, required=True)
+    name = fields.String(required=True, validate=NAME)
+    serverGroupKeys = fields.List(fields.String(), load_default=list)
+    instantSplit = fields.Boolean(load_default=False)
+
+
+class MountSchema(Schema):
+    path = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=[ma.validate.Length(min=1, max=1024), _mount_path],
+        metadata={"description": "Absolute path; default /mnt/<volume name>."},
+    )
+
+
+class RestoreRequestSchema(Schema):
+    snapshotId = IdString(required=True)
+
+
+class RestoreToAlternateSchema(Schema):
+    sourceSnapshotId = IdString(required=True)
+    targetVolumeId = IdString(required=True)
+
+
+class RestoreToNewSchema(Schema):
+    sourceSnapshotId = IdString(required=True)
+    targetVolumeName = fields.String(required=True, validate=NAME)
+    targetPoolIds = fields.List(
+        IdString(),
+        load_default=list,
+        metadata={"description": "Tried in order; default the source volume's pool."},
+    )
+
+
+class ProgressRequestSchema(Schema):
+    destinationSnapshotId = IdString(load_default=None, allow_none=True)
+    destinationServerId = IdString(load_default=None, allow_none=True)
+
+
+class HostCreateSchema(Schema):
+    name = fields.String(required=True, validate=NAME)
+    iqns = fields.List(fields.String(), load_default=list)
+    wwns = fields.List(fields.String(), load_default=list)
+
+
+class MapRequestSchema(Schema):
+    volumeId = IdString(load_default=None, allow_none=True)
+    lunId = IdString(load_default=None, allow_none=True)
+    lunNumber = WholeNumber(
+        load_default=None, allow_none=True, validate=ma.validate.Range(min=0, max=16383)
+    )
+
+
+class UnmapRequestSchema(Schema):
+    lunId = IdString(load_default=None, allow_none=True)
+    volumeId = IdString(load_default=None, allow_none=True)
+
+
+class GroupMappingSchema(Schema):
+    name = fields.String()
+    volumeId = IdString(attribute="volume_id")
+    lunId = IdString(attribute="lun_id")
+    lunNumber = fields.Integer(attribute="lun_number")

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from app.api.core import PageQuery, PluginBlueprint, current_server, db_session, listing
-from app.api.schemas import SnapshotListSchema, SnapshotSchema
-from app.array import inventory
+from app.api.actions import Actions, no_content
+from app.api.core import (
+    API_PREFIX,
+    PageQuery,
+    PluginBlueprint,
+    current_server,
+    db_session,
+    listing,
+)
+from app.api.schemas import (
+    ProgressRequestSchema,
+    SnapshotCreatedSchema,
+    SnapshotCreateSchema,
+    SnapshotListSchema,
+    SnapshotSchema,
+)
+from app.array import inventory, snapshots
 
 blp = PluginBlueprint("snapshot", __name__, description="Snapshots of a volume.")
 
@@ -23,3 +37,58 @@ def list_snapshots(page, sid, vid):
 def get_snapshot(sid, vid, snid):
     """One snapshot."""
     return inventory.get_snapshot(db_session(), current_server(sid), vid, snid)
+
+
+def create(sid: str, vid: str, body: dict):
+    """Take a snapshot: the answer and its ``Location``."""
+    server = current_server(sid)
+    snapshot = snapshots.create_snapshot(
+        db_session(),
+        server,
+        vid,
+        name=body["name"],
+        pool_id=body["poolId"],
+        replicate=body["replicate"],
+        is_auto_delete=body["isAutoDelete"],
+    )
+    location = f"{API_PREFIX}/server/{sid}/volume/{vid}/snapshot/{snapshot.id}"
+    return snapshot, {"Location": location}
+
+
+@blp.route("/server/<sid>/volume/<vid>/snapshot", methods=["POST"])
+@blp.arguments(SnapshotCreateSchema)
+@blp.response(201, SnapshotCreatedSchema)
+def create_snapshot(body, sid, vid):
+    """Take a snapshot of the volume (also ``POST …/volume/{vid}?action=createSnapshot``).
+
+    The name is unique per volume: a retry with the same name and parameters
+    answers the snapshot taken the first time, other parameters are ``409``.
+    """
+    return create(sid, vid, body)
+
+
+@blp.route("/server/<sid>/volume/<vid>/snapshot/<snid>", methods=["DELETE"])
+@blp.response(204, description="The snapshot was deleted.")
+def delete_snapshot(sid, vid, snid):
+    """Delete a snapshot; ``409`` while an unsplit clone depends on it."""
+    snapshots.delete_snapshot(db_session(), current_server(sid), vid, snid)
+    return no_content(204)
+
+
+snapshot_actions = Actions(blp, "/server/<sid>/volume/<vid>/snapshot/<snid>", "snapshot")
+
+
+@snapshot_actions.action("get-Progress", body=ProgressRequestSchema, response=None)
+def get_progress(sid, vid, snid, body):
+    """The replication status of the snapshot."""
+    return snapshots.replication_progress(
+        db_session(),
+        current_server(sid),
+        vid,
+        snid,
+        destination_snapshot_id=body["destinationSnapshotId"],
+        destination_server_id=body["destinationServerId"],
+    )
+
+
+snapshot_actions.register()

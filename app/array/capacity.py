@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import BigInteger, ScalarSelect, cast, func, select
 from sqlalchemy.orm import Session
 
+from app.errors import NoSpace
 from app.models import Array, Pool, Server, Snapshot, Volume
 
 
@@ -112,3 +113,19 @@ def system_report(session: Session, server: Server) -> SystemReport:
         model=array.model,
         version=array.version,
     )
+
+
+def free_bytes(session: Session, pool_id: int) -> int:
+    return int(session.scalar(select(pool_free_bytes()).where(Pool.id == pool_id)))
+
+
+def ensure_room(session: Session, pool: Pool, needed_bytes: int, what: str) -> None:
+    """``NoSpace`` unless ``pool`` has ``needed_bytes`` free for ``what``."""
+    if needed_bytes <= 0:
+        return
+    free = free_bytes(session, pool.id)
+    if needed_bytes > free:
+        raise NoSpace(
+            f"Pool '{pool.name}' has {free} bytes free; {what} needs {needed_bytes}. "
+            "Free space (delete snapshots or volumes) or use another pool."
+        )

@@ -275,6 +275,15 @@ def get_pool(session: Session, server: Server, pool_id: str):
     return row
 
 
+def find_pool(session: Session, server: Server, pool_id: str, *, field: str) -> Pool:
+    """A pool named in a request body (``field``), as an object."""
+    pid = parse_id(pool_id, "Pool")
+    pool = session.scalar(select(Pool).where(Pool.server_id == server.id, Pool.id == pid))
+    if pool is None:
+        raise NotFound(f"Pool '{pool_id}' ({field}) does not exist on server '{server.key}'.")
+    return pool
+
+
 def list_remote_arrays(session: Session, server: Server, page: Page = ALL):
     statement = (
         select(RemoteArray)

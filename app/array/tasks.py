@@ -1,19 +1,23 @@
 """Long tasks (split, replication): progress is a function of time, not of a thread.
 
-A task stores when it started, how many bytes it moves and at what rate; its
-progress at any moment is computed from those, so it survives restarts and
-any worker (or host) answers the same.
+A task stores when it started, how many bytes it moves and when it will be
+complete (from the size and the rate). Its progress at any moment is computed
+from those, so it survives restarts and any worker (or host) answers the same.
+
+What a completed task changes in the state is applied by the next call that
+*writes* (``settle``), never by a read: a read computes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.array import inventory
+from app.array import clock, inventory
 from app.errors import NotFound
-from app.models import LongTask, Server, now_ms
+from app.models import LongTask, Server, Volume
 
 
 def duration_ms(total_bytes: int, rate_bytes_per_s: int) -> int:
@@ -21,17 +25,61 @@ def duration_ms(total_bytes: int, rate_bytes_per_s: int) -> int:
     return -(-total_bytes * 1000 // rate_bytes_per_s)  # ceiling division
 
 
-def fraction_done(task: LongTask, at_ms: int | None = None) -> float:
-    at_ms = now_ms() if at_ms is None else at_ms
+def start(
+    session: Session,
+    *,
+    array_id: int,
+    kind: str,
+    total_bytes: int,
+    rate_bytes_per_s: int,
+    now: int,
+    **subject,
+) -> LongTask:
+    task = LongTask(
+        array_id=array_id,
+        kind=kind,
+        total_bytes=total_bytes,
+        rate_bytes_per_s=rate_bytes_per_s,
+        started_ms=now,
+        completes_ms=now + duration_ms(total_bytes, rate_bytes_per_s),
+        **subject,
+    )
+    session.add(task)
+    return task
+
+
+def fraction_done(task: LongTask, at_ms: int) -> float:
     if at_ms >= task.completes_ms:
         return 1.0
     return max(0.0, (at_ms - task.started_ms) / (task.completes_ms - task.started_ms))
+
+
+def settle(session: Session, array_id: int, now: int) -> None:
+    """Apply what the array's completed splits changed: the clones stop depending
+    on their snapshots. Called by writes before they check dependencies."""
+    finished = select(LongTask.volume_id).where(
+        LongTask.array_id == array_id,
+        LongTask.kind == "split",
+        LongTask.completes_ms <= now,
+    )
+    session.execute(
+        update(Volume)
+        .where(Volume.parent_snapshot_id.is_not(None), Volume.id.in_(finished))
+        .values(parent_snapshot_id=None)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 @dataclass(frozen=True)
 class SplitStatus:
     percentage_complete: int
     complete: bool
+
+    @classmethod
+    def of(cls, task: LongTask | None, now: int) -> SplitStatus:
+        done = 1.0 if task is None else fraction_done(task, now)
+        # Floor, so that 100 is only ever shown together with complete=true.
+        return cls(percentage_complete=int(done * 100), complete=done >= 1.0)
 
 
 def split_status(session: Session, server: Server, volume_id: str) -> SplitStatus:
@@ -44,6 +92,4 @@ def split_status(session: Session, server: Server, volume_id: str) -> SplitStatu
                 f"Volume '{volume_id}' has no split task: it is not a clone of a snapshot."
             )
         return SplitStatus(percentage_complete=0, complete=False)
-    done = fraction_done(task)
-    # Floor, so that 100 is only ever shown together with complete=true.
-    return SplitStatus(percentage_complete=int(done * 100), complete=done >= 1.0)
+    return SplitStatus.of(task, clock.now(session))

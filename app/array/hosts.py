@@ -1,0 +1,271 @@
+"""Hosts, host groups and LUN mappings; bringing LUNs online.
+
+A mapping is one row per host; a mapping made through a host group is a row
+on every host of the group, carrying the group's id. So the host's
+``mappedLunIds``, its LUN list and the LUN list always agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.array import inventory
+from app.array.initiators import normalize_iscsi_name, normalize_wwn
+from app.array.luns import new_lun
+from app.errors import Conflict, Invalid, NotFound
+from app.models import Array, Host, HostInitiator, Lun, LunMapping, Server, Volume
+
+MAX_LUN_NUMBER = 16383
+
+
+# -- hosts -------------------------------------------------------------------------------
+
+
+def create_host(
+    session: Session, server: Server, *, name: str, iqns: list[str], wwns: list[str]
+) -> Host:
+    """A new host; retried with the same name and initiators, the existing one."""
+    wanted = _initiators(iqns, wwns)
+    existing = session.scalar(select(Host).where(Host.server_id == server.id, Host.name == name))
+    if existing is not None:
+        if {(i.kind, i.address) for i in existing.initiators} == set(wanted):
+            return existing
+        raise Conflict(
+            f"A host named '{name}' already exists on server '{server.key}' with other "
+            "initiators; choose another name."
+        )
+    owners = session.execute(
+        select(HostInitiator.address, Host.name)
+        .join(Host, HostInitiator.host_id == Host.id)
+        .where(
+            HostInitiator.server_id == server.id,
+            HostInitiator.address.in_([address for _, address in wanted]),
+        )
+    ).all()
+    if owners:
+        taken = ", ".join(f"{address} (host '{owner}')" for address, owner in owners)
+        raise Conflict(f"These initiators already belong to another host: {taken}.")
+    host = Host(server_id=server.id, name=name, server_group_keys=[])
+    host.initiators = [
+        HostInitiator(server_id=server.id, kind=kind, address=address) for kind, address in wanted
+    ]
+    session.add(host)
+    session.flush()
+    return host
+
+
+def _initiators(iqns: list[str], wwns: list[str]) -> list[tuple[str, str]]:
+    """Normalised ``(kind, address)`` pairs; ``Invalid`` naming each bad one."""
+    found: list[tuple[str, str]] = []
+    problems: dict[str, list[str]] = {}
+    for kind, field, values, normalize in (
+        ("iqn", "iqns", iqns, normalize_iscsi_name),
+        ("wwn", "wwns", wwns, normalize_wwn),
+    ):
+        for index, value in enumerate(values):
+            try:
+                address = normalize(value)
+            except ValueError as error:
+                problems[f"{field}[{index}]"] = [str(error)]
+                continue
+            if (kind, address) in found:
+                problems[f"{field}[{index}]"] = [f"{address} is listed twice."]
+                continue
+            found.append((kind, address))
+    if problems:
+        described = "; ".join(f"{path}: {' '.join(texts)}" for path, texts in problems.items())
+        raise Invalid(f"Invalid request body. {described}", fields=problems)
+    return found
+
+
+# -- mappings ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MappingView:
+    """A mapping as ``map`` and ``GET /host/{hid}/lun`` answer it."""
+
+    name: str
+    volume_id: int
+    host_id: int | None
+    host_group_id: int | None
+    lun_id: int
+    lun_number: int
+
+
+def _lun_to_map(
+    session: Session, server: Server, volume_id: str | None, lun_id: str | None
+) -> tuple[Lun, Volume]:
+    """The LUN a map call names by ``lunId`` or ``volumeId``; a volume's LUN is
+    made when it has none."""
+    if lun_id is None and volume_id is None:
+        raise Invalid(
+            "Name what to map: give 'volumeId' or 'lunId'.",
+            fields={"volumeId": ["Give volumeId or lunId."]},
+        )
+    lun = inventory.get_lun(session, server, lun_id) if lun_id is not None else None
+    if volume_id is not None:
+        volume = inventory.get_volume(session, server, volume_id)
+        if lun is not None and lun.volume_id != volume.id:
+            raise Invalid(
+                f"lunId '{lun_id}' is the LUN of another volume than volumeId '{volume_id}'.",
+                fields={"lunId": ["Not the LUN of volumeId."]},
+            )
+    else:
+        volume = lun.volume
+    if lun is None:
+        lun = session.scalar(select(Lun).where(Lun.volume_id == volume.id))
+    if lun is None:
+        lun = new_lun(session.get(Array, server.array_id), volume)
+        session.add(lun)
+        session.flush()
+    return lun, volume
+
+
+def _numbers_in_use(session: Session, host_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """LUN number -> (host id, volume name) for the hosts."""
+    rows = session.execute(
+        select(LunMapping.lun_number, LunMapping.host_id, Volume.name)
+        .join(Lun, LunMapping.lun_id == Lun.id)
+        .join(Volume, Lun.volume_id == Volume.id)
+        .where(LunMapping.host_id.in_(host_ids))
+    ).all()
+    return {number: (host_id, volume) for number, host_id, volume in rows}
+
+
+def _pick_number(in_use: dict[int, tuple[int, str]], wanted: int | None, hosts: list[Host]) -> int:
+    if wanted is not None:
+        if wanted in in_use:
+            host_id, volume = in_use[wanted]
+            host = next(h.name for h in hosts if h.id == host_id)
+            raise Conflict(
+                f"LUN number {wanted} is already used on host '{host}' (by volume '{volume}'); "
+                "choose another lunNumber or leave it out to get the lowest free one."
+            )
+        return wanted
+    number = next((n for n in range(MAX_LUN_NUMBER + 1) if n not in in_use), None)
+    if number is None:
+        raise Conflict("Every LUN number is in use on the host.")
+    return number
+
+
+def map_to_host(
+    session: Session,
+    server: Server,
+    host_id: str,
+    *,
+    volume_id: str | None,
+    lun_id: str | None,
+    lun_number: int | None,
+) -> MappingView:
+    """Map a LUN to a host; mapping it again returns the existing mapping."""
+    host = inventory.get_host(session, server, host_id)
+    lun, volume = _lun_to_map(session, server, volume_id, lun_id)
+    existing = session.scalar(
+        select(LunMapping).where(LunMapping.host_id == host.id, LunMapping.lun_id == lun.id)
+    )
+    if existing is not None:
+        if lun_number is None or lun_number == existing.lun_number:
+            return _view(existing, volume)
+        raise Conflict(
+            f"Volume '{volume.name}' is already mapped to host '{host.name}' as LUN number "
+            f"{existing.lun_number}; unmap it first to change the number."
+        )
+    number = _pick_number(_numbers_in_use(session, [host.id]), lun_number, [host])
+    mapping = LunMapping(host_id=host.id, lun_id=lun.id, lun_number=number)
+    session.add(mapping)
+    session.flush()
+    return _view(mapping, volume)
+
+
+def unmap_from_host(
+    session: Session, server: Server, host_id: str, *, volume_id: str | None, lun_id: str | None
+) -> None:
+    """Remove a LUN from a host; ``NotFound`` when it is not mapped there."""
+    host = inventory.get_host(session, server, host_id)
+    if lun_id is None and volume_id is None:
+        raise Invalid(
+            "Name what to unmap: give 'lunId' or 'volumeId'.",
+            fields={"lunId": ["Give lunId or volumeId."]},
+        )
+    statement = select(LunMapping).join(Lun, LunMapping.lun_id == Lun.id)
+    statement = statement.where(LunMapping.host_id == host.id)
+    if lun_id is not None:
+        statement = statement.where(Lun.id == inventory.get_lun(session, server, lun_id).id)
+    if volume_id is not None:
+        volume = inventory.get_volume(session, server, volume_id)
+        statement = statement.where(Lun.volume_id == volume.id)
+    mapping = session.scalar(statement)
+    if mapping is None:
+        what = f"LUN '{lun_id}'" if lun_id is not None else f"volume '{volume_id}'"
+        raise NotFound(f"{what} is not mapped to host '{host.name}'.")
+    session.delete(mapping)
+    session.flush()
+
+
+def map_to_host_group(
+    session: Session,
+    server: Server,
+    group_id: str,
+    *,
+    volume_id: str | None,
+    lun_id: str | None,
+    lun_number: int | None,
+) -> MappingView:
+    """Map a LUN to every host of a group under one LUN number."""
+    group = inventory.get_host_group(session, server, group_id)
+    hosts = list(session.scalars(select(Host).where(Host.host_group_id == group.id)))
+    if not hosts:
+        raise Conflict(f"Host group '{group.name}' has no hosts to map to.")
+    lun, volume = _lun_to_map(session, server, volume_id, lun_id)
+    existing = list(
+        session.scalars(
+            select(LunMapping).where(
+                LunMapping.host_id.in_([h.id for h in hosts]), LunMapping.lun_id == lun.id
+            )
+        )
+    )
+    numbers = {m.lun_number for m in existing}
+    if len(numbers) > 1 or (lun_number is not None and numbers - {lun_number}):
+        raise Conflict(
+            f"Volume '{volume.name}' is already mapped to hosts of group '{group.name}' as LUN "
+            f"number {', '.join(map(str, sorted(numbers)))}; unmap it first."
+        )
+    wanted = lun_number if lun_number is not None else next(iter(numbers), None)
+    mapped = {m.host_id for m in existing}
+    unmapped = [h for h in hosts if h.id not in mapped]
+    number = _pick_number(_numbers_in_use(session, [h.id for h in unmapped]), wanted, unmapped)
+    for host in unmapped:
+        session.add(
+            LunMapping(host_id=host.id, lun_id=lun.id, lun_number=number, host_group_id=group.id)
+        )
+    session.flush()
+    return MappingView(
+        name=volume.name,
+        volume_id=volume.id,
+        host_id=None,
+        host_group_id=group.id,
+        lun_id=lun.id,
+        lun_number=number,
+    )
+
+
+def _view(mapping: LunMapping, volume: Volume) -> MappingView:
+    return MappingView(
+        name=volume.name,
+        volume_id=volume.id,
+        host_id=mapping.host_id,
+        host_group_id=mapping.host_group_id,
+        lun_id=mapping.lun_id,
+        lun_number=mapping.lun_number,
+    )
+
+
+def bring_online(session: Session, server: Server, lun_id: str) -> None:
+    """``?action=online``: the LUN is ready for use (idempotent)."""
+    lun = inventory.get_lun(session, server, lun_id)
+    lun.online = True
+    session.flush()

@@ -1,0 +1,109 @@
+"""Volume snapshots: take, delete, and the replication progress of one."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from app.array import clock, inventory, tasks
+from app.errors import Conflict, NotFound
+from app.models import CgSnapshot, Server, Snapshot, Volume
+
+
+def create_snapshot(
+    session: Session,
+    server: Server,
+    volume_id: str,
+    *,
+    name: str,
+    pool_id: str | None = None,
+    replicate: bool = False,
+    is_auto_delete: bool = False,
+) -> Snapshot:
+    """Take a snapshot of the volume; a retry with the same parameters returns it again."""
+    volume = inventory.get_volume(session, server, volume_id)
+    pool = inventory.find_pool(session, server, pool_id, field="poolId") if pool_id else None
+    wanted = {
+        "pool_id": pool.id if pool else None,
+        "replicate": replicate,
+        "is_auto_delete": is_auto_delete,
+    }
+    existing = session.scalar(
+        select(Snapshot).where(Snapshot.volume_id == volume.id, Snapshot.name == name)
+    )
+    if existing is not None:
+        if all(getattr(existing, key) == value for key, value in wanted.items()):
+            return existing
+        raise Conflict(
+            f"Volume '{volume.name}' already has a snapshot named '{name}' (id {existing.id}) "
+            "taken with other parameters; choose another name."
+        )
+    snapshot = Snapshot(
+        volume_id=volume.id,
+        name=name,
+        created_ms=clock.now(session),
+        volume_used_bytes=volume.used_bytes,
+        used_bytes=0,
+        content_fingerprint=volume.content_fingerprint,
+        **wanted,
+    )
+    session.add(snapshot)
+    session.flush()
+    return snapshot
+
+
+def delete_snapshot(session: Session, server: Server, volume_id: str, snapshot_id: str) -> None:
+    """Delete a snapshot, unless a clone still depends on it or its group forbids it."""
+    snapshot = inventory.get_snapshot(session, server, volume_id, snapshot_id)
+    tasks.settle(session, server.array_id, clock.now(session))
+    dependent_clones(session, [snapshot.id], action=f"Snapshot '{snapshot.name}' cannot be deleted")
+    if snapshot.cg_snapshot_id is not None and not server.delete_from_snapshot_group:
+        group_snapshot = session.get(CgSnapshot, snapshot.cg_snapshot_id)
+        raise Conflict(
+            f"Snapshot '{snapshot.name}' belongs to consistency-group snapshot "
+            f"'{group_snapshot.name}' (id {group_snapshot.id}), and server '{server.key}' does "
+            "not support deleting from a snapshot group (supports.deleteFromSnapshotGroup)."
+        )
+    session.execute(delete(Snapshot).where(Snapshot.id == snapshot.id))
+    drop_empty_group_snapshots(session, [snapshot.cg_snapshot_id])
+    session.expire_all()
+
+
+def dependent_clones(session: Session, snapshot_ids: list[int], *, action: str) -> None:
+    """``Conflict`` naming the unsplit clones that depend on any of these snapshots."""
+    clones = session.execute(
+        select(Volume.id, Volume.name)
+        .where(Volume.parent_snapshot_id.in_(snapshot_ids))
+        .order_by(Volume.id)
+    ).all()
+    if clones:
+        named = ", ".join(f"'{name}' (id {vid})" for vid, name in clones)
+        raise Conflict(
+            f"{action}: clone volume {named} still depends on it. "
+            "Split the clone (action=split) or delete it first."
+        )
+
+
+def drop_empty_group_snapshots(session: Session, group_snapshot_ids: list[int | None]) -> None:
+    """A consistency-group snapshot goes with the last of its volume snapshots."""
+    ids = [gid for gid in group_snapshot_ids if gid is not None]
+    if not ids:
+        return
+    members = (
+        select(func.count())
+        .select_from(Snapshot)
+        .where(Snapshot.cg_snapshot_id == CgSnapshot.id)
+        .scalar_subquery()
+    )
+    session.execute(delete(CgSnapshot).where(CgSnapshot.id.in_(ids), members == 0))
+
+
+def replication_progress(
+    session: Session, server: Server, volume_id: str, snapshot_id: str, **destination
+):
+    """``?action=get-Progress``: the replication of a snapshot to a partner."""
+    snapshot = inventory.get_snapshot(session, server, volume_id, snapshot_id)
+    raise NotFound(
+        f"Snapshot '{snapshot.name}' has no replication to report: it was never replicated "
+        "to another array."
+    )

@@ -1,0 +1,313 @@
+"""Volumes: clone, split, restore (in place, to another volume, to a new one),
+mount and delete, with the rules of a real array."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.array import capacity, clock, inventory, tasks
+from app.array.snapshots import dependent_clones, drop_empty_group_snapshots
+from app.errors import Conflict, Invalid, NoSpace, NotFound
+from app.models import Host, Lun, LunMapping, Pool, Server, Snapshot, Volume
+
+
+def _own_snapshot(session: Session, server: Server, volume: Volume, snapshot_id: str) -> Snapshot:
+    """A snapshot of ``volume``; another volume's is ``Invalid``, an unknown one ``NotFound``."""
+    sid = inventory.parse_id(snapshot_id, "Snapshot")
+    snapshot = session.scalar(
+        select(Snapshot)
+        .join(Volume, Snapshot.volume_id == Volume.id)
+        .where(Snapshot.id == sid, Volume.server_id == server.id)
+    )
+    if snapshot is None:
+        raise NotFound.object("Snapshot", snapshot_id, f"server '{server.key}'")
+    if snapshot.volume_id != volume.id:
+        raise Invalid(
+            f"Snapshot '{snapshot.name}' (id {snapshot.id}) is not a snapshot of volume "
+            f"'{volume.name}'; restore a volume from its own snapshots, or use "
+            "restore-to-alternate / restore-to-new from the snapshot's volume."
+        )
+    return snapshot
+
+
+def _name_taken(session: Session, server: Server, name: str) -> Volume | None:
+    return session.scalar(select(Volume).where(Volume.server_id == server.id, Volume.name == name))
+
+
+def _copy_of(source: Volume, **values) -> Volume:
+    """A new volume with the source's characteristics, but for ``values``."""
+    inherited = {
+        "server_id": source.server_id,
+        "pool_id": source.pool_id,
+        "size_bytes": source.size_bytes,
+        "thin": source.thin,
+        "volume_type": source.volume_type,
+        "server_group_key": source.server_group_key,
+        "supports_revert": source.supports_revert,
+        "split_support": source.split_support,
+        "auto_grow_vadp_rep": source.auto_grow_vadp_rep,
+    }
+    return Volume(**{**inherited, **values})
+
+
+# -- clone and split ----------------------------------------------------------------
+
+
+def clone(
+    session: Session,
+    server: Server,
+    volume_id: str,
+    *,
+    name: str,
+    snapshot_id: str | None,
+    snapshot_name: str | None,
+    server_group_keys: list[str],
+    instant_split: bool,
+) -> Volume:
+    """A thin clone of one of the volume's snapshots; retried with the same
+    name and snapshot, it returns the clone made the first time."""
+    source = inventory.get_volume(session, server, volume_id)
+    snapshot = _clone_source(session, server, source, snapshot_id, snapshot_name)
+    existing = _name_taken(session, server, name)
+    if existing is not None:
+        if existing.origin_snapshot_id == snapshot.id:
+            return existing
+        raise Conflict(f"A volume named '{name}' already exists on server '{server.key}'.")
+    now = clock.now(session)
+    # A volume whose clones need no split (NOT_NEEDED) is copied in full at once.
+    independent = source.split_support == "NOT_NEEDED"
+    volume = _copy_of(
+        source,
+        name=name,
+        created_ms=now,
+        thin=True,
+        used_bytes=snapshot.volume_used_bytes,
+        shared_bytes=0 if independent else snapshot.volume_used_bytes,
+        server_group_key=server_group_keys[0] if server_group_keys else source.server_group_key,
+        parent_snapshot_id=None if independent else snapshot.id,
+        origin_snapshot_id=snapshot.id,
+        content_fingerprint=snapshot.content_fingerprint,
+    )
+    if independent:
+        capacity.ensure_room(
+            session, session.get(Pool, source.pool_id), volume.used_bytes, f"clone '{name}'"
+        )
+    session.add(volume)
+    session.flush()
+    if instant_split and not independent:
+        _start_split(session, server, volume, now=now, rate=None)
+    return volume
+
+
+def _clone_source(session, server, source: Volume, snapshot_id, snapshot_name) -> Snapshot:
+    statement = select(Snapshot).where(Snapshot.volume_id == source.id)
+    if snapshot_id is not None:
+        statement = statement.where(Snapshot.id == inventory.parse_id(snapshot_id, "Snapshot"))
+    if snapshot_name is not None:
+        statement = statement.where(Snapshot.name == snapshot_name)
+    snapshot = session.scalar(statement)
+    if snapshot is None:
+        named = " and ".join(
+            f"{label} '{value}'"
+            for label, value in (("id", snapshot_id), ("name", snapshot_name))
+            if value is not None
+        )
+        raise NotFound(f"Volume '{source.name}' has no snapshot with {named}.")
+    return snapshot
+
+
+def split(session: Session, server: Server, volume_id: str, *, rate: int) -> tasks.SplitStatus:
+    """Start splitting a clone from its snapshot; a repeat reports the same split."""
+    volume = inventory.get_volume(session, server, volume_id)
+    now = clock.now(session)
+    task = inventory.latest_split(session, volume)
+    if task is not None:
+        return tasks.SplitStatus.of(task, now)
+    if volume.split_support == "NOT_NEEDED":
+        return tasks.SplitStatus.of(None, now)
+    if volume.split_support == "NONE":
+        raise Invalid(f"Volume '{volume.name}' cannot be split: its supports.split is NONE.")
+    if volume.parent_snapshot_id is None:
+        raise Conflict(
+            f"Volume '{volume.name}' is not a clone of a snapshot; there is nothing to split."
+        )
+    task = _start_split(session, server, volume, now=now, rate=rate)
+    return tasks.SplitStatus.of(task, now)
+
+
+def _start_split(session, server, volume: Volume, *, now: int, rate: int | None):
+    """The clone takes its own copy of the shared data now (so the space is
+    reserved at once), and stops depending on its snapshot when the task ends."""
+    shared = volume.shared_bytes
+    capacity.ensure_room(
+        session, session.get(Pool, volume.pool_id), shared, f"splitting clone '{volume.name}'"
+    )
+    volume.shared_bytes = 0
+    task = tasks.start(
+        session,
+        array_id=server.array_id,
+        kind="split",
+        volume_id=volume.id,
+        total_bytes=shared,
+        # An instant split (rate None) is complete as it starts.
+        rate_bytes_per_s=rate or max(shared * 1000, 1),
+        now=now,
+    )
+    session.flush()
+    return task
+
+
+# -- restores -------------------------------------------------------------------------
+
+
+def _take_content(session: Session, volume: Volume, snapshot: Snapshot, what: str) -> None:
+    """``volume`` now holds ``snapshot``'s data: its used size and content."""
+    growth = snapshot.volume_used_bytes - volume.used_bytes
+    if volume.thin:
+        capacity.ensure_room(session, session.get(Pool, volume.pool_id), growth, what)
+    volume.used_bytes = snapshot.volume_used_bytes
+    volume.shared_bytes = min(volume.shared_bytes, volume.used_bytes)
+    volume.content_fingerprint = snapshot.content_fingerprint
+
+
+def restore(session: Session, server: Server, volume_id: str, *, snapshot_id: str) -> Volume:
+    """Revert a volume to one of its own snapshots."""
+    volume = inventory.get_volume(session, server, volume_id)
+    snapshot = _own_snapshot(session, server, volume, snapshot_id)
+    if not volume.supports_revert:
+        raise Invalid(
+            f"Volume '{volume.name}' cannot be reverted to a snapshot: its supports.revert "
+            "is false. Use restore-to-alternate or restore-to-new."
+        )
+    _take_content(session, volume, snapshot, f"restoring volume '{volume.name}'")
+    # The volume is the snapshot again: the snapshot holds no blocks of its own.
+    snapshot.used_bytes = 0
+    session.flush()
+    return volume
+
+
+def restore_to_alternate(
+    session: Session,
+    server: Server,
+    volume_id: str,
+    *,
+    source_snapshot_id: str,
+    target_volume_id: str,
+) -> Volume:
+    """Write a snapshot's data over another volume of the server."""
+    source = inventory.get_volume(session, server, volume_id)
+    snapshot = _own_snapshot(session, server, source, source_snapshot_id)
+    target = inventory.get_volume(session, server, target_volume_id)
+    if target.id == source.id:
+        raise Invalid("The target is the snapshot's own volume; use action=restore to revert it.")
+    if target.size_bytes < source.size_bytes:
+        raise Conflict(
+            f"Volume '{target.name}' ({target.size_bytes} bytes) is too small for snapshot "
+            f"'{snapshot.name}' of a {source.size_bytes}-byte volume."
+        )
+    hosts = mapped_hosts(session, target)
+    if hosts:
+        raise Conflict(
+            f"Volume '{target.name}' is mapped to host {', '.join(hosts)}; unmap it before "
+            "restoring over it."
+        )
+    _take_content(session, target, snapshot, f"restoring onto volume '{target.name}'")
+    session.flush()
+    return target
+
+
+def restore_to_new(
+    session: Session,
+    server: Server,
+    volume_id: str,
+    *,
+    source_snapshot_id: str,
+    target_volume_name: str,
+    target_pool_ids: list[str],
+) -> Volume:
+    """A new, independent volume with the snapshot's data, in the first pool with room."""
+    source = inventory.get_volume(session, server, volume_id)
+    snapshot = _own_snapshot(session, server, source, source_snapshot_id)
+    pools = [
+        inventory.find_pool(session, server, pool_id, field="targetPoolIds")
+        for pool_id in target_pool_ids
+    ] or [session.get(Pool, source.pool_id)]
+    existing = _name_taken(session, server, target_volume_name)
+    if existing is not None:
+        if existing.origin_snapshot_id == snapshot.id and existing.pool_id in {p.id for p in pools}:
+            return existing
+        raise Conflict(
+            f"A volume named '{target_volume_name}' already exists on server '{server.key}'."
+        )
+    needed = snapshot.volume_used_bytes if source.thin else source.size_bytes
+    pool = next((p for p in pools if capacity.free_bytes(session, p.id) >= needed), None)
+    if pool is None:
+        raise NoSpace(
+            f"No pool of {', '.join(repr(p.name) for p in pools)} has the {needed} bytes free "
+            f"that volume '{target_volume_name}' needs."
+        )
+    volume = _copy_of(
+        source,
+        name=target_volume_name,
+        pool_id=pool.id,
+        created_ms=clock.now(session),
+        used_bytes=snapshot.volume_used_bytes,
+        shared_bytes=0,
+        origin_snapshot_id=snapshot.id,
+        content_fingerprint=snapshot.content_fingerprint,
+    )
+    session.add(volume)
+    session.flush()
+    return volume
+
+
+# -- mount and delete ---------------------------------------------------------------------
+
+
+def default_mount_path(volume: Volume) -> str:
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in volume.name)
+    return f"/mnt/{safe}"
+
+
+def mount(session: Session, server: Server, volume_id: str, *, path: str | None) -> str:
+    """Remember where the volume is mounted (a path already validated by the caller)."""
+    volume = inventory.get_volume(session, server, volume_id)
+    volume.mount_path = path or volume.mount_path or default_mount_path(volume)
+    session.flush()
+    return volume.mount_path
+
+
+def mapped_hosts(session: Session, volume: Volume) -> list[str]:
+    return list(
+        session.scalars(
+            select(Host.name)
+            .join(LunMapping, LunMapping.host_id == Host.id)
+            .join(Lun, LunMapping.lun_id == Lun.id)
+            .where(Lun.volume_id == volume.id)
+            .order_by(Host.name)
+        )
+    )
+
+
+def delete_volume(session: Session, server: Server, volume_id: str) -> None:
+    """Delete a volume and its own snapshots, unless it is mapped or a clone depends on it."""
+    volume = inventory.get_volume(session, server, volume_id)
+    tasks.settle(session, server.array_id, clock.now(session))
+    hosts = mapped_hosts(session, volume)
+    if hosts:
+        raise Conflict(
+            f"Volume '{volume.name}' is mapped to host {', '.join(hosts)}; unmap it first."
+        )
+    snapshots = session.execute(
+        select(Snapshot.id, Snapshot.cg_snapshot_id).where(Snapshot.volume_id == volume.id)
+    ).all()
+    dependent_clones(
+        session,
+        [snapshot_id for snapshot_id, _ in snapshots],
+        action=f"Volume '{volume.name}' cannot be deleted: one of its snapshots is in use",
+    )
+    # Its snapshots, LUN and tasks go with it (ON DELETE CASCADE).
+    session.execute(delete(Volume).where(Volume.id == volume.id))
+    drop_empty_group_snapshots(session, [group for _, group in snapshots])
+    session.expire_all()
