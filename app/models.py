@@ -162,6 +162,7 @@ class Volume(Base):
         Index("ix_volume_pool_id", "pool_id"),
         Index("ix_volume_parent_snapshot_id", "parent_snapshot_id"),
         Index("ix_volume_origin_snapshot_id", "origin_snapshot_id"),
+        Index("ix_volume_replica_of_volume_id", "replica_of_volume_id"),
         Index("ix_volume_consistency_group_id", "consistency_group_id"),
         CheckConstraint("size_bytes >= 0", name="size_not_negative"),
         CheckConstraint("used_bytes >= 0 AND used_bytes <= size_bytes", name="used_within_size"),
@@ -205,6 +206,10 @@ class Volume(Base):
     content_fingerprint: Mapped[str] = mapped_column(String(64), default=new_fingerprint)
     #: True for a volume that receives another array's replicated snapshots.
     replication_target: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: For a replica: the volume (on the source array) whose snapshots it receives.
+    replica_of_volume_id: Mapped[int | None] = mapped_column(
+        ForeignKey("volume.id", ondelete="SET NULL")
+    )
     consistency_group_id: Mapped[int | None] = mapped_column(
         ForeignKey("consistency_group.id", ondelete="SET NULL")
     )
@@ -241,6 +246,9 @@ class Snapshot(Base):
     #: Space the snapshot holds on its own: blocks since overwritten in the volume.
     used_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     content_fingerprint: Mapped[str] = mapped_column(String(64), default=new_fingerprint)
+    #: A replica snapshot exists from this time on (when its transfer completes);
+    #: None for a snapshot taken here.
+    ready_ms: Mapped[int | None] = mapped_column(BigInteger)
     cg_snapshot_id: Mapped[int | None] = mapped_column(
         ForeignKey("cg_snapshot.id", ondelete="SET NULL")
     )

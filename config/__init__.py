@@ -67,6 +67,12 @@ SETTINGS: list[tuple[str, str, object, str]] = [
         "Bytes per second a clone split copies (simulated); the demo lab's 1.2 TiB clone "
         "takes about half a minute.",
     ),
+    (
+        "REPLICATION_RATE",
+        "MOCKARRAY_REPLICATION_RATE",
+        40 * 1024**3,
+        "Bytes per second a snapshot replicates to a partner array (simulated).",
+    ),
 ]
 
 _INT_SETTINGS = {name for name, _, default, _ in SETTINGS if isinstance(default, int)}

@@ -464,3 +464,59 @@ class GroupMappingSchema(Schema):
     volumeId = IdString(attribute="volume_id")
     lunId = IdString(attribute="lun_id")
     lunNumber = fields.Integer(attribute="lun_number")
+
+
+class ReplicationStatusSchema(Schema):
+    startTime = fields.Integer(attribute="start_time", metadata={"description": "epoch ms"})
+    completeTime = fields.Integer(
+        attribute="complete_time",
+        allow_none=True,
+        metadata={"description": "epoch ms; null while in progress"},
+    )
+    percentComplete = fields.Integer(attribute="percent_complete")
+    inProgress = fields.Boolean(attribute="in_progress")
+    transferRate = fields.Integer(attribute="transfer_rate", metadata={"description": "bytes/s"})
+    transferred = fields.Integer(metadata={"description": "bytes"})
+    totalSizeToBeSynchronized = fields.Integer(attribute="total_size_to_be_synchronized")
+    estimatedSyncTime = fields.Integer(
+        attribute="estimated_sync_time", metadata={"description": "ms still to go"}
+    )
+    isCompleted = fields.Boolean(attribute="is_completed")
+
+
+class ProgressSchema(Schema):
+    name = fields.String()
+    creationTime = fields.Integer(attribute="created_ms", metadata={"description": "epoch ms"})
+    snapshotReplicationStatus = fields.Nested(ReplicationStatusSchema, attribute="status")
+
+
+class AddVolumeSchema(Schema):
+    volumeId = IdString(required=True)
+    snapshotName = fields.String(load_default=None, allow_none=True)
+    poolId = IdString(load_default=None, allow_none=True)
+    isIncremental = fields.Boolean(load_default=None, allow_none=True)
+
+
+class RemoveVolumesSchema(Schema):
+    volumeIds = fields.List(IdString(), required=True, validate=ma.validate.Length(min=1))
+
+
+class CondenseSchema(Schema):
+    ageInDays = WholeNumber(required=True, validate=ma.validate.Range(min=0))
+    numberOfInstances = WholeNumber(required=True, validate=ma.validate.Range(min=0))
+    snapshotPrefixes = fields.List(
+        fields.String(validate=ma.validate.Length(min=1)),
+        required=True,
+        validate=ma.validate.Length(min=1),
+    )
+
+
+class TakeSnapshotSchema(Schema):
+    prefix = fields.String(load_default="", validate=[ma.validate.Length(max=200)])
+    replicate = fields.Boolean(load_default=False)
+    isAutoDelete = fields.Boolean(load_default=False)
+    isIncremental = fields.Boolean(load_default=False)
+
+
+class ReplicationTargetRequestSchema(Schema):
+    targetName = fields.String(required=True, validate=NAME)

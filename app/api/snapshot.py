@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import current_app
+
 from app.api.actions import Actions, no_content
 from app.api.core import (
     API_PREFIX,
@@ -13,12 +15,13 @@ from app.api.core import (
 )
 from app.api.schemas import (
     ProgressRequestSchema,
+    ProgressSchema,
     SnapshotCreatedSchema,
     SnapshotCreateSchema,
     SnapshotListSchema,
     SnapshotSchema,
 )
-from app.array import inventory, snapshots
+from app.array import inventory, replication, snapshots
 
 blp = PluginBlueprint("snapshot", __name__, description="Snapshots of a volume.")
 
@@ -50,6 +53,7 @@ def create(sid: str, vid: str, body: dict):
         pool_id=body["poolId"],
         replicate=body["replicate"],
         is_auto_delete=body["isAutoDelete"],
+        replication_rate=int(current_app.config["REPLICATION_RATE"]),
     )
     location = f"{API_PREFIX}/server/{sid}/volume/{vid}/snapshot/{snapshot.id}"
     return snapshot, {"Location": location}
@@ -78,10 +82,10 @@ def delete_snapshot(sid, vid, snid):
 snapshot_actions = Actions(blp, "/server/<sid>/volume/<vid>/snapshot/<snid>", "snapshot")
 
 
-@snapshot_actions.action("get-Progress", body=ProgressRequestSchema, response=None)
+@snapshot_actions.action("get-Progress", body=ProgressRequestSchema, response=ProgressSchema)
 def get_progress(sid, vid, snid, body):
     """The replication status of the snapshot."""
-    return snapshots.replication_progress(
+    return replication.progress(
         db_session(),
         current_server(sid),
         vid,

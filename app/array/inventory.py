@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, contains_eager, subqueryload
 
+from app.array import clock
 from app.array.capacity import pool_free_bytes
 from app.array.queries import ALL, Page, paginate
 from app.errors import NotFound
@@ -134,11 +135,16 @@ def get_volume(session: Session, server: Server, volume_id: str) -> Volume:
     return _one(session, _volumes(server).where(Volume.id == vid), "Volume", volume_id, server)
 
 
+def snapshot_ready(session: Session):
+    """Snapshots that exist by now: a replica appears when its transfer completes."""
+    return or_(Snapshot.ready_ms.is_(None), Snapshot.ready_ms <= clock.now(session))
+
+
 def list_snapshots(session: Session, server: Server, volume_id: str, page: Page = ALL):
     volume = get_volume(session, server, volume_id)
     statement = (
         select(Snapshot)
-        .where(Snapshot.volume_id == volume.id)
+        .where(Snapshot.volume_id == volume.id, snapshot_ready(session))
         .order_by(Snapshot.created_ms, Snapshot.id)
     )
     return paginate(session, statement, page)
@@ -148,7 +154,9 @@ def get_snapshot(session: Session, server: Server, volume_id: str, snapshot_id: 
     volume = get_volume(session, server, volume_id)
     sid = parse_id(snapshot_id, "Snapshot")
     snapshot = session.scalar(
-        select(Snapshot).where(Snapshot.volume_id == volume.id, Snapshot.id == sid)
+        select(Snapshot).where(
+            Snapshot.volume_id == volume.id, Snapshot.id == sid, snapshot_ready(session)
+        )
     )
     if snapshot is None:
         raise NotFound(f"Snapshot '{snapshot_id}' does not exist on volume '{volume_id}'.")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.array import clock, inventory, tasks
-from app.errors import Conflict, NotFound
+from app.array import clock, inventory, replication, tasks
+from app.errors import Conflict, Invalid
 from app.models import CgSnapshot, Server, Snapshot, Volume
 
 
@@ -19,8 +19,13 @@ def create_snapshot(
     pool_id: str | None = None,
     replicate: bool = False,
     is_auto_delete: bool = False,
+    replication_rate: int = 1,
 ) -> Snapshot:
-    """Take a snapshot of the volume; a retry with the same parameters returns it again."""
+    """Take a snapshot of the volume; a retry with the same parameters returns it again.
+
+    With ``replicate`` the snapshot is sent to the volume's replication partners
+    (its consistency group's targets, else the server's remote arrays).
+    """
     volume = inventory.get_volume(session, server, volume_id)
     pool = inventory.find_pool(session, server, pool_id, field="poolId") if pool_id else None
     wanted = {
@@ -49,6 +54,15 @@ def create_snapshot(
     )
     session.add(snapshot)
     session.flush()
+    if replicate:
+        replication.require(server, "replication", "volume_replication", "new_snapshot_replication")
+        partners = replication.partners_of_volume(session, server, volume)
+        if not partners:
+            raise Invalid(
+                f"Volume '{volume.name}' has no replication partner: server '{server.key}' "
+                "has no remote arrays."
+            )
+        replication.replicate(session, server, snapshot, partners, rate=replication_rate)
     return snapshot
 
 
@@ -96,14 +110,3 @@ def drop_empty_group_snapshots(session: Session, group_snapshot_ids: list[int | 
         .scalar_subquery()
     )
     session.execute(delete(CgSnapshot).where(CgSnapshot.id.in_(ids), members == 0))
-
-
-def replication_progress(
-    session: Session, server: Server, volume_id: str, snapshot_id: str, **destination
-):
-    """``?action=get-Progress``: the replication of a snapshot to a partner."""
-    snapshot = inventory.get_snapshot(session, server, volume_id, snapshot_id)
-    raise NotFound(
-        f"Snapshot '{snapshot.name}' has no replication to report: it was never replicated "
-        "to another array."
-    )

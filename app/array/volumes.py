@@ -18,7 +18,7 @@ def _own_snapshot(session: Session, server: Server, volume: Volume, snapshot_id:
     snapshot = session.scalar(
         select(Snapshot)
         .join(Volume, Snapshot.volume_id == Volume.id)
-        .where(Snapshot.id == sid, Volume.server_id == server.id)
+        .where(Snapshot.id == sid, Volume.server_id == server.id, inventory.snapshot_ready(session))
     )
     if snapshot is None:
         raise NotFound.object("Snapshot", snapshot_id, f"server '{server.key}'")
@@ -101,7 +101,9 @@ def clone(
 
 
 def _clone_source(session, server, source: Volume, snapshot_id, snapshot_name) -> Snapshot:
-    statement = select(Snapshot).where(Snapshot.volume_id == source.id)
+    statement = select(Snapshot).where(
+        Snapshot.volume_id == source.id, inventory.snapshot_ready(session)
+    )
     if snapshot_id is not None:
         statement = statement.where(Snapshot.id == inventory.parse_id(snapshot_id, "Snapshot"))
     if snapshot_name is not None:

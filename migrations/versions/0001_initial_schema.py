@@ -233,12 +233,14 @@ def upgrade() -> None:
     sa.Column('origin_snapshot_id', sa.Integer(), nullable=True),
     sa.Column('mount_path', sa.String(length=1024), nullable=True),
     sa.Column('content_fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('replica_of_volume_id', sa.Integer(), nullable=True),
     sa.Column('replication_target', sa.Boolean(), nullable=False),
     sa.Column('consistency_group_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("split_support IN ('NONE', 'ANY_TIME', 'NOT_NEEDED', 'FROM_SNAPSHOT')", name=op.f('ck_volume_split_support_known')),
     sa.CheckConstraint('shared_bytes >= 0 AND shared_bytes <= used_bytes', name=op.f('ck_volume_shared_within_used')),
     sa.CheckConstraint('size_bytes >= 0', name=op.f('ck_volume_size_not_negative')),
     sa.CheckConstraint('used_bytes >= 0 AND used_bytes <= size_bytes', name=op.f('ck_volume_used_within_size')),
+    sa.ForeignKeyConstraint(['replica_of_volume_id'], ['volume.id'], name=op.f('fk_volume_replica_of_volume_id_volume'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['consistency_group_id'], ['consistency_group.id'], name=op.f('fk_volume_consistency_group_id_consistency_group'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['pool_id'], ['pool.id'], name=op.f('fk_volume_pool_id_pool')),
     sa.ForeignKeyConstraint(['server_id'], ['server.id'], name=op.f('fk_volume_server_id_server'), ondelete='CASCADE'),
@@ -250,6 +252,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_volume_consistency_group_id', ['consistency_group_id'], unique=False)
         batch_op.create_index('ix_volume_parent_snapshot_id', ['parent_snapshot_id'], unique=False)
         batch_op.create_index('ix_volume_origin_snapshot_id', ['origin_snapshot_id'], unique=False)
+        batch_op.create_index('ix_volume_replica_of_volume_id', ['replica_of_volume_id'], unique=False)
         batch_op.create_index('ix_volume_pool_id', ['pool_id'], unique=False)
 
     op.create_table('snapshot',
@@ -264,6 +267,7 @@ def upgrade() -> None:
     sa.Column('volume_used_bytes', sa.BigInteger(), nullable=False),
     sa.Column('used_bytes', sa.BigInteger(), nullable=False),
     sa.Column('content_fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('ready_ms', sa.BigInteger(), nullable=True),
     sa.Column('cg_snapshot_id', sa.Integer(), nullable=True),
     sa.CheckConstraint('used_bytes >= 0', name=op.f('ck_snapshot_used_not_negative')),
     sa.ForeignKeyConstraint(['cg_snapshot_id'], ['cg_snapshot.id'], name=op.f('fk_snapshot_cg_snapshot_id_cg_snapshot'), ondelete='SET NULL'),
@@ -381,6 +385,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_volume_pool_id')
         batch_op.drop_index('ix_volume_parent_snapshot_id')
         batch_op.drop_index('ix_volume_origin_snapshot_id')
+        batch_op.drop_index('ix_volume_replica_of_volume_id')
         batch_op.drop_index('ix_volume_consistency_group_id')
 
     op.drop_table('volume')
