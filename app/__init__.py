@@ -36,9 +36,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.api import init_api
+    from app.api import init_api, package_version
+    from app.control import init_control
 
     init_api(app)
+    init_control(app, package_version())
 
 
 def _register_error_handlers(app: Flask) -> None:

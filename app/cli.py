@@ -63,6 +63,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(reset_command)
     app.cli.add_command(show_command)
+    from app.lab.commands import register_lab_commands
+
+    register_lab_commands(app)
 
 
 def _create_app():

@@ -27,6 +27,10 @@ class Unauthorized(ArrayError):
     status = 401
 
 
+class Forbidden(ArrayError):
+    status = 403
+
+
 class NotFound(ArrayError):
     status = 404
 

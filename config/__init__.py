@@ -68,6 +68,18 @@ SETTINGS: list[tuple[str, str, object, str]] = [
         "takes about half a minute.",
     ),
     (
+        "JOURNAL_SIZE",
+        "MOCKARRAY_JOURNAL_SIZE",
+        10000,
+        "Plugin API calls the request journal keeps; the oldest go first.",
+    ),
+    (
+        "ADMIN_TOKEN",
+        "MOCKARRAY_ADMIN_TOKEN",
+        "",
+        "Bearer token of the control plane (/mockarray/api); unset: loopback clients only.",
+    ),
+    (
         "REPLICATION_RATE",
         "MOCKARRAY_REPLICATION_RATE",
         40 * 1024**3,

@@ -140,7 +140,18 @@ def recorded_sql(app):
 
 
 def writes(statements: list[str]) -> list[str]:
-    return [s for s in statements if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+    """The writes, but for the request journal's (one insert per call, and now and
+    then the trimming of its oldest entries)."""
+    return [
+        s
+        for s in statements
+        if s.startswith(("INSERT", "UPDATE", "DELETE"))
+        and not s.startswith(("INSERT INTO JOURNAL_ENTRY", "DELETE FROM JOURNAL_ENTRY"))
+    ]
+
+
+def journal_inserts(statements: list[str]) -> int:
+    return sum(s.startswith("INSERT INTO JOURNAL_ENTRY") for s in statements)
 
 
 @pytest.fixture
@@ -527,6 +538,7 @@ def test_a_read_on_a_recently_used_session_writes_nothing(app, api):
             assert response.status_code == 200, path
     assert any(s.startswith("SELECT") for s in statements), statements
     assert writes(statements) == []
+    assert journal_inserts(statements) == len(READS) + 2
 
 
 def test_a_read_refreshes_a_stale_idle_clock_once(app, api):

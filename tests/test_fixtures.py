@@ -54,12 +54,17 @@ def seed_text(database, text: str, source: str = "test.yaml") -> list[str]:
         return [array.name for array in seed(session, text, source)]
 
 
+#: How the lab is driven, not what it holds: the journal grows with every API call.
+LAB_CONTROL_TABLES = {"journal_entry", "fault_rule", "checkpoint", "lab_clock"}
+
+
 def row_counts(database) -> dict[str, int]:
     """Rows in every table of the domain: what "nothing changed" is checked against."""
     with database.transaction(write=False) as session:
         return {
             table.name: session.scalar(select(func.count()).select_from(table))
             for table in Base.metadata.sorted_tables
+            if table.name not in LAB_CONTROL_TABLES
         }
 
 

@@ -16,6 +16,9 @@ from pathlib import Path
 from concurrent_log_handler import ConcurrentRotatingFileHandler
 from flask import Flask, Response, current_app, g, request
 
+from app.array import clock
+from app.lab import faults, journal
+
 API_PREFIX = "/storageplugin/api"
 LOG_NAME = "api.log"
 
@@ -54,6 +57,13 @@ def _log_call(response: Response) -> Response:
         return response
     started = g.get("call_started")
     duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+    try:
+        _journal(response, duration_ms)
+    except Exception:
+        # The call itself is answered; a journal that cannot take it is logged, not fatal.
+        logging.getLogger(__name__).exception(
+            "could not journal %s %s", request.method, request.path
+        )
     current_app.extensions["mockarray.call_log"].info(
         "array=%s method=%s path=%s action=%s status=%d duration_ms=%.1f",
         g.get("array_name") or "-",
@@ -78,3 +88,28 @@ def zip_logs(app: Flask) -> bytes:
         for path in log_files(app):
             archive.write(path, arcname=path.name)
     return buffer.getvalue()
+
+
+def _journal(response: Response, duration_ms: float) -> None:
+    """One row in the request journal, in a transaction of its own (so a call
+    that failed and changed nothing is recorded all the same)."""
+    length = request.content_length or 0
+    # A body refused as too large (413) is not read; neither is an empty one.
+    fits = 0 < length <= (request.max_content_length or length)
+    body = request.get_data(cache=True, as_text=True) if fits else None
+    database = current_app.extensions["mockarray.db"]
+    with database.transaction() as session:
+        journal.record(
+            session,
+            keep=int(current_app.config["JOURNAL_SIZE"]),
+            at_ms=clock.now(session),
+            array=g.get("array_name"),
+            session=g.get("session_tag"),
+            method=request.method,
+            path=request.path[len(API_PREFIX) :] or "/",
+            action=faults.normalize_action(request.args.get("action")),
+            status=response.status_code,
+            duration_ms=round(duration_ms, 3),
+            body=journal.redact(body),
+            fault_id=g.get("fault_id"),
+        )

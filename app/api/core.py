@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -24,6 +25,7 @@ from app.array import inventory, sessions
 from app.array.queries import Page
 from app.database import Database
 from app.errors import Unauthorized
+from app.lab import faults
 
 API_PREFIX = "/storageplugin/api"
 SESSION_HEADER = "x-storageplugin-sessionid"
@@ -89,7 +91,7 @@ def db_session() -> Session:
     return session
 
 
-def _finish_unit_of_work(response: Response) -> Response:
+def finish_unit_of_work(response: Response) -> Response:
     session: Session | None = g.pop("db_session", None)
     if session is not None:
         try:
@@ -102,7 +104,7 @@ def _finish_unit_of_work(response: Response) -> Response:
     return response
 
 
-def _discard_unit_of_work(_exc: BaseException | None) -> None:
+def discard_unit_of_work(_exc: BaseException | None) -> None:
     # Reached without after_request only when the request failed outright.
     session: Session | None = g.pop("db_session", None)
     if session is not None:
@@ -134,7 +136,7 @@ def admits(mimetype: str) -> bool:
     return False
 
 
-def _check_media_types() -> None:
+def check_media_types() -> None:
     offered = _view_attribute("_mockarray_media_types", (JSON,))
     if not any(admits(mimetype) for mimetype in offered):
         raise UnsupportedMediaType(
@@ -149,6 +151,40 @@ def _check_media_types() -> None:
             f"A request body must be {JSON}, not {request.mimetype or 'untyped'}. "
             f"Send 'Content-Type: {JSON}'."
         )
+
+
+def _apply_faults() -> None:
+    """Fault rules, checked before the array acts, so a faulted call changes nothing.
+
+    The rules are read and claimed in short transactions of their own (before
+    the request's unit of work begins): one cheap query when there are none.
+    """
+    db = database()
+    path = request.path[len(API_PREFIX) :] or "/"
+    action = request.args.get("action")
+    with db.transaction(write=False) as reading:
+        rules = faults.candidates(
+            reading, method=request.method, path=path, action=action, array=None
+        )
+        if any(rule.array is not None for rule in rules):
+            array = sessions.array_name_of(reading, request.headers.get(SESSION_HEADER))
+            rules = [rule for rule in rules if rule.array in (None, array)]
+    for rule in rules:
+        with db.transaction(write=True) as claiming:
+            fault = faults.claim(claiming, rule)
+        if fault is None:
+            continue
+        g.fault_id = fault.rule_id
+        # So that the journal can say whose call was faulted.
+        token = request.headers.get(SESSION_HEADER)
+        with db.transaction(write=False) as reading:
+            g.array_name = sessions.array_name_of(reading, token)
+        g.session_tag = sessions.token_tag(token) if g.array_name else None
+        if fault.delay_ms:
+            time.sleep(fault.delay_ms / 1000)
+        if fault.status is not None:
+            raise faults.InjectedFault(fault.status, fault.message)
+        return
 
 
 def _check_session() -> None:
@@ -167,6 +203,7 @@ def _check_session() -> None:
         database=database() if request.method in READ_METHODS else None,
     )
     g.plugin_session = plugin_session
+    g.session_tag = sessions.token_tag(token)
     g.array_id = plugin_session.array_id
     g.array_name = plugin_session.array.name
 
@@ -204,10 +241,11 @@ def listing(key: str, items: Sequence, total: int):
 
 
 def init_conventions(plugin: Blueprint) -> None:
-    plugin.before_request(_check_media_types)
+    plugin.before_request(check_media_types)
+    plugin.before_request(_apply_faults)
     plugin.before_request(_check_session)
-    plugin.after_request(_finish_unit_of_work)
-    plugin.teardown_request(_discard_unit_of_work)
+    plugin.after_request(finish_unit_of_work)
+    plugin.teardown_request(discard_unit_of_work)
 
 
 def current_server(key: str):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.array import inventory
+from app.array import clock, inventory
 from app.array.initiators import normalize_iscsi_name, normalize_wwn
 from app.array.luns import new_lun
 from app.errors import Conflict, Invalid, NotFound
@@ -48,7 +48,7 @@ def create_host(
     if owners:
         taken = ", ".join(f"{address} (host '{owner}')" for address, owner in owners)
         raise Conflict(f"These initiators already belong to another host: {taken}.")
-    host = Host(server_id=server.id, name=name, server_group_keys=[])
+    host = Host(server_id=server.id, name=name, server_group_keys=[], created_ms=clock.now(session))
     host.initiators = [
         HostInitiator(server_id=server.id, kind=kind, address=address) for kind, address in wanted
     ]
@@ -119,7 +119,7 @@ def _lun_to_map(
     if lun is None:
         lun = session.scalar(select(Lun).where(Lun.volume_id == volume.id))
     if lun is None:
-        lun = new_lun(session.get(Array, server.array_id), volume)
+        lun = new_lun(session.get(Array, server.array_id), volume, created_ms=clock.now(session))
         session.add(lun)
         session.flush()
     return lun, volume
@@ -175,7 +175,9 @@ def map_to_host(
             f"{existing.lun_number}; unmap it first to change the number."
         )
     number = _pick_number(_numbers_in_use(session, [host.id]), lun_number, [host])
-    mapping = LunMapping(host_id=host.id, lun_id=lun.id, lun_number=number)
+    mapping = LunMapping(
+        host_id=host.id, lun_id=lun.id, lun_number=number, created_ms=clock.now(session)
+    )
     session.add(mapping)
     session.flush()
     return _view(mapping, volume)
@@ -240,7 +242,13 @@ def map_to_host_group(
     number = _pick_number(_numbers_in_use(session, [h.id for h in unmapped]), wanted, unmapped)
     for host in unmapped:
         session.add(
-            LunMapping(host_id=host.id, lun_id=lun.id, lun_number=number, host_group_id=group.id)
+            LunMapping(
+                host_id=host.id,
+                lun_id=lun.id,
+                lun_number=number,
+                host_group_id=group.id,
+                created_ms=clock.now(session),
+            )
         )
     session.flush()
     return MappingView(

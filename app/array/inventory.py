@@ -89,6 +89,13 @@ def storage(session: Session, array_id: int) -> StorageView:
     )
 
 
+def array_by_name(session: Session, name: str) -> Array:
+    array = session.scalar(select(Array).where(Array.name == name))
+    if array is None:
+        raise NotFound(f"No array named '{name}'.")
+    return array
+
+
 def server_keys(session: Session, array_id: int) -> list[str]:
     return list(
         session.scalars(select(Server.key).where(Server.array_id == array_id).order_by(Server.id))
@@ -138,6 +145,15 @@ def get_volume(session: Session, server: Server, volume_id: str) -> Volume:
 def snapshot_ready(session: Session):
     """Snapshots that exist by now: a replica appears when its transfer completes."""
     return or_(Snapshot.ready_ms.is_(None), Snapshot.ready_ms <= clock.now(session))
+
+
+def volume_id_by_name(session: Session, server: Server, name: str) -> str:
+    found = session.scalar(
+        select(Volume.id).where(Volume.server_id == server.id, Volume.name == name)
+    )
+    if found is None:
+        raise NotFound.object("Volume", name, _where(server))
+    return str(found)
 
 
 def list_snapshots(session: Session, server: Server, volume_id: str, page: Page = ALL):

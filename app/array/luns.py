@@ -21,12 +21,22 @@ def naa_id(oui: str, serial_number: str) -> str:
     return f"6{oui.lower()}0{serial_number.lower()}"
 
 
-def new_lun(array: Array, volume: Volume, *, name: str | None = None, online: bool = False) -> Lun:
+def new_lun(
+    array: Array,
+    volume: Volume,
+    *,
+    name: str | None = None,
+    online: bool = False,
+    created_ms: int | None = None,
+) -> Lun:
     serial = new_serial_number()
-    return Lun(
+    lun = Lun(
         volume_id=volume.id,
         name=name or volume.name,
         serial_number=serial,
         naa_id=naa_id(array.naa_oui, serial),
         online=online,
     )
+    if created_ms is not None:
+        lun.created_ms = created_ms
+    return lun

@@ -130,3 +130,19 @@ def resolve(
             with database.transaction(write=True) as own:
                 own.execute(touch)
     return plugin_session
+
+
+def token_tag(token: str) -> str:
+    """A short tag that tells sessions apart in logs and reveals nothing of the token."""
+    return _token_hash(token)[:12]
+
+
+def array_name_of(session: Session, token: str | None) -> str | None:
+    """The name of the array a session token belongs to (``None`` if unknown)."""
+    if not token:
+        return None
+    return session.scalar(
+        select(Array.name)
+        .join(PluginSession, PluginSession.array_id == Array.id)
+        .where(PluginSession.token_hash == _token_hash(token))
+    )

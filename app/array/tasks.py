@@ -35,13 +35,17 @@ def start(
     now: int,
     **subject,
 ) -> LongTask:
+    """A task that moves ``total_bytes`` at the rate, as the lab clock runs it
+    (faster with a speed factor, at once when set to instant)."""
+    lab = clock.settings(session)
+    duration = 0 if lab.instant else int(duration_ms(total_bytes, rate_bytes_per_s) / lab.speed)
     task = LongTask(
         array_id=array_id,
         kind=kind,
         total_bytes=total_bytes,
         rate_bytes_per_s=rate_bytes_per_s,
         started_ms=now,
-        completes_ms=now + duration_ms(total_bytes, rate_bytes_per_s),
+        completes_ms=now + duration,
         **subject,
     )
     session.add(task)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from app.array import capacity, clock, inventory, tasks
 from app.array.snapshots import dependent_clones, drop_empty_group_snapshots
 from app.errors import Conflict, Invalid, NoSpace, NotFound
-from app.models import Host, Lun, LunMapping, Pool, Server, Snapshot, Volume
+from app.models import Host, Lun, LunMapping, Pool, Server, Snapshot, Volume, new_fingerprint
 
 
 def _own_snapshot(session: Session, server: Server, volume: Volume, snapshot_id: str) -> Snapshot:
@@ -313,3 +313,48 @@ def delete_volume(session: Session, server: Server, volume_id: str) -> None:
     session.execute(delete(Volume).where(Volume.id == volume.id))
     drop_empty_group_snapshots(session, [group for _, group in snapshots])
     session.expire_all()
+
+
+# -- host writes (lab control) ---------------------------------------------------------------
+
+
+def host_write(
+    session: Session, server: Server, volume_id: str, *, size: int, append: bool = False
+) -> Volume:
+    """A host writes ``size`` bytes to the volume, as on a real array.
+
+    Overwriting (the default) changes data the volume already holds: its newest
+    snapshot now holds the old blocks on its own, and an unsplit clone owns
+    what it no longer shares. Appending (or overwriting more than the volume
+    holds) grows its used size. Either way the content changes. Space is
+    checked first (``NoSpace``), so a write that does not fit changes nothing.
+    """
+    volume = inventory.get_volume(session, server, volume_id)
+    overwritten = 0 if append else min(size, volume.used_bytes)
+    grown = size - overwritten
+    if volume.used_bytes + grown > volume.size_bytes:
+        raise Conflict(
+            f"Volume '{volume.name}' holds {volume.used_bytes} of {volume.size_bytes} bytes; "
+            f"{grown} more do not fit."
+        )
+    newest = session.scalar(
+        select(Snapshot)
+        .where(Snapshot.volume_id == volume.id, inventory.snapshot_ready(session))
+        .order_by(Snapshot.created_ms.desc(), Snapshot.id.desc())
+        .limit(1)
+    )
+    kept_by_snapshot = 0
+    if newest is not None:
+        kept_by_snapshot = min(overwritten, newest.volume_used_bytes - newest.used_bytes)
+    unshared = min(overwritten, volume.shared_bytes)
+    needed = kept_by_snapshot + unshared + (grown if volume.thin else 0)
+    capacity.ensure_room(
+        session, session.get(Pool, volume.pool_id), needed, f"writing to '{volume.name}'"
+    )
+    if newest is not None:
+        newest.used_bytes += kept_by_snapshot
+    volume.shared_bytes -= unshared
+    volume.used_bytes += grown
+    volume.content_fingerprint = new_fingerprint()
+    session.flush()
+    return volume

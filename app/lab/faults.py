@@ -1,0 +1,134 @@
+"""Fault injection: rules that make matching plugin API calls fail or slow down.
+
+A rule matches a method, a path (a glob below ``/storageplugin/api``, such as
+``/server/*/volume/*``), an action and an array, each optional. Its effect is
+an HTTP status with a message, a delay (fixed or a range), or both. It applies
+to the next N matching calls, or with a probability, or until removed. The
+rules live in the database, so a rule added through one worker or host is
+applied by all. A faulted call is answered before the array acts: it changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.errors import ArrayError, Invalid, NotFound
+from app.models import FaultRule
+
+
+class InjectedFault(ArrayError):
+    """The error a fault rule answers with."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def normalize_action(name: str | None) -> str | None:
+    return name.replace("-", "").replace("_", "").lower() if name else None
+
+
+def add_rule(
+    session: Session,
+    *,
+    method: str | None = None,
+    path: str = "*",
+    action: str | None = None,
+    array: str | None = None,
+    status: int | None = None,
+    message: str | None = None,
+    delay_ms: tuple[int, int] = (0, 0),
+    times: int | None = None,
+    probability: float | None = None,
+) -> FaultRule:
+    if status is None and delay_ms[1] == 0:
+        raise Invalid(
+            "A fault needs an effect: a status, a delay, or both.",
+            fields={"status": ["Give status and/or delayMs."]},
+        )
+    if delay_ms[0] > delay_ms[1]:
+        raise Invalid(
+            "The delay range is backwards: its minimum is above its maximum.",
+            fields={"delayMs": ["min <= max"]},
+        )
+    rule = FaultRule(
+        method=method.upper() if method else None,
+        path=path or "*",
+        action=normalize_action(action),
+        array=array,
+        status=status,
+        message=message,
+        delay_min_ms=delay_ms[0],
+        delay_max_ms=delay_ms[1],
+        remaining=times,
+        probability=probability,
+    )
+    session.add(rule)
+    session.flush()
+    return rule
+
+
+def list_rules(session: Session) -> list[FaultRule]:
+    return list(session.scalars(select(FaultRule).order_by(FaultRule.id)))
+
+
+def remove_rule(session: Session, rule_id: int) -> None:
+    removed = session.execute(delete(FaultRule).where(FaultRule.id == rule_id)).rowcount
+    if not removed:
+        raise NotFound(f"Fault rule {rule_id} does not exist.")
+
+
+def clear(session: Session) -> int:
+    return session.execute(delete(FaultRule)).rowcount
+
+
+@dataclass(frozen=True)
+class Fault:
+    rule_id: int
+    status: int | None
+    message: str
+    delay_ms: float
+
+
+def candidates(
+    session: Session, *, method: str, path: str, action: str | None, array: str | None
+) -> list[FaultRule]:
+    """The live rules that match the call, first added first (one query)."""
+    rules = session.scalars(
+        select(FaultRule)
+        .where(or_(FaultRule.remaining.is_(None), FaultRule.remaining > 0))
+        .order_by(FaultRule.id)
+    )
+    wanted_action = normalize_action(action)
+    return [
+        rule
+        for rule in rules
+        if (rule.method is None or rule.method == method.upper())
+        and fnmatchcase(path, rule.path)
+        and (rule.action is None or rule.action == wanted_action)
+        and (rule.array is None or rule.array == array)
+    ]
+
+
+def claim(session: Session, rule: FaultRule) -> Fault | None:
+    """Take one application of ``rule`` (``None`` when its probability says no,
+    or another worker took its last one)."""
+    if rule.probability is not None and random.random() >= rule.probability:
+        return None
+    statement = update(FaultRule).where(FaultRule.id == rule.id)
+    if rule.remaining is not None:
+        statement = statement.where(FaultRule.remaining > 0).values(
+            remaining=FaultRule.remaining - 1
+        )
+    taken = session.execute(statement.values(applied=FaultRule.applied + 1)).rowcount
+    if not taken:
+        return None
+    delay = random.uniform(rule.delay_min_ms, rule.delay_max_ms) if rule.delay_max_ms else 0.0
+    message = rule.message or f"Fault injected by mockarray rule {rule.id}."
+    return Fault(rule.id, rule.status, message, delay)

@@ -1,0 +1,103 @@
+"""The request journal: every plugin API call, kept in the database.
+
+One cheap insert per call; bounded (the oldest entries are dropped first),
+queryable by time, path, action, status and array, countable, clearable.
+Several workers and hosts on one database share one journal.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.orm import Session
+
+from app.array.queries import Page, paginate
+from app.lab.faults import normalize_action
+from app.models import JournalEntry
+
+#: Journal trimming runs once every this many entries, to keep each insert cheap.
+TRIM_EVERY = 100
+BODY_LIMIT = 64 * 1024
+SECRET_WORDS = ("password", "secret", "token", "authorization")
+
+
+def redact(body: str | None) -> str | None:
+    """The request body with credentials replaced by ``***``."""
+    if not body:
+        return None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return body[:BODY_LIMIT]
+
+    def scrub(value):
+        if isinstance(value, dict):
+            return {
+                key: "***" if any(w in key.lower() for w in SECRET_WORDS) else scrub(item)
+                for key, item in value.items()
+            }
+        if isinstance(value, list):
+            return [scrub(item) for item in value]
+        return value
+
+    return json.dumps(scrub(document))[:BODY_LIMIT]
+
+
+def record(db: Session, *, keep: int, **fields) -> JournalEntry:
+    """Add one entry (``fields`` are ``JournalEntry`` columns); keep the newest ``keep``."""
+    entry = JournalEntry(**fields)
+    db.add(entry)
+    db.flush()
+    if entry.id % TRIM_EVERY == 0:
+        db.execute(delete(JournalEntry).where(JournalEntry.id <= entry.id - keep))
+    return entry
+
+
+@dataclass(frozen=True)
+class JournalQuery:
+    since_ms: int | None = None
+    until_ms: int | None = None
+    method: str | None = None
+    path: str | None = None
+    action: str | None = None
+    status: int | None = None
+    array: str | None = None
+    after_id: int | None = None
+
+    def apply(self, statement: Select) -> Select:
+        conditions = []
+        if self.since_ms is not None:
+            conditions.append(JournalEntry.at_ms >= self.since_ms)
+        if self.until_ms is not None:
+            conditions.append(JournalEntry.at_ms <= self.until_ms)
+        if self.method:
+            conditions.append(JournalEntry.method == self.method.upper())
+        if self.path:
+            # A glob: '*' stands for anything.
+            pattern = self.path.replace("%", r"\%").replace("_", r"\_").replace("*", "%")
+            conditions.append(JournalEntry.path.like(pattern, escape="\\"))
+        if self.action:
+            conditions.append(JournalEntry.action == normalize_action(self.action))
+        if self.status is not None:
+            conditions.append(JournalEntry.status == self.status)
+        if self.array:
+            conditions.append(JournalEntry.array == self.array)
+        if self.after_id is not None:
+            conditions.append(JournalEntry.id > self.after_id)
+        return statement.where(*conditions)
+
+
+def entries(session: Session, query: JournalQuery, page: Page) -> tuple[list[JournalEntry], int]:
+    """Matching entries, oldest first, and how many match."""
+    statement = query.apply(select(JournalEntry)).order_by(JournalEntry.id)
+    return paginate(session, statement, page)
+
+
+def count(session: Session, query: JournalQuery) -> int:
+    return session.scalar(query.apply(select(func.count()).select_from(JournalEntry))) or 0
+
+
+def clear(session: Session) -> int:
+    return session.execute(delete(JournalEntry)).rowcount
