@@ -231,6 +231,7 @@ class Snapshot(Base):
     __table_args__ = (
         UniqueConstraint("volume_id", "name"),
         Index("ix_snapshot_cg_snapshot_id", "cg_snapshot_id"),
+        Index("ix_snapshot_pool_id", "pool_id"),
         CheckConstraint("used_bytes >= 0", name="used_not_negative"),
     )
 
@@ -453,6 +454,8 @@ class LongTask(Base):
     __table_args__ = (
         Index("ix_long_task_volume_id", "volume_id"),
         Index("ix_long_task_snapshot_id", "snapshot_id"),
+        Index("ix_long_task_remote_array_id", "remote_array_id"),
+        Index("ix_long_task_destination_snapshot_id", "destination_snapshot_id"),
         Index("ix_long_task_array_id_kind_completes_ms", "array_id", "kind", "completes_ms"),
         CheckConstraint("kind IN ('split', 'replication')", name="kind_known"),
         CheckConstraint("rate_bytes_per_s > 0", name="rate_positive"),

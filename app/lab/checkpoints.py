@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import zlib
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app.array import clock
@@ -21,6 +21,8 @@ from app.errors import Conflict, NotFound
 from app.models import Array, Base, Checkpoint, PluginSession, Volume
 
 FORMAT = 1
+#: Volumes above which PostgreSQL empties the tables with TRUNCATE.
+TRUNCATE_ABOVE = 2000
 #: Tables that are not the arrays' state.
 NOT_STATE = {
     "plugin_session",
@@ -77,7 +79,7 @@ def restore(session: Session, name: str) -> Checkpoint:
         raise Conflict(f"Checkpoint '{name}' was saved in another format; it cannot be restored.")
     tables = saved["tables"]
     open_sessions = [dict(row._mapping) for row in session.execute(select(PluginSession.__table__))]
-    session.execute(delete(Array))
+    _empty_state(session)
     late: list[dict] = []
     for table in _state_tables():
         rows = tables.get(table.name) or []
@@ -106,6 +108,18 @@ def restore(session: Session, name: str) -> Checkpoint:
     session.flush()
     session.expire_all()
     return checkpoint
+
+
+def _empty_state(session: Session) -> None:
+    """Remove the arrays and everything on them (and the sessions, re-added after)."""
+    large = (session.scalar(select(func.count()).select_from(Volume)) or 0) > TRUNCATE_ABOVE
+    if large and session.get_bind().dialect.name == "postgresql":
+        # One TRUNCATE instead of a cascade of row-by-row deletes: much faster for a
+        # large lab, though it costs a fixed quarter second or so.
+        names = ", ".join(f'"{t.name}"' for t in [*_state_tables(), PluginSession.__table__])
+        session.execute(text(f"TRUNCATE {names}"))
+    else:
+        session.execute(delete(Array))
 
 
 def list_checkpoints(session: Session) -> list[Checkpoint]:

@@ -16,6 +16,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Indexes on foreign keys that cascades and lookups follow.
+    op.create_index('ix_snapshot_pool_id', 'snapshot', ['pool_id'], unique=False)
+    op.create_index('ix_long_task_remote_array_id', 'long_task', ['remote_array_id'], unique=False)
+    op.create_index(
+        'ix_long_task_destination_snapshot_id', 'long_task', ['destination_snapshot_id'],
+        unique=False,
+    )
     op.create_table('checkpoint',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=255), nullable=False),
@@ -81,6 +88,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_long_task_destination_snapshot_id', table_name='long_task')
+    op.drop_index('ix_long_task_remote_array_id', table_name='long_task')
+    op.drop_index('ix_snapshot_pool_id', table_name='snapshot')
     op.drop_table('lab_clock')
     with op.batch_alter_table('journal_entry', schema=None) as batch_op:
         batch_op.drop_index('ix_journal_entry_path')
