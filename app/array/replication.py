@@ -246,7 +246,12 @@ def progress(
         )
     chosen = rows
     if destination_snapshot_id is not None:
-        chosen = [r for r in rows if r[2] is not None and str(r[2].id) == destination_snapshot_id]
+        # The guide calls it the replica's name; its id is accepted too.
+        chosen = [
+            r
+            for r in rows
+            if r[2] is not None and destination_snapshot_id in {str(r[2].id), r[2].name}
+        ]
     elif destination_server_id is not None:
         chosen = [
             r
@@ -277,4 +282,20 @@ def progress(
             estimated_sync_time=max(task.completes_ms - now, 0),
             is_completed=completed,
         ),
+    )
+
+
+def sending(session: Session, snapshot_ids: list[int]) -> list[str]:
+    """Names of the partners the snapshots are still being sent to."""
+    return list(
+        session.scalars(
+            select(RemoteArray.name)
+            .join(LongTask, LongTask.remote_array_id == RemoteArray.id)
+            .where(
+                LongTask.kind == "replication",
+                LongTask.snapshot_id.in_(snapshot_ids),
+                LongTask.completes_ms > clock.now(session),
+            )
+            .distinct()
+        )
     )

@@ -71,6 +71,12 @@ def delete_snapshot(session: Session, server: Server, volume_id: str, snapshot_i
     snapshot = inventory.get_snapshot(session, server, volume_id, snapshot_id)
     tasks.settle(session, server.array_id, clock.now(session))
     dependent_clones(session, [snapshot.id], action=f"Snapshot '{snapshot.name}' cannot be deleted")
+    partners = replication.sending(session, [snapshot.id])
+    if partners:
+        raise Conflict(
+            f"Snapshot '{snapshot.name}' is still being replicated to {', '.join(partners)}; "
+            "delete it once get-Progress says isCompleted."
+        )
     if snapshot.cg_snapshot_id is not None and not server.delete_from_snapshot_group:
         group_snapshot = session.get(CgSnapshot, snapshot.cg_snapshot_id)
         raise Conflict(
