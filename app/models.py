@@ -174,6 +174,7 @@ class Volume(Base):
             "split_support IN ('NONE', 'ANY_TIME', 'NOT_NEEDED', 'FROM_SNAPSHOT')",
             name="split_support_known",
         ),
+        CheckConstraint("origin_kind IN ('clone', 'restore')", name="origin_kind_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -203,6 +204,8 @@ class Volume(Base):
     origin_snapshot_id: Mapped[int | None] = mapped_column(
         ForeignKey("snapshot.id", ondelete="SET NULL", use_alter=True)
     )
+    #: How the volume was made from ``origin_snapshot_id``: a clone or a restore-to-new.
+    origin_kind: Mapped[str | None] = mapped_column(String(16))
     mount_path: Mapped[str | None] = mapped_column(String(1024))
     content_fingerprint: Mapped[str] = mapped_column(String(64), default=new_fingerprint)
     #: True for a volume that receives another array's replicated snapshots.

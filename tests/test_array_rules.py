@@ -341,8 +341,9 @@ def delete_snapshot(a: Call) -> None:
         (start_split, "big", -10 * GiB),
         # The host's 15 GiB go, and data.snap1's 1 GiB of its own (the volume is it again).
         (restore_in_place, "big", +1 * GiB),
-        # 'other' (20 GiB written) now holds the snapshot's 10 GiB.
-        (restore_to_alternate, "big", +10 * GiB),
+        # 'other' (20 GiB written) now holds the snapshot's 10 GiB, and its newest
+        # snapshot (the group snapshot pair.snap) keeps the 20 GiB replaced.
+        (restore_to_alternate, "big", -10 * GiB),
         # A thick volume takes its whole size; 'small' has no room, so 'big'.
         (restore_thick_to_new, "big", -60 * GiB),
         (delete_other, "big", +20 * GiB),

@@ -163,9 +163,7 @@ def _apply_faults() -> None:
     path = request.path[len(API_PREFIX) :] or "/"
     action = request.args.get("action")
     with db.transaction(write=False) as reading:
-        rules = faults.candidates(
-            reading, method=request.method, path=path, action=action, array=None
-        )
+        rules = faults.candidates(reading, method=request.method, path=path, action=action)
         if any(rule.array is not None for rule in rules):
             array = sessions.array_name_of(reading, request.headers.get(SESSION_HEADER))
             rules = [rule for rule in rules if rule.array in (None, array)]

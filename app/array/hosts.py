@@ -193,14 +193,22 @@ def unmap_from_host(
             "Name what to unmap: give 'lunId' or 'volumeId'.",
             fields={"lunId": ["Give lunId or volumeId."]},
         )
-    statement = select(LunMapping).join(Lun, LunMapping.lun_id == Lun.id)
-    statement = statement.where(LunMapping.host_id == host.id)
-    if lun_id is not None:
-        statement = statement.where(Lun.id == inventory.get_lun(session, server, lun_id).id)
+    lun = inventory.get_lun(session, server, lun_id) if lun_id is not None else None
     if volume_id is not None:
         volume = inventory.get_volume(session, server, volume_id)
-        statement = statement.where(Lun.volume_id == volume.id)
-    mapping = session.scalar(statement)
+        if lun is not None and lun.volume_id != volume.id:
+            raise Invalid(
+                f"lunId '{lun_id}' is the LUN of another volume than volumeId '{volume_id}'.",
+                fields={"lunId": ["Not the LUN of volumeId."]},
+            )
+        lun = lun or session.scalar(select(Lun).where(Lun.volume_id == volume.id))
+    mapping = (
+        session.scalar(
+            select(LunMapping).where(LunMapping.host_id == host.id, LunMapping.lun_id == lun.id)
+        )
+        if lun is not None
+        else None
+    )
     if mapping is None:
         what = f"LUN '{lun_id}'" if lun_id is not None else f"volume '{volume_id}'"
         raise NotFound(f"{what} is not mapped to host '{host.name}'.")

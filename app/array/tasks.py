@@ -33,12 +33,15 @@ def start(
     total_bytes: int,
     rate_bytes_per_s: int,
     now: int,
+    instant: bool = False,
     **subject,
 ) -> LongTask:
     """A task that moves ``total_bytes`` at the rate, as the lab clock runs it
     (faster with a speed factor, at once when set to instant)."""
     lab = clock.settings(session)
-    duration = 0 if lab.instant else int(duration_ms(total_bytes, rate_bytes_per_s) / lab.speed)
+    duration = (
+        0 if instant or lab.instant else int(duration_ms(total_bytes, rate_bytes_per_s) / lab.speed)
+    )
     task = LongTask(
         array_id=array_id,
         kind=kind,
@@ -91,9 +94,10 @@ def split_status(session: Session, server: Server, volume_id: str) -> SplitStatu
     volume = inventory.get_volume(session, server, volume_id)
     task = inventory.latest_split(session, volume)
     if task is None:
-        if volume.parent_snapshot_id is None:
-            raise NotFound(
-                f"Volume '{volume_id}' has no split task: it is not a clone of a snapshot."
-            )
-        return SplitStatus(percentage_complete=0, complete=False)
+        if volume.parent_snapshot_id is not None:
+            return SplitStatus(percentage_complete=0, complete=False)
+        if volume.origin_kind == "clone":
+            # A clone made independent at once (its volume's clones need no split).
+            return SplitStatus(percentage_complete=100, complete=True)
+        raise NotFound(f"Volume '{volume_id}' has no split task: it is not a clone of a snapshot.")
     return SplitStatus.of(task, clock.now(session))

@@ -69,11 +69,19 @@ def clone(
     name and snapshot, it returns the clone made the first time."""
     source = inventory.get_volume(session, server, volume_id)
     snapshot = _clone_source(session, server, source, snapshot_id, snapshot_name)
+    group_key = server_group_keys[0] if server_group_keys else source.server_group_key
     existing = _name_taken(session, server, name)
     if existing is not None:
-        if existing.origin_snapshot_id == snapshot.id:
+        if _same_clone(session, existing, snapshot, group_key, instant_split):
             return existing
-        raise Conflict(f"A volume named '{name}' already exists on server '{server.key}'.")
+        raise Conflict(
+            f"A volume named '{name}' already exists on server '{server.key}'"
+            + (
+                " (a clone of that snapshot made with other parameters)."
+                if existing.origin_snapshot_id == snapshot.id
+                else "."
+            )
+        )
     now = clock.now(session)
     # A volume whose clones need no split (NOT_NEEDED) is copied in full at once.
     independent = source.split_support == "NOT_NEEDED"
@@ -84,9 +92,10 @@ def clone(
         thin=True,
         used_bytes=snapshot.volume_used_bytes,
         shared_bytes=0 if independent else snapshot.volume_used_bytes,
-        server_group_key=server_group_keys[0] if server_group_keys else source.server_group_key,
+        server_group_key=group_key,
         parent_snapshot_id=None if independent else snapshot.id,
         origin_snapshot_id=snapshot.id,
+        origin_kind="clone",
         content_fingerprint=snapshot.content_fingerprint,
     )
     if independent:
@@ -98,6 +107,19 @@ def clone(
     if instant_split and not independent:
         _start_split(session, server, volume, now=now, rate=None)
     return volume
+
+
+def _same_clone(session, existing: Volume, snapshot: Snapshot, group_key, instant: bool) -> bool:
+    """Whether ``existing`` is what a clone call with these parameters made (a retry)."""
+    if existing.origin_kind != "clone" or existing.origin_snapshot_id != snapshot.id:
+        return False
+    if existing.server_group_key != group_key:
+        return False
+    if existing.split_support == "NOT_NEEDED":
+        return True
+    split = inventory.latest_split(session, existing)
+    split_at_once = split is not None and split.completes_ms == existing.created_ms
+    return split_at_once == instant
 
 
 def _clone_source(session, server, source: Volume, snapshot_id, snapshot_name) -> Snapshot:
@@ -153,7 +175,8 @@ def _start_split(session, server, volume: Volume, *, now: int, rate: int | None)
         volume_id=volume.id,
         total_bytes=shared,
         # An instant split (rate None) is complete as it starts.
-        rate_bytes_per_s=rate or max(shared * 1000, 1),
+        rate_bytes_per_s=rate or 1,
+        instant=rate is None,
         now=now,
     )
     session.flush()
@@ -163,13 +186,56 @@ def _start_split(session, server, volume: Volume, *, now: int, rate: int | None)
 # -- restores -------------------------------------------------------------------------
 
 
-def _take_content(session: Session, volume: Volume, snapshot: Snapshot, what: str) -> None:
+def _rewrite(
+    session: Session,
+    volume: Volume,
+    *,
+    overwritten: int,
+    used: int,
+    what: str,
+    snapshot_keeps: bool = True,
+) -> None:
+    """The volume's data changes: ``overwritten`` bytes of it are replaced and it
+    then holds ``used`` bytes. As on a real array, its newest snapshot keeps the
+    replaced blocks on its own (unless ``snapshot_keeps`` is false), and an
+    unsplit clone owns what it no longer shares. The space this takes is checked
+    first, so a refusal changes nothing.
+    """
+    newest = None
+    if snapshot_keeps:
+        newest = session.scalar(
+            select(Snapshot)
+            .where(Snapshot.volume_id == volume.id, inventory.snapshot_ready(session))
+            .order_by(Snapshot.created_ms.desc(), Snapshot.id.desc())
+            .limit(1)
+        )
+    kept = min(overwritten, newest.volume_used_bytes - newest.used_bytes) if newest else 0
+    unshared = min(overwritten, volume.shared_bytes)
+    grown = used - volume.used_bytes
+    needed = kept + unshared + (grown if volume.thin else 0)
+    capacity.ensure_room(session, session.get(Pool, volume.pool_id), needed, what)
+    if newest is not None:
+        newest.used_bytes += kept
+    volume.shared_bytes -= unshared
+    volume.used_bytes = used
+    volume.shared_bytes = min(volume.shared_bytes, used)
+
+
+def _take_content(
+    session: Session, volume: Volume, snapshot: Snapshot, what: str, *, in_place: bool = False
+) -> None:
     """``volume`` now holds ``snapshot``'s data: its used size and content."""
-    growth = snapshot.volume_used_bytes - volume.used_bytes
-    if volume.thin:
-        capacity.ensure_room(session, session.get(Pool, volume.pool_id), growth, what)
-    volume.used_bytes = snapshot.volume_used_bytes
-    volume.shared_bytes = min(volume.shared_bytes, volume.used_bytes)
+    _rewrite(
+        session,
+        volume,
+        overwritten=volume.used_bytes,
+        used=snapshot.volume_used_bytes,
+        what=what,
+        # Reverting in place keeps the volume's snapshots as they are (the model
+        # does not follow blocks shared between snapshots); over another volume,
+        # that volume's newest snapshot keeps what was replaced.
+        snapshot_keeps=not in_place,
+    )
     volume.content_fingerprint = snapshot.content_fingerprint
 
 
@@ -182,7 +248,7 @@ def restore(session: Session, server: Server, volume_id: str, *, snapshot_id: st
             f"Volume '{volume.name}' cannot be reverted to a snapshot: its supports.revert "
             "is false. Use restore-to-alternate or restore-to-new."
         )
-    _take_content(session, volume, snapshot, f"restoring volume '{volume.name}'")
+    _take_content(session, volume, snapshot, f"restoring volume '{volume.name}'", in_place=True)
     # The volume is the snapshot again: the snapshot holds no blocks of its own.
     snapshot.used_bytes = 0
     session.flush()
@@ -237,7 +303,11 @@ def restore_to_new(
     ] or [session.get(Pool, source.pool_id)]
     existing = _name_taken(session, server, target_volume_name)
     if existing is not None:
-        if existing.origin_snapshot_id == snapshot.id and existing.pool_id in {p.id for p in pools}:
+        if (
+            existing.origin_kind == "restore"
+            and existing.origin_snapshot_id == snapshot.id
+            and existing.pool_id in {p.id for p in pools}
+        ):
             return existing
         raise Conflict(
             f"A volume named '{target_volume_name}' already exists on server '{server.key}'."
@@ -257,6 +327,7 @@ def restore_to_new(
         used_bytes=snapshot.volume_used_bytes,
         shared_bytes=0,
         origin_snapshot_id=snapshot.id,
+        origin_kind="restore",
         content_fingerprint=snapshot.content_fingerprint,
     )
     session.add(volume)
@@ -337,24 +408,13 @@ def host_write(
             f"Volume '{volume.name}' holds {volume.used_bytes} of {volume.size_bytes} bytes; "
             f"{grown} more do not fit."
         )
-    newest = session.scalar(
-        select(Snapshot)
-        .where(Snapshot.volume_id == volume.id, inventory.snapshot_ready(session))
-        .order_by(Snapshot.created_ms.desc(), Snapshot.id.desc())
-        .limit(1)
+    _rewrite(
+        session,
+        volume,
+        overwritten=overwritten,
+        used=volume.used_bytes + grown,
+        what=f"writing to '{volume.name}'",
     )
-    kept_by_snapshot = 0
-    if newest is not None:
-        kept_by_snapshot = min(overwritten, newest.volume_used_bytes - newest.used_bytes)
-    unshared = min(overwritten, volume.shared_bytes)
-    needed = kept_by_snapshot + unshared + (grown if volume.thin else 0)
-    capacity.ensure_room(
-        session, session.get(Pool, volume.pool_id), needed, f"writing to '{volume.name}'"
-    )
-    if newest is not None:
-        newest.used_bytes += kept_by_snapshot
-    volume.shared_bytes -= unshared
-    volume.used_bytes += grown
     volume.content_fingerprint = new_fingerprint()
     session.flush()
     return volume

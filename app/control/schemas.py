@@ -13,6 +13,8 @@ class Duration(fields.Field):
     """Milliseconds, or a duration with a unit (``90s``, ``15m``, ``1h``, ``2d``)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)  # a bare number is milliseconds, string or not
         if isinstance(value, int) and not isinstance(value, bool):
             if value < 0:
                 raise ma.ValidationError("Must not be negative.")
@@ -31,6 +33,11 @@ class Bytes(fields.Field):
             return parse_size(value)
         except ValueError as error:
             raise ma.ValidationError(str(error)) from None
+
+
+def _http_method(value: str) -> None:
+    if value.upper() not in {"GET", "POST", "PUT", "DELETE"}:
+        raise ma.ValidationError("Must be GET, POST, PUT or DELETE (any case).")
 
 
 class ResetRequestSchema(Schema):
@@ -59,9 +66,7 @@ class CheckpointListSchema(Schema):
 
 
 class FaultRequestSchema(Schema):
-    method = fields.String(
-        load_default=None, validate=validate.OneOf(["GET", "POST", "PUT", "DELETE"])
-    )
+    method = fields.String(load_default=None, validate=_http_method)
     path = fields.String(
         load_default="*",
         metadata={"description": "Glob below /storageplugin/api, e.g. /server/*/volume/*"},

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app.array import clock
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.models import Array, Base, Checkpoint, PluginSession, Volume
 
 FORMAT = 1
@@ -42,6 +42,11 @@ def _state_tables():
 
 def save(session: Session, name: str, *, replace: bool = False) -> Checkpoint:
     """Save the state under ``name``; an existing name is ``Conflict`` unless ``replace``."""
+    if "/" in name or not name.strip():
+        raise Invalid(
+            f"A checkpoint name is a path segment: '{name}' must not be blank or hold '/'.",
+            fields={"name": ["No '/' and not blank."]},
+        )
     existing = session.scalar(select(Checkpoint).where(Checkpoint.name == name))
     if existing is not None and not replace:
         raise Conflict(f"A checkpoint named '{name}' exists; delete it or save with replace.")

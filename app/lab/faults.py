@@ -96,10 +96,18 @@ class Fault:
     delay_ms: float
 
 
+#: ``candidates(array=ANY_ARRAY)``: do not look at the rules' array yet.
+ANY_ARRAY = object()
+
+
 def candidates(
-    session: Session, *, method: str, path: str, action: str | None, array: str | None
+    session: Session, *, method: str, path: str, action: str | None, array=ANY_ARRAY
 ) -> list[FaultRule]:
-    """The live rules that match the call, first added first (one query)."""
+    """The live rules that match the call, first added first (one query).
+
+    With ``array=ANY_ARRAY`` rules for any array are kept: the caller learns
+    the call's array only when some rule needs it.
+    """
     rules = session.scalars(
         select(FaultRule)
         .where(or_(FaultRule.remaining.is_(None), FaultRule.remaining > 0))
@@ -112,7 +120,7 @@ def candidates(
         if (rule.method is None or rule.method == method.upper())
         and fnmatchcase(path, rule.path)
         and (rule.action is None or rule.action == wanted_action)
-        and (rule.array is None or rule.array == array)
+        and (array is ANY_ARRAY or rule.array is None or rule.array == array)
     ]
 
 

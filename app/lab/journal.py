@@ -8,6 +8,7 @@ Several workers and hosts on one database share one journal.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import Select, delete, func, select
@@ -21,6 +22,10 @@ from app.models import JournalEntry
 TRIM_EVERY = 100
 BODY_LIMIT = 64 * 1024
 SECRET_WORDS = ("password", "secret", "token", "authorization")
+#: In a body that is not JSON: ``password=...``, ``"password": "..."`` and the like.
+_SECRET_IN_TEXT = re.compile(
+    r"(?i)((?:password|secret|token|authorization)[\w-]*[\"']?\s*[:=]\s*[\"']?)([^\"'&,;\s}]*)"
+)
 
 
 def redact(body: str | None) -> str | None:
@@ -30,7 +35,7 @@ def redact(body: str | None) -> str | None:
     try:
         document = json.loads(body)
     except ValueError:
-        return body[:BODY_LIMIT]
+        return _SECRET_IN_TEXT.sub(r"\1***", body[:BODY_LIMIT])
 
     def scrub(value):
         if isinstance(value, dict):
