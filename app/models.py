@@ -258,6 +258,20 @@ class Snapshot(Base):
         ForeignKey("cg_snapshot.id", ondelete="SET NULL")
     )
 
+    @classmethod
+    def of(cls, volume: Volume, *, name: str, created_ms: int, **values) -> Snapshot:
+        """A snapshot of ``volume`` as it is now: its used size and content, and
+        nothing held on its own yet."""
+        return cls(
+            volume_id=volume.id,
+            name=name,
+            created_ms=created_ms,
+            volume_used_bytes=volume.used_bytes,
+            used_bytes=0,
+            content_fingerprint=volume.content_fingerprint,
+            **values,
+        )
+
 
 class Lun(Base):
     """The SCSI logical unit that exposes a volume to hosts (one per volume)."""

@@ -142,15 +142,12 @@ def take_snapshot(
             select(Snapshot.id).where(Snapshot.volume_id == volume.id, Snapshot.name == name)
         ):
             raise Conflict(f"Volume '{volume.name}' already has a snapshot named '{name}'.")
-        snapshot = Snapshot(
-            volume_id=volume.id,
+        snapshot = Snapshot.of(
+            volume,
             name=name,
             created_ms=now,
             replicate=replicate,
             is_auto_delete=is_auto_delete,
-            volume_used_bytes=volume.used_bytes,
-            used_bytes=0,
-            content_fingerprint=volume.content_fingerprint,
             cg_snapshot_id=group_snapshot.id,
         )
         session.add(snapshot)

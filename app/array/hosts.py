@@ -96,28 +96,33 @@ class MappingView:
     lun_number: int
 
 
-def _lun_to_map(
-    session: Session, server: Server, volume_id: str | None, lun_id: str | None
-) -> tuple[Lun, Volume]:
-    """The LUN a map call names by ``lunId`` or ``volumeId``; a volume's LUN is
-    made when it has none."""
+def _named_lun(
+    session: Session, server: Server, volume_id: str | None, lun_id: str | None, verb: str
+) -> tuple[Lun | None, Volume]:
+    """The volume a call names by ``volumeId`` or ``lunId`` (which must agree),
+    and its LUN if it has one."""
     if lun_id is None and volume_id is None:
         raise Invalid(
-            "Name what to map: give 'volumeId' or 'lunId'.",
+            f"Name what to {verb}: give 'volumeId' or 'lunId'.",
             fields={"volumeId": ["Give volumeId or lunId."]},
         )
     lun = inventory.get_lun(session, server, lun_id) if lun_id is not None else None
-    if volume_id is not None:
-        volume = inventory.get_volume(session, server, volume_id)
-        if lun is not None and lun.volume_id != volume.id:
-            raise Invalid(
-                f"lunId '{lun_id}' is the LUN of another volume than volumeId '{volume_id}'.",
-                fields={"lunId": ["Not the LUN of volumeId."]},
-            )
-    else:
-        volume = lun.volume
-    if lun is None:
-        lun = session.scalar(select(Lun).where(Lun.volume_id == volume.id))
+    if volume_id is None:
+        return lun, lun.volume
+    volume = inventory.get_volume(session, server, volume_id)
+    if lun is not None and lun.volume_id != volume.id:
+        raise Invalid(
+            f"lunId '{lun_id}' is the LUN of another volume than volumeId '{volume_id}'.",
+            fields={"lunId": ["Not the LUN of volumeId."]},
+        )
+    return lun or session.scalar(select(Lun).where(Lun.volume_id == volume.id)), volume
+
+
+def _lun_to_map(
+    session: Session, server: Server, volume_id: str | None, lun_id: str | None
+) -> tuple[Lun, Volume]:
+    """The LUN a map call names; a volume's LUN is made when it has none."""
+    lun, volume = _named_lun(session, server, volume_id, lun_id, "map")
     if lun is None:
         lun = new_lun(session.get(Array, server.array_id), volume, created_ms=clock.now(session))
         session.add(lun)
@@ -188,20 +193,7 @@ def unmap_from_host(
 ) -> None:
     """Remove a LUN from a host; ``NotFound`` when it is not mapped there."""
     host = inventory.get_host(session, server, host_id)
-    if lun_id is None and volume_id is None:
-        raise Invalid(
-            "Name what to unmap: give 'lunId' or 'volumeId'.",
-            fields={"lunId": ["Give lunId or volumeId."]},
-        )
-    lun = inventory.get_lun(session, server, lun_id) if lun_id is not None else None
-    if volume_id is not None:
-        volume = inventory.get_volume(session, server, volume_id)
-        if lun is not None and lun.volume_id != volume.id:
-            raise Invalid(
-                f"lunId '{lun_id}' is the LUN of another volume than volumeId '{volume_id}'.",
-                fields={"lunId": ["Not the LUN of volumeId."]},
-            )
-        lun = lun or session.scalar(select(Lun).where(Lun.volume_id == volume.id))
+    lun, _volume = _named_lun(session, server, volume_id, lun_id, "unmap")
     mapping = (
         session.scalar(
             select(LunMapping).where(LunMapping.host_id == host.id, LunMapping.lun_id == lun.id)

@@ -43,15 +43,7 @@ def create_snapshot(
             f"Volume '{volume.name}' already has a snapshot named '{name}' (id {existing.id}) "
             "taken with other parameters; choose another name."
         )
-    snapshot = Snapshot(
-        volume_id=volume.id,
-        name=name,
-        created_ms=clock.now(session),
-        volume_used_bytes=volume.used_bytes,
-        used_bytes=0,
-        content_fingerprint=volume.content_fingerprint,
-        **wanted,
-    )
+    snapshot = Snapshot.of(volume, name=name, created_ms=clock.now(session), **wanted)
     session.add(snapshot)
     session.flush()
     if replicate:

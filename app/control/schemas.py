@@ -6,7 +6,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.api.schemas import NAME, IdString, Schema, WholeNumber
-from app.units import parse_duration_ms, parse_size
+from app.fixtures.schema import Size
+from app.units import parse_duration_ms
 
 
 class Duration(fields.Field):
@@ -21,16 +22,6 @@ class Duration(fields.Field):
             return value
         try:
             return parse_duration_ms(value)
-        except ValueError as error:
-            raise ma.ValidationError(str(error)) from None
-
-
-class Bytes(fields.Field):
-    """A byte count, or a size with a unit (``64MiB``, ``1.5GB``)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return parse_size(value)
         except ValueError as error:
             raise ma.ValidationError(str(error)) from None
 
@@ -169,7 +160,7 @@ class CountSchema(Schema):
 
 
 class WriteRequestSchema(Schema):
-    bytes = Bytes(required=True)
+    bytes = Size(required=True)
     append = fields.Boolean(load_default=False)
 
 
