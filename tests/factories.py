@@ -12,6 +12,7 @@ from app.fixtures.loader import seed
 
 PASSWORD = "secret"
 PREFIX = "/storageplugin/api"
+SESSION_HEADER = "x-storageplugin-sessionid"
 
 
 def array_doc(name: str, number: int = 1, **overrides) -> dict:
@@ -123,7 +124,7 @@ class Api:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"x-storageplugin-sessionid": self.session_id, "Accept": "application/json"}
+        return {SESSION_HEADER: self.session_id, "Accept": "application/json"}
 
     def get(self, path: str, **kwargs):
         return self.client.get(PREFIX + path, headers=self.headers, **kwargs)

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.array import capacity, clock, hosts, inventory, sessions, snapshots, tasks, volumes
+from app.array import capacity, clock, hosts, inventory, snapshots, tasks, volumes
 from app.errors import Conflict, NoSpace
 from app.models import (
     CgSnapshot,
@@ -99,12 +99,6 @@ def rules_server() -> dict:
             {"name": "pair", "volumes": ["other", "thick"], "snapshots": [{"name": "pair.snap"}]}
         ],
     }
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Seeding hashes the password with 60 000 rounds; these tests never log in."""
-    monkeypatch.setattr(sessions, "PASSWORD_METHOD", "pbkdf2:sha256:1")
 
 
 # -- the array, as the behaviour layer sees it ---------------------------------------------

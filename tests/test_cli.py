@@ -6,14 +6,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from alembic.script import ScriptDirectory
 from sqlalchemy import delete, select
 
 from app import create_app
 from app.array.sessions import hash_password
-from app.migrate import alembic_config
 from app.models import Array, LabFixture, RemoteArray, Server, Volume, now_ms
 from tests.factories import PASSWORD, Api, array_doc, standard_server
+from tests.helpers import head_revision
 from tests.test_fixtures import row_counts
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -305,10 +304,6 @@ def test_show_an_empty_lab(runner, database):
 
 
 # -- db -------------------------------------------------------------------------------------------
-
-
-def head_revision(database) -> str:
-    return ScriptDirectory.from_config(alembic_config(database)).get_current_head()
 
 
 def test_db_current_prints_the_head_revision(runner, database):

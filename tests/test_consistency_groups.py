@@ -3,7 +3,7 @@ replication targets, and the server flags that refuse them.
 
 The contract is the guide's "Consistency Group" and "Consistency Group
 Snapshots" sections, ``shared/spec/README.md`` and ``docs/replication.md``.
-The simulated clock is frozen (``app.array.clock.now``), so the name a
+The simulated clock is frozen (conftest's ``frozen``), so the name a
 ``take-snapshot`` generates is known in advance and condense sees fixed ages.
 """
 
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import func, select
 
-from app.array import clock, sessions
-from app.models import LongTask, now_ms
+from app.models import LongTask
 from tests.factories import PREFIX, Api, array_doc
+from tests.helpers import refused
 
 DAY_MS = 86_400_000
 #: 2030-03-17T17:46:40.123Z, and how take-snapshot writes it in a name.
@@ -38,32 +38,6 @@ AGED = {
     "daily.5": 121,
     "weekly.1": 14 * 24 + 1,
 }
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Seeding and logging in hash passwords; one round keeps this file fast."""
-    monkeypatch.setattr(sessions, "PASSWORD_METHOD", "pbkdf2:sha256:1")
-
-
-class FrozenClock:
-    """The simulated arrays' time: it stands still until a test moves it."""
-
-    def __init__(self, ms: int):
-        self.ms = ms
-
-    def __call__(self, _session) -> int:
-        return self.ms
-
-    def advance(self, ms: int) -> None:
-        self.ms += ms
-
-
-@pytest.fixture
-def frozen(monkeypatch) -> FrozenClock:
-    frozen = FrozenClock(now_ms())
-    monkeypatch.setattr(clock, "now", frozen)
-    return frozen
 
 
 def group_server(**supports) -> dict:
@@ -224,10 +198,8 @@ def replications(database) -> int:
 
 
 def error_of(response, status: int) -> str:
-    assert response.status_code == status, (response.status_code, response.get_json())
-    body = response.get_json()
-    assert body["code"] == status
-    return body["message"]
+    """The message of an error answer (``tests.helpers.refused``)."""
+    return refused(response, status)["message"]
 
 
 GROUP_KEYS = ["id", "name", "creationTime", "volumeIds", "config", "targets"]

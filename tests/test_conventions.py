@@ -9,20 +9,16 @@ turn reads into writes.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
-from http import HTTPStatus
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from app import create_app
-from app.array import sessions
 from app.fixtures.loader import wipe
 from app.models import PluginSession, now_ms
-from tests.factories import PASSWORD, PREFIX, Api, Lab, array_doc, basic_auth
+from tests.factories import PASSWORD, PREFIX, SESSION_HEADER, Api, Lab, array_doc, basic_auth
+from tests.helpers import recorded_statements, refused
 
-SESSION_HEADER = "x-storageplugin-sessionid"
-ERROR_KEYS = {"code", "status", "message"}
 ALPHA_LOGIN = {"hostname": "alpha.lab.test"}
 STANDARD_VOLUMES = ["vol1", "vol2", "vol1-clone"]
 READS = [
@@ -35,25 +31,15 @@ READS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Seeding and logging in hash passwords; one round keeps this file fast."""
-    monkeypatch.setattr(sessions, "PASSWORD_METHOD", "pbkdf2:sha256:1")
-
-
 # -- helpers ---------------------------------------------------------------------
 
 
 def error_body(response, status: int) -> dict:
-    """The JSON error of ``response``: the one shape, a sentence, no stack trace."""
+    """The JSON error of ``response``: the one shape (``tests.helpers.refused``),
+    a sentence, no stack trace."""
+    body = refused(response, status)
     text = response.get_data(as_text=True)
-    assert response.status_code == status, text
-    assert response.mimetype == "application/json", text
-    body = response.get_json()
-    assert ERROR_KEYS <= set(body) <= ERROR_KEYS | {"errors"}, body
-    assert body["code"] == status, body
-    assert body["status"] == HTTPStatus(status).phrase, body
-    assert isinstance(body["message"], str) and len(body["message"].split()) >= 4, body
+    assert len(body["message"].split()) >= 4, body
     assert "Traceback" not in text and 'File "' not in text, text
     return body
 
@@ -123,35 +109,29 @@ def last_seen(app) -> int:
         return session.scalar(select(PluginSession.last_seen_ms))
 
 
-@contextmanager
 def recorded_sql(app):
     """The SQL statements the app's engine runs inside the block."""
-    statements: list[str] = []
+    return recorded_statements(app.extensions["mockarray.db"].engine)
 
-    def record(_conn, _cursor, statement, _parameters, _context, _executemany):
-        statements.append(" ".join(statement.split()).upper())
 
-    engine = app.extensions["mockarray.db"].engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+def folded(statements: list[str]) -> list[str]:
+    """The statements upper-cased, their white space folded."""
+    return [" ".join(statement.split()).upper() for statement in statements]
 
 
 def writes(statements: list[str]) -> list[str]:
-    """The writes, but for the request journal's (one insert per call, and now and
-    then the trimming of its oldest entries)."""
+    """The writes (``folded``), but for the request journal's (one insert per call,
+    and now and then the trimming of its oldest entries)."""
     return [
         s
-        for s in statements
+        for s in folded(statements)
         if s.startswith(("INSERT", "UPDATE", "DELETE"))
         and not s.startswith(("INSERT INTO JOURNAL_ENTRY", "DELETE FROM JOURNAL_ENTRY"))
     ]
 
 
 def journal_inserts(statements: list[str]) -> int:
-    return sum(s.startswith("INSERT INTO JOURNAL_ENTRY") for s in statements)
+    return sum(s.startswith("INSERT INTO JOURNAL_ENTRY") for s in folded(statements))
 
 
 @pytest.fixture
@@ -536,7 +516,7 @@ def test_a_read_on_a_recently_used_session_writes_nothing(app, api):
         for path in [*READS, "/server/0/volume?limit=1", "/log"]:
             response = api.client.get(PREFIX + path, headers={SESSION_HEADER: api.session_id})
             assert response.status_code == 200, path
-    assert any(s.startswith("SELECT") for s in statements), statements
+    assert any(s.startswith("SELECT") for s in folded(statements)), statements
     assert writes(statements) == []
     assert journal_inserts(statements) == len(READS) + 2
 

@@ -15,24 +15,16 @@ volumes without a LUN and an empty host group (``host_server``).
 
 from __future__ import annotations
 
-import re
-from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
 
-from app.array import sessions
 from tests.factories import PREFIX, Api, array_doc, standard_server
+from tests.helpers import filled, listed, ok, refused, unchanged
 
 HOST_KEYS = {"id", "name", "serverGroupKeys", "mappedLunIds", "iqns", "wwns", "config"}
 HOST_LUN_KEYS = {"name", "volumeId", "hostId", "hostGroupId", "lunId", "lunNumber"}
 GROUP_MAPPING_KEYS = {"name", "volumeId", "lunId", "lunNumber"}
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Seeding and logging in hash with 60 000 PBKDF2 rounds; one does here."""
-    monkeypatch.setattr(sessions, "PASSWORD_METHOD", "pbkdf2:sha256:1")
 
 
 def host_server() -> dict:
@@ -62,38 +54,10 @@ def ref(api) -> dict[str, str]:
 # -- helpers -----------------------------------------------------------------------------
 
 
-def ok(response, status: int = 200):
-    """The JSON body of a successful answer."""
-    assert response.status_code == status, (response.status_code, response.get_data(True))
-    assert response.mimetype == "application/json"
-    return response.get_json()
-
-
 def empty_ok(response) -> None:
     """A ``200`` without a body (the guide's "Response Body: None")."""
     assert response.status_code == 200, (response.status_code, response.get_data(True))
     assert response.get_data() == b""
-
-
-def refused(response, status: int, *words: str, field: str | None = None) -> dict:
-    """An error answer: the status, the JSON error shape, and a message that names
-    ``words`` (and ``field``, which must also be in ``errors``)."""
-    assert response.status_code == status, (response.status_code, response.get_data(True))
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert body["code"] == status, body
-    message = body["message"]
-    assert isinstance(message, str) and message.strip(), body
-    for word in words:
-        assert word in message, (word, message)
-    if field is not None:
-        assert field in body.get("errors", {}), body
-        assert field in message, body
-    return body
-
-
-def listed(api: Api, path: str, key: str) -> list[dict]:
-    return ok(api.get(path))[key]
 
 
 def host(api: Api, host_id: str) -> dict:
@@ -106,33 +70,6 @@ def host_luns(api: Api, host_id: str) -> list[dict]:
 
 def lun_ids(api: Api) -> list[str]:
     return [lun["id"] for lun in listed(api, "/server/0/lun", "luns")]
-
-
-def state(api: Api) -> dict:
-    """What a refused call must leave alone: hosts, their LUNs, the LUN list."""
-    hosts = listed(api, "/server/0/host", "hosts")
-    return {
-        "hosts": hosts,
-        "host_luns": {h["name"]: host_luns(api, h["id"]) for h in hosts},
-        "luns": listed(api, "/server/0/lun", "luns"),
-    }
-
-
-@contextmanager
-def unchanged(api: Api):
-    """The block's calls change nothing the API shows."""
-    before = state(api)
-    yield
-    assert state(api) == before
-
-
-def filled(value, ref: dict[str, str]):
-    """``value`` with every ``{name}`` in its strings replaced by ``ref[name]``."""
-    if isinstance(value, str):
-        return re.sub(r"\{([^{}]+)\}", lambda match: ref[match.group(1)], value)
-    if isinstance(value, dict):
-        return {k: filled(v, ref) for k, v in value.items()}
-    return value
 
 
 def act(api: Api, kind: str, object_id: str, action: str, body=None):

@@ -16,10 +16,9 @@ import zlib
 
 import pytest
 
-from app.array import sessions
-from tests.factories import PREFIX, Api, array_doc
+from tests.factories import PREFIX, SESSION_HEADER, Api, array_doc
+from tests.helpers import ok
 
-SESSION_HEADER = "x-storageplugin-sessionid"
 GiB = 1 << 30
 TiB = 1 << 40
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -54,19 +53,7 @@ SYSTEM_RATIO_KEYS = {"dataReduction", "thinProvisioning", "totalReduction"}
 SYSTEM_TEXT_KEYS = {"parity", "serialNumber", "model", "version"}
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Seeding and logging in hash passwords; one round keeps this file fast."""
-    monkeypatch.setattr(sessions, "PASSWORD_METHOD", "pbkdf2:sha256:1")
-
-
 # -- helpers ---------------------------------------------------------------------
-
-
-def ok(response) -> dict:
-    assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    assert response.mimetype == "application/json"
-    return response.get_json()
 
 
 def is_integer(value) -> bool:

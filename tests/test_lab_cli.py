@@ -14,58 +14,33 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import delete, select
 
-from app import create_app
-from app.array import clock as array_clock
 from app.array import sessions
-from app.fixtures.loader import wipe
 from app.lab import commands
-from app.models import Checkpoint, FaultRule, JournalEntry, LabClock, Volume
 from tests.factories import PASSWORD, PREFIX, Api, array_doc
+from tests.helpers import (
+    JOURNAL_ENTRY_KEYS,
+    clock_state,
+    control,
+    fault_rules,
+    fingerprint,
+    listed,
+    ok,
+    split_status,
+    state,
+    take_snapshot,
+)
 
-CONTROL = "/mockarray/api"
 GiB = 2**30
 HOUR_MS = 3_600_000
 
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Seeding and logging in hash with 60 000 PBKDF2 rounds; one does here."""
-    monkeypatch.setattr(sessions, "PASSWORD_METHOD", "pbkdf2:sha256:1")
-
-
-def empty_lab(database) -> None:
-    """No array, session or fixture, and none of what the control plane keeps."""
-    with database.transaction() as session:
-        wipe(session)
-        for model in (FaultRule, JournalEntry, Checkpoint, LabClock):
-            session.execute(delete(model))
+pytestmark = pytest.mark.usefixtures("fresh_lab")
 
 
 @pytest.fixture(scope="module")
-def app(migrated, tmp_path_factory):
+def app(module_app):
     """One app for the module; ``fresh_lab`` empties the lab around each test."""
-    app = create_app(
-        {
-            "DATABASE_URL": migrated,
-            "DATA_DIR": str(tmp_path_factory.mktemp("lab-cli")),
-            "SESSION_TIMEOUT": 1800,
-            "TESTING": True,
-        }
-    )
-    yield app
-    app.extensions["mockarray.db"].dispose()
-
-
-@pytest.fixture(autouse=True)
-def fresh_lab(app, database):
-    settings = dict(app.config)
-    empty_lab(database)
-    yield
-    app.config.clear()
-    app.config.update(settings)
-    empty_lab(database)
+    return module_app
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -78,96 +53,10 @@ def run(runner, *args: str, exit_code: int = 0) -> str:
     return result.output
 
 
-def ok(response, status: int = 200):
-    assert response.status_code == status, (response.status_code, response.get_data(True))
-    return response.get_json()
-
-
-def control(client, method: str, path: str, json_body=None):
-    return client.open(
-        CONTROL + path, method=method, json=json_body, headers={"Accept": "application/json"}
-    )
-
-
-def listed(api: Api, path: str, key: str) -> list[dict]:
-    return ok(api.get(path))[key]
-
-
-def ids(api: Api, path: str, key: str) -> dict[str, str]:
-    return {item["name"]: item["id"] for item in listed(api, path, key)}
-
-
-def state(api: Api) -> dict:
-    """What the plugin API shows of the session's server ``0``."""
-    volumes = listed(api, "/server/0/volume", "volumes")
-    return {
-        "volumes": volumes,
-        "snapshots": {
-            v["name"]: listed(api, f"/server/0/volume/{v['id']}/snapshot", "snapshots")
-            for v in volumes
-        },
-        "pools": ok(api.get("/server/0/pool")),
-        "hosts": ok(api.get("/server/0/host")),
-        "luns": ok(api.get("/server/0/lun")),
-        "system": ok(api.get("/server/0/system")),
-    }
-
-
-def fingerprint(database, volume_id: str) -> str:
-    with database.transaction(write=False) as session:
-        return session.scalar(select(Volume.content_fingerprint).where(Volume.id == int(volume_id)))
-
-
-def fault_rules(client) -> list[dict]:
-    return ok(control(client, "GET", "/faults"))["faults"]
-
-
-def clock_state(client) -> dict:
-    return ok(control(client, "GET", "/clock"))
-
-
-def take_snapshot(api: Api, volume_id: str, name: str) -> dict:
-    return ok(api.post(f"/server/0/volume/{volume_id}/snapshot", json={"name": name}), 201)
-
-
-def split_status(api: Api, volume_id: str) -> dict:
-    return ok(api.get(f"/server/0/volume/{volume_id}/splitstatus"))
-
-
 def added_rule_id(output: str) -> str:
     match = re.fullmatch(r"Added fault rule (\d+)\.\n", output)
     assert match, output
     return match.group(1)
-
-
-class FrozenClock:
-    """Real time stopped, so that the simulated clock moves only when told."""
-
-    def __init__(self, ms: int):
-        self.ms = ms
-
-    def __call__(self) -> int:
-        return self.ms
-
-
-@pytest.fixture
-def frozen(monkeypatch) -> FrozenClock:
-    stopped = FrozenClock(int(time.time() * 1000))
-    monkeypatch.setattr(array_clock, "now_ms", stopped)
-    return stopped
-
-
-@pytest.fixture
-def ref(api) -> dict[str, str]:
-    volumes = ids(api, "/server/0/volume", "volumes")
-    snaps = ids(api, f"/server/0/volume/{volumes['vol1']}/snapshot", "snapshots")
-    return {
-        "vol1": volumes["vol1"],
-        "vol2": volumes["vol2"],
-        "clone": volumes["vol1-clone"],
-        "snap1": snaps["vol1.snap1"],
-        "snap2": snaps["vol1.snap2"],
-    }
 
 
 # -- checkpoints --------------------------------------------------------------------------------
@@ -558,19 +447,7 @@ def test_journal_json_lines(runner, calls):
     entries = [json.loads(line) for line in run(runner, "journal", "--json").splitlines()]
     assert len(entries) == 5
     for entry in entries:
-        assert set(entry) == {
-            "id",
-            "time",
-            "array",
-            "session",
-            "method",
-            "path",
-            "action",
-            "status",
-            "durationMs",
-            "body",
-            "faultId",
-        }
+        assert set(entry) == JOURNAL_ENTRY_KEYS
         assert entry["durationMs"] >= 0 and entry["faultId"] is None
     assert entries[0]["session"] == calls["tag"]
     assert json.loads(entries[1]["body"]) == {"name": "j"}

@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from app.array import sessions
 from tests.factories import array_doc
 from tests.test_live import Gunicorn
 
@@ -21,12 +20,6 @@ GiB = 2**30
 CLONE_SHARED = 10 * GiB
 SPLIT_SECONDS = 4
 CLIENTS = 8
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """The seed hashes with one round; gunicorn checks the hash as it was made."""
-    monkeypatch.setattr(sessions, "PASSWORD_METHOD", "pbkdf2:sha256:1")
 
 
 @pytest.fixture(scope="module")

@@ -15,17 +15,17 @@ from collections.abc import Iterator
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import CheckConstraint, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from app.database import Database
-from app.migrate import alembic_config, current_revision, downgrade, upgrade
+from app.migrate import current_revision, downgrade, upgrade
 from app.models import Base, Server
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import Api, array_doc, standard_server
+from tests.helpers import head_revision
 
 # -- helpers --------------------------------------------------------------------------------------
 
@@ -91,10 +91,6 @@ def model_check_constraints() -> dict[str, set[str]]:
 
 def table_names(database: Database) -> set[str]:
     return set(inspect(database.engine).get_table_names())
-
-
-def head_revision(database: Database) -> str:
-    return ScriptDirectory.from_config(alembic_config(database)).get_current_head()
 
 
 # -- migrations -----------------------------------------------------------------------------------

@@ -11,26 +11,19 @@ Reads must also never write.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 import yaml
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
-from app.array import sessions
 from tests.factories import Api, array_doc
+from tests.helpers import recorded_statements
 
 SMALL, LARGE = 10, 1000
 GiB, MiB, TiB = 2**30, 2**20, 2**40
 WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE"})
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Seeding and logging in hash with 60 000 PBKDF2 rounds; one does for these tests."""
-    monkeypatch.setattr(sessions, "PASSWORD_METHOD", "pbkdf2:sha256:1")
 
 
 @pytest.fixture
@@ -47,21 +40,6 @@ def fast_yaml(monkeypatch):
             data, stream, Dumper=yaml.CSafeDumper, **kwargs
         ),
     )
-
-
-@contextmanager
-def recorded_statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements the engine sends while the block runs."""
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, _parameters, _context, _executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def writes_among(statements: list[str]) -> list[str]:

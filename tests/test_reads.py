@@ -13,12 +13,12 @@ objects are ``404`` (item 2). The values checked follow from
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
-from app.array import sessions
+from app.models import now_ms
 from tests.factories import Api, array_doc
+from tests.helpers import listed
 
 GiB = 2**30
 TiB = 2**40
@@ -124,26 +124,11 @@ def without(item: dict, *keys: str) -> dict:
     return {key: value for key, value in item.items() if key not in keys}
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def assert_not_found(response, path: str) -> None:
     assert response.status_code == 404, (path, response.status_code, response.get_data(True))
     assert response.mimetype == "application/json", (path, response.mimetype)
     message = response.get_json()["message"]
     assert isinstance(message, str) and message.strip(), (path, response.get_json())
-
-
-def listed(api: Api, path: str, key: str) -> list[dict]:
-    """A whole list, checked for its envelope and its total."""
-    response = api.get(path)
-    assert response.status_code == 200, (path, response.get_json())
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert list(body) == [key], f"{path}: body keys {list(body)}, expected ['{key}']"
-    assert response.headers.get("X-Total-Count") == str(len(body[key])), path
-    return body[key]
 
 
 def item(api: Api, path: str) -> dict:
@@ -157,51 +142,7 @@ def by_name(items: list[dict], name_field: str = "name") -> dict[str, dict]:
     return {entry[name_field]: entry for entry in items}
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Seeding and logging in hash with 60 000 PBKDF2 rounds, most of a test's time.
-
-    These tests are about reads: one round does (passwords are still checked).
-    """
-    monkeypatch.setattr(sessions, "PASSWORD_METHOD", "pbkdf2:sha256:1")
-
-
-# -- the standard lab's ids -------------------------------------------------------------
-
-
-@pytest.fixture
-def ref(api) -> dict[str, str]:
-    """Every id of the standard lab under a short name, read through the API."""
-    volumes = api.ids("/server/0/volume", "volumes")
-    vol1_snaps = api.ids(f"/server/0/volume/{volumes['vol1']}/snapshot", "snapshots")
-    vol2_snaps = api.ids(f"/server/0/volume/{volumes['vol2']}/snapshot", "snapshots")
-    hosts = api.ids("/server/0/host", "hosts")
-    groups = api.ids("/server/0/hostgroup", "groups")
-    networks = api.ids("/server/0/network", "networks")
-    pools = api.ids("/server/0/pool", "pools")
-    cgs = api.ids("/server/0/consistencygroup", "consistencyGroups")
-    cg_snaps = api.ids(f"/server/0/consistencygroup/{cgs['cg1']}/snapshot", "snapshots")
-    luns = api.ids("/server/0/lun", "luns", name_field="volumeId")
-    return {
-        "sid": "0",
-        "vol1": volumes["vol1"],
-        "vol2": volumes["vol2"],
-        "clone": volumes["vol1-clone"],
-        "snap1": vol1_snaps["vol1.snap1"],
-        "snap2": vol1_snaps["vol1.snap2"],
-        "vol1_cgsnap": vol1_snaps["cg1.snap1"],
-        "vol2_cgsnap": vol2_snaps["cg1.snap1"],
-        "lun1": luns[volumes["vol1"]],
-        "host_iscsi": hosts["host-iscsi"],
-        "host_fc": hosts["host-fc"],
-        "cluster": groups["cluster"],
-        "eth0": networks["eth0"],
-        "fc0": networks["fc0"],
-        "pool1": pools["pool1"],
-        "pool2": pools["pool2"],
-        "cg1": cgs["cg1"],
-        "cg1_snap1": cg_snaps["cg1.snap1"],
-    }
+# -- the standard lab's lists (their ids: conftest's ``ref``) -------------------------------
 
 
 # Every list of the standard lab: path, body key, shape, how many items.

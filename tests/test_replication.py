@@ -4,7 +4,7 @@ transfers and the partner's capacity, ending in a disaster-recovery rehearsal.
 
 The contract is the guide's Snapshot ``get-Progress`` call, the README's
 "Behaving like a real array" and ``docs/replication.md``. Time is the
-simulated clock (``app.array.clock.now``), frozen and moved by the tests;
+simulated clock, frozen (conftest's ``frozen``) and moved by the tests;
 the rate is the app's ``REPLICATION_RATE``.
 """
 
@@ -15,40 +15,13 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select, update
 
-from app.array import clock, sessions
-from app.models import LongTask, Snapshot, Volume, now_ms
+from app.models import LongTask, Snapshot, Volume
 from tests.factories import Api, array_doc
 
 GiB = 2**30
 #: Bytes per second; 10 GiB take 15 339.17 ms, so durations are rounded up.
 RATE = 700_000_000
 DR_HOST_IQN = "iqn.1998-01.com.vmware:dr-host"
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Seeding and logging in hash passwords; one round keeps this file fast."""
-    monkeypatch.setattr(sessions, "PASSWORD_METHOD", "pbkdf2:sha256:1")
-
-
-class FrozenClock:
-    """The simulated arrays' time: it stands still until a test moves it."""
-
-    def __init__(self, ms: int):
-        self.ms = ms
-
-    def __call__(self, _session) -> int:
-        return self.ms
-
-    def advance(self, ms: int) -> None:
-        self.ms += ms
-
-
-@pytest.fixture
-def frozen(monkeypatch) -> FrozenClock:
-    frozen = FrozenClock(now_ms())
-    monkeypatch.setattr(clock, "now", frozen)
-    return frozen
 
 
 def duration_ms(total: int, rate: int = RATE) -> int:

@@ -7,24 +7,15 @@ the body; a session belongs to one array and never sees another's objects.
 
 from __future__ import annotations
 
-from http import HTTPStatus
-
 import pytest
 from sqlalchemy import func, select
 
-from app.array import sessions
 from app.models import PluginSession
-from tests.factories import PASSWORD, PREFIX, array_doc, basic_auth
+from tests import helpers
+from tests.factories import PASSWORD, PREFIX, SESSION_HEADER, array_doc, basic_auth
 
-SESSION_HEADER = "x-storageplugin-sessionid"
 ALPHA = {"hostname": "alpha.lab.test", "ipAddress": "198.51.100.1", "port": 8443}
 BETA = {"hostname": "beta.lab.test", "ipAddress": "198.51.100.2", "port": 8443}
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Seeding and logging in hash passwords; one round keeps this file fast."""
-    monkeypatch.setattr(sessions, "PASSWORD_METHOD", "pbkdf2:sha256:1")
 
 
 @pytest.fixture
@@ -55,14 +46,12 @@ def opened(response) -> dict:
 
 
 def refused(response, status: int, *words: str) -> str:
-    """A JSON error of ``status`` whose message names ``words``; returns the message."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert {"code", "status", "message"} <= set(body) <= {"code", "status", "message", "errors"}
-    assert body["code"] == status and body["status"] == HTTPStatus(status).phrase, body
+    """A JSON error of ``status`` (``tests.helpers.refused``) whose message names
+    ``words``, in any case; returns the message."""
+    message = helpers.refused(response, status)["message"]
     for word in words:
-        assert word.lower() in body["message"].lower(), body
-    return body["message"]
+        assert word.lower() in message.lower(), message
+    return message
 
 
 def get(client, path: str, session_id: str):

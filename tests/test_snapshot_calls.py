@@ -12,14 +12,13 @@ The lab is ``tests.factories.standard_server`` (array ``alpha``).
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
 
-from app.array import sessions
+from app.models import now_ms
 from tests.factories import PREFIX, Api
+from tests.helpers import free_space, listed, ok, refused, unchanged
 
 GiB = 2**30
 TiB = 2**40
@@ -27,94 +26,16 @@ TiB = 2**40
 SNAPSHOT_CREATED_KEYS = {"id", "name", "creationTime", "config"}
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Seeding and logging in hash with 60 000 PBKDF2 rounds; one does here."""
-    monkeypatch.setattr(sessions, "PASSWORD_METHOD", "pbkdf2:sha256:1")
-
-
-@pytest.fixture
-def ref(api) -> dict[str, str]:
-    """The standard lab's ids used here, read through the API."""
-    volumes = api.ids("/server/0/volume", "volumes")
-    vol1_snaps = api.ids(f"/server/0/volume/{volumes['vol1']}/snapshot", "snapshots")
-    vol2_snaps = api.ids(f"/server/0/volume/{volumes['vol2']}/snapshot", "snapshots")
-    pools = api.ids("/server/0/pool", "pools")
-    return {
-        "vol1": volumes["vol1"],
-        "vol2": volumes["vol2"],
-        "clone": volumes["vol1-clone"],
-        "snap1": vol1_snaps["vol1.snap1"],
-        "snap2": vol1_snaps["vol1.snap2"],
-        "vol2_cgsnap": vol2_snaps["cg1.snap1"],
-        "pool1": pools["pool1"],
-        "pool2": pools["pool2"],
-    }
-
-
 # -- helpers ----------------------------------------------------------------------------
-
-
-def ok(response, status: int = 200):
-    """The JSON body of a successful answer."""
-    assert response.status_code == status, (response.status_code, response.get_data(True))
-    assert response.mimetype == "application/json"
-    return response.get_json()
-
-
-def refused(response, status: int, *words: str, field: str | None = None) -> dict:
-    """An error answer: the status, the JSON error shape, and a message that names
-    ``words`` (and ``field``, which must also be in ``errors``)."""
-    assert response.status_code == status, (response.status_code, response.get_data(True))
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert body["code"] == status, body
-    message = body["message"]
-    assert isinstance(message, str) and message.strip(), body
-    for word in words:
-        assert word in message, (word, message)
-    if field is not None:
-        assert field in body.get("errors", {}), body
-        assert field in message, body
-    return body
-
-
-def listed(api: Api, path: str, key: str) -> list[dict]:
-    return ok(api.get(path))[key]
 
 
 def snapshots_of(api: Api, volume_id: str) -> list[dict]:
     return listed(api, f"/server/0/volume/{volume_id}/snapshot", "snapshots")
 
 
-def free_space(api: Api) -> dict[str, int]:
-    return {pool["name"]: pool["freeSpace"] for pool in listed(api, "/server/0/pool", "pools")}
-
-
-def state(api: Api) -> dict:
-    """What a refused call must leave alone: volumes, their snapshots, pools."""
-    volumes = listed(api, "/server/0/volume", "volumes")
-    return {
-        "volumes": volumes,
-        "snapshots": {v["name"]: snapshots_of(api, v["id"]) for v in volumes},
-        "pools": listed(api, "/server/0/pool", "pools"),
-    }
-
-
-@contextmanager
-def unchanged(api: Api):
-    before = state(api)
-    yield
-    assert state(api) == before
-
-
 def snapshot_path(volume_id: str, snapshot_id: str | None = None) -> str:
     path = f"/server/0/volume/{volume_id}/snapshot"
     return path if snapshot_id is None else f"{path}/{snapshot_id}"
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 # The two ways to take a snapshot: the guide's POST …/snapshot and its own

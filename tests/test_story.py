@@ -13,41 +13,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pytest
-
-from app.array import sessions
 from app.models import Lun, Snapshot, Volume
 from tests.factories import PREFIX
+from tests.helpers import listed, ok, refused
 
 GiB = 2**30
 SNAPSHOT = "vol1.backup"
 CLONE = "vol1.backup-mount"
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Seeding and logging in hash with 60 000 rounds; one does for this story."""
-    monkeypatch.setattr(sessions, "PASSWORD_METHOD", "pbkdf2:sha256:1")
-
-
 # -- what the API shows --------------------------------------------------------------------
 
 
-def ok(response, status: int = 200):
-    """The body of a response that must have ``status``."""
-    assert response.status_code == status, response.get_json()
-    return response.get_json()
-
-
-def refused(response, status: int, *words: str) -> None:
-    """A refusal with ``status`` whose message names each of ``words``."""
-    body = ok(response, status)
-    for word in words:
-        assert word in body["message"], body
-
-
 def names(api, path: str, key: str) -> list[str]:
-    return [item["name"] for item in ok(api.get(path))[key]]
+    return [item["name"] for item in listed(api, path, key)]
 
 
 @dataclass(frozen=True)
@@ -89,8 +68,8 @@ def host_luns(api, host_id: str) -> list[dict]:
     luns = ok(api.get(f"/server/0/host/{host_id}/lun"))["luns"]
     lun_ids = [lun["lunId"] for lun in luns]
     assert ok(api.get(f"/server/0/host/{host_id}"))["mappedLunIds"] == lun_ids
-    listed = {host["id"]: host for host in ok(api.get("/server/0/host"))["hosts"]}
-    assert listed[host_id]["mappedLunIds"] == lun_ids
+    hosts = {host["id"]: host for host in ok(api.get("/server/0/host"))["hosts"]}
+    assert hosts[host_id]["mappedLunIds"] == lun_ids
     return luns
 
 

@@ -12,37 +12,15 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import delete
 
 from app import create_app
 from app.array import sessions
-from app.fixtures.loader import wipe
-from app.models import Checkpoint, FaultRule, JournalEntry, LabClock
 from tests.factories import Api
+from tests.helpers import control, ids, ok, state
 
-CONTROL = "/mockarray/api"
 HOUR_MS = 3_600_000
 
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Seeding and logging in hash with 60 000 PBKDF2 rounds; one does here."""
-    monkeypatch.setattr(sessions, "PASSWORD_METHOD", "pbkdf2:sha256:1")
-
-
-def empty_lab(database) -> None:
-    """No array or session, and none of what the control plane keeps."""
-    with database.transaction() as session:
-        wipe(session)
-        for model in (FaultRule, JournalEntry, Checkpoint, LabClock):
-            session.execute(delete(model))
-
-
-@pytest.fixture(autouse=True)
-def fresh_lab(database):
-    empty_lab(database)
-    yield
-    empty_lab(database)
+pytestmark = pytest.mark.usefixtures("fresh_lab")
 
 
 @pytest.fixture
@@ -69,41 +47,13 @@ def client_b(app_b):
 # -- helpers ------------------------------------------------------------------------------
 
 
-def ok(response, status: int = 200):
-    assert response.status_code == status, (response.status_code, response.get_data(True))
-    return response.get_json()
-
-
-def control(client, method: str, path: str, body=None, **kwargs):
-    return client.open(
-        CONTROL + path,
-        method=method,
-        json=body,
-        headers={"Accept": "application/json"},
-        **kwargs,
-    )
-
-
 def on(client, api: Api) -> Api:
     """The same plugin session, used through another instance."""
     return Api(client, api.session_id, api.storage_id)
 
 
-def state(api: Api) -> dict:
-    volumes = ok(api.get("/server/0/volume"))["volumes"]
-    return {
-        "volumes": volumes,
-        "snapshots": {
-            v["name"]: ok(api.get(f"/server/0/volume/{v['id']}/snapshot"))["snapshots"]
-            for v in volumes
-        },
-        "pools": ok(api.get("/server/0/pool")),
-        "hosts": ok(api.get("/server/0/host")),
-    }
-
-
 def volume_ids(api: Api) -> dict[str, str]:
-    return {v["name"]: v["id"] for v in ok(api.get("/server/0/volume"))["volumes"]}
+    return ids(api, "/server/0/volume", "volumes")
 
 
 # -- the tests ------------------------------------------------------------------------------------

@@ -9,19 +9,16 @@ and the LUNs as they were (``unchanged``).
 
 The lab is ``tests.factories.standard_server`` with a few more volumes and a
 tiny pool (``volume_server``). Splits are timed tasks: the tests that watch
-one stop the array's clock (``frozen_clock``) and move it by hand.
+one stop the array's clock (conftest's ``frozen`` fixture) and move it by hand.
 """
 
 from __future__ import annotations
 
-import re
-import time
-from contextlib import contextmanager
-
 import pytest
 
-from app.array import clock, sessions
+from app.models import now_ms
 from tests.factories import Api, array_doc, standard_server
+from tests.helpers import filled, free_space, listed, ok, refused, unchanged
 
 GiB = 2**30
 TiB = 2**40
@@ -47,12 +44,6 @@ VOLUME_ACTIONS = [
     "restore-to-new",
     "createSnapshot",
 ]
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Seeding and logging in hash with 60 000 PBKDF2 rounds; one does here."""
-    monkeypatch.setattr(sessions, "PASSWORD_METHOD", "pbkdf2:sha256:1")
 
 
 def volume_server() -> dict:
@@ -138,55 +129,7 @@ def ref(api) -> Ids:
     return Ids(api)
 
 
-class FrozenClock:
-    """The array's clock, stopped: time moves only by ``advance``."""
-
-    def __init__(self, start_ms: int):
-        self.ms = start_ms
-
-    def __call__(self) -> int:
-        return self.ms
-
-    def advance(self, ms: int) -> None:
-        self.ms += ms
-
-
-@pytest.fixture
-def frozen_clock(monkeypatch) -> FrozenClock:
-    stopped = FrozenClock(int(time.time() * 1000))
-    monkeypatch.setattr(clock, "now_ms", stopped)
-    return stopped
-
-
 # -- helpers -----------------------------------------------------------------------------
-
-
-def ok(response, status: int = 200):
-    """The JSON body of a successful answer."""
-    assert response.status_code == status, (response.status_code, response.get_data(True))
-    assert response.mimetype == "application/json"
-    return response.get_json()
-
-
-def refused(response, status: int, *words: str, field: str | None = None) -> dict:
-    """An error answer: the status, the JSON error shape, and a message that names
-    ``words`` (and ``field``, which must also be in ``errors``)."""
-    assert response.status_code == status, (response.status_code, response.get_data(True))
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert body["code"] == status, body
-    message = body["message"]
-    assert isinstance(message, str) and message.strip(), body
-    for word in words:
-        assert word in message, (word, message)
-    if field is not None:
-        assert field in body.get("errors", {}), body
-        assert field in message, body
-    return body
-
-
-def listed(api: Api, path: str, key: str) -> list[dict]:
-    return ok(api.get(path))[key]
 
 
 def volume(api: Api, volume_id: str) -> dict:
@@ -201,32 +144,6 @@ def snapshot_names(api: Api, volume_id: str) -> list[str]:
     return [s["name"] for s in listed(api, f"/server/0/volume/{volume_id}/snapshot", "snapshots")]
 
 
-def free_space(api: Api) -> dict[str, int]:
-    return {pool["name"]: pool["freeSpace"] for pool in listed(api, "/server/0/pool", "pools")}
-
-
-def state(api: Api) -> dict:
-    """What a refused call must leave alone: volumes, their snapshots, pools, LUNs."""
-    all_volumes = volumes(api)
-    return {
-        "volumes": all_volumes,
-        "snapshots": {
-            v["name"]: listed(api, f"/server/0/volume/{v['id']}/snapshot", "snapshots")
-            for v in all_volumes
-        },
-        "pools": listed(api, "/server/0/pool", "pools"),
-        "luns": listed(api, "/server/0/lun", "luns"),
-    }
-
-
-@contextmanager
-def unchanged(api: Api):
-    """The block's calls change nothing the API shows."""
-    before = state(api)
-    yield
-    assert state(api) == before
-
-
 def act(api: Api, volume_id: str, action: str, body=None):
     return api.post(f"/server/0/volume/{volume_id}?action={action}", json=body)
 
@@ -237,17 +154,6 @@ def delete_snapshot(api: Api, volume_id: str, snapshot_id: str):
 
 def split_status(api: Api, volume_id: str):
     return api.get(f"/server/0/volume/{volume_id}/splitstatus")
-
-
-def filled(value, ref: dict[str, str]):
-    """``value`` with every ``{name}`` in its strings replaced by ``ref[name]``."""
-    if isinstance(value, str):
-        return re.sub(r"\{([^{}]+)\}", lambda match: ref[match.group(1)], value)
-    if isinstance(value, dict):
-        return {k: filled(v, ref) for k, v in value.items()}
-    if isinstance(value, list):
-        return [filled(v, ref) for v in value]
-    return value
 
 
 def check_volume(body: dict) -> dict:
@@ -267,10 +173,6 @@ def check_split_status(body: dict) -> dict:
     assert type(body["percentageComplete"]) is int and 0 <= body["percentageComplete"] <= 100
     assert type(body["complete"]) is bool
     return body
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 # -- clone ------------------------------------------------------------------------------
@@ -388,7 +290,7 @@ def test_clone_of_an_unknown_volume_is_404(api, ref):
         refused(act(api, "987654", "clone", {"snapshot": {"id": ref["snap1"]}, "name": "c1"}), 404)
 
 
-def test_instant_split_clone_is_split_at_once(api, ref, frozen_clock):
+def test_instant_split_clone_is_split_at_once(api, ref, frozen):
     free = free_space(api)
     request = {"snapshot": {"id": ref["snap1"]}, "name": "c1", "instantSplit": True}
     body = ok(act(api, ref["vol1"], "clone", request))
@@ -405,7 +307,7 @@ def test_instant_split_clone_is_split_at_once(api, ref, frozen_clock):
 # -- split ----------------------------------------------------------------------------------
 
 
-def test_split_is_a_timed_task_that_a_repeat_reports_again(app, api, ref, frozen_clock):
+def test_split_is_a_timed_task_that_a_repeat_reports_again(app, api, ref, frozen):
     app.config["SPLIT_RATE"] = GiB  # the clone's 10 GiB take 10 s
     free = free_space(api)
     started = check_split_status(ok(act(api, ref["clone"], "split")))
@@ -415,7 +317,7 @@ def test_split_is_a_timed_task_that_a_repeat_reports_again(app, api, ref, frozen
     reserved = {**free, "pool1": free["pool1"] - 10 * GiB}
     assert free_space(api) == reserved
 
-    frozen_clock.advance(2_500)
+    frozen.advance(2_500)
     # Asking again reports the same split (a new one of a clone that shares
     # nothing any more would answer 100 %), and reserves nothing more.
     again = check_split_status(ok(act(api, ref["clone"], "split", {})))
@@ -426,9 +328,9 @@ def test_split_is_a_timed_task_that_a_repeat_reports_again(app, api, ref, frozen
     with unchanged(api):
         refused(delete_snapshot(api, ref["vol1"], ref["snap2"]), 409, "vol1-clone")
 
-    frozen_clock.advance(7_499)
+    frozen.advance(7_499)
     assert ok(split_status(api, ref["clone"])) == {"percentageComplete": 99, "complete": False}
-    frozen_clock.advance(1)
+    frozen.advance(1)
     assert ok(split_status(api, ref["clone"])) == {"percentageComplete": 100, "complete": True}
     assert ok(act(api, ref["clone"], "split")) == {"percentageComplete": 100, "complete": True}
     response = delete_snapshot(api, ref["vol1"], ref["snap2"])

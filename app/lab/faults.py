@@ -54,8 +54,8 @@ def add_rule(
         )
     if delay_ms[0] > delay_ms[1]:
         raise Invalid(
-            "The delay range is backwards: its minimum is above its maximum.",
-            fields={"delayMs": ["min <= max"]},
+            "The delay range is backwards: delayMs (its minimum) is above delayMaxMs.",
+            fields={"delayMs": ["Must not be above delayMaxMs."]},
         )
     rule = FaultRule(
         method=method.upper() if method else None,
