@@ -1,5 +1,5 @@
-"""WSGI entry point: ``gunicorn -c config/gunicorn.conf.py wsgi:app``."""
+"""WSGI entry point of a source checkout: ``gunicorn wsgi:app`` (same as ``mockarray.wsgi:app``)."""
 
-from app import create_app
+from mockarray.wsgi import app
 
-app = create_app()
+__all__ = ["app"]

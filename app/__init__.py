@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-import config as config_module
+from mockarray import config as config_module
 
 
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
@@ -25,8 +25,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from app.api.calllog import init_call_log
-    from app.database import Database
+    from mockarray.database import Database
+    from mockarray.plugin.calllog import init_call_log
 
     app.extensions["mockarray.db"] = Database(
         str(app.config["DATABASE_URL"]),
@@ -36,20 +36,20 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.api import init_api, package_version
-    from app.control import init_control
+    from mockarray.lab.api import init_control
+    from mockarray.plugin import init_api, package_version
 
     init_api(app)
     init_control(app, package_version())
 
 
 def _register_error_handlers(app: Flask) -> None:
-    from app.api.errors import register_error_handlers
+    from mockarray.web.errors import register_error_handlers
 
     register_error_handlers(app)
 
 
 def _register_commands(app: Flask) -> None:
-    from app.cli import register_commands
+    from mockarray.cli import register_commands
 
     register_commands(app)

@@ -1,5 +1,5 @@
 """Domain errors, raised by the array's behaviour and turned into HTTP answers
-by one handler (``app.api.errors``). The behaviour layer knows no HTTP; each
+by one handler (``mockarray.web.errors``). The behaviour layer knows no HTTP; each
 error only carries the status a REST front end should give it.
 """
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
-from app.database import Database
+from mockarray.database import Database
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(str(files("mockarray.migrations")))
 
 
 def alembic_config(database: Database) -> Config:

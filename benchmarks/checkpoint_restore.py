@@ -18,10 +18,10 @@ from pathlib import Path
 
 import yaml
 
-from app.database import Database
-from app.fixtures.loader import seed
-from app.lab import checkpoints
-from app.migrate import upgrade
+from mockarray.database import Database
+from mockarray.lab import checkpoints
+from mockarray.lab.seeding.loader import seed
+from mockarray.migrate import upgrade
 
 
 def lab(volumes: int) -> str:

@@ -5,8 +5,8 @@ Bind address and worker count come from ``MOCKARRAY_BIND`` and
 other setting is the application's own (``config/__init__.py``).
 """
 
-from config import from_env
-from config.logging import logging_config
+from mockarray.config import from_env
+from mockarray.config.logging import logging_config
 
 _settings = from_env()
 

@@ -1,11 +1,11 @@
-"""Alembic environment: the engine comes from the application (``app.migrate``),
+"""Alembic environment: the engine comes from the application (``mockarray.migrate``),
 or, when ``alembic`` is run by hand, from ``MOCKARRAY_DATABASE_URL``."""
 
 from alembic import context
 
-import config as mockarray_config
-from app.database import Database
-from app.models import Base
+from mockarray import config as mockarray_config
+from mockarray.array.models import Base
+from mockarray.database import Database
 
 target_metadata = Base.metadata
 

@@ -19,12 +19,12 @@ import pytest
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 
-from app import create_app
-from app.array import clock, sessions
-from app.database import Database
-from app.fixtures.loader import wipe
-from app.migrate import upgrade
-from app.models import Checkpoint, FaultRule, JournalEntry, LabClock, now_ms
+from mockarray import create_app
+from mockarray.array import clock, sessions
+from mockarray.array.models import Checkpoint, FaultRule, JournalEntry, LabClock, now_ms
+from mockarray.database import Database
+from mockarray.lab.seeding.loader import wipe
+from mockarray.migrate import upgrade
 from tests.factories import Api, Lab
 from tests.helpers import ids
 
@@ -218,7 +218,7 @@ class FrozenClock:
 
 @pytest.fixture
 def frozen(monkeypatch) -> FrozenClock:
-    """The arrays' clock (``app.array.clock.now``) stopped at the current time."""
+    """The arrays' clock (``mockarray.array.clock.now``) stopped at the current time."""
     stopped = FrozenClock(now_ms())
     monkeypatch.setattr(clock, "now_ms", stopped)
     return stopped

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask.testing import FlaskClient
 
-from app.fixtures.loader import seed
+from mockarray.lab.seeding.loader import seed
 
 PASSWORD = "secret"
 PREFIX = "/storageplugin/api"

@@ -16,8 +16,8 @@ from http import HTTPStatus
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event, select
 
-from app.migrate import alembic_config
-from app.models import Volume
+from mockarray.array.models import Volume
+from mockarray.migrate import alembic_config
 from tests.factories import Api
 
 CONTROL = "/mockarray/api"

@@ -1,4 +1,4 @@
-"""The array's rules, tested on the behaviour layer (``app.array``) without HTTP.
+"""The array's rules, tested on the behaviour layer (``mockarray.array``) without HTTP.
 
 Each test seeds the lab below, calls the behaviour functions inside
 ``database.transaction()`` (one transaction per array call, as a request
@@ -17,9 +17,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.array import capacity, clock, hosts, inventory, snapshots, tasks, volumes
-from app.errors import Conflict, NoSpace
-from app.models import (
+from mockarray.array import capacity, clock, hosts, inventory, snapshots, tasks, volumes
+from mockarray.array.models import (
     CgSnapshot,
     Host,
     LongTask,
@@ -30,6 +29,7 @@ from app.models import (
     Snapshot,
     Volume,
 )
+from mockarray.errors import Conflict, NoSpace
 from tests.factories import array_doc
 
 GiB = 2**30

@@ -106,7 +106,7 @@ def seeded_demo(request, mockarray_url):
     """In this repository: seed the demo lab into the test database first."""
     if os.environ.get("MOCKARRAY_URL"):
         return
-    from app.fixtures.loader import demo_fixture_text, seed
+    from mockarray.lab.seeding.loader import demo_fixture_text, seed
 
     database = request.getfixturevalue("database")
     with database.transaction() as session:

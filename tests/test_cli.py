@@ -8,9 +8,9 @@ import pytest
 import yaml
 from sqlalchemy import delete, select
 
-from app import create_app
-from app.array.sessions import hash_password
-from app.models import Array, LabFixture, RemoteArray, Server, Volume, now_ms
+from mockarray import create_app
+from mockarray.array.models import Array, LabFixture, RemoteArray, Server, Volume, now_ms
+from mockarray.array.sessions import hash_password
 from tests.factories import PASSWORD, Api, array_doc, standard_server
 from tests.helpers import head_revision
 from tests.test_fixtures import row_counts

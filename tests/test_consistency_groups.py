@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import func, select
 
-from app.models import LongTask
+from mockarray.array.models import LongTask
 from tests.factories import PREFIX, Api, array_doc
 from tests.helpers import refused
 

@@ -21,10 +21,10 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from app import create_app
-from app.array import sessions
-from app.lab import faults as lab_faults
-from app.models import Snapshot, Volume, now_ms
+from mockarray import create_app
+from mockarray.array import sessions
+from mockarray.array.models import Snapshot, Volume, now_ms
+from mockarray.lab import faults as lab_faults
 from tests.factories import PASSWORD, PREFIX, Api, array_doc, basic_auth
 from tests.helpers import (
     CONTROL,

@@ -13,9 +13,9 @@ import re
 import pytest
 from sqlalchemy import func, select, update
 
-from app import create_app
-from app.fixtures.loader import wipe
-from app.models import PluginSession, now_ms
+from mockarray import create_app
+from mockarray.array.models import PluginSession, now_ms
+from mockarray.lab.seeding.loader import wipe
 from tests.factories import PASSWORD, PREFIX, SESSION_HEADER, Api, Lab, array_doc, basic_auth
 from tests.helpers import recorded_statements, refused
 
@@ -359,7 +359,7 @@ def test_an_invalid_field_is_400_naming_it(client, lab):
 
 
 def test_an_unexpected_failure_is_a_json_500_without_details(api, monkeypatch):
-    from app.array import inventory
+    from mockarray.array import inventory
 
     def explode(*_args, **_kwargs):
         raise RuntimeError("secret internal detail")

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-import config
+from mockarray import config
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 

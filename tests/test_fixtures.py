@@ -1,4 +1,4 @@
-"""The fixture loader (``app.fixtures.loader.seed``), sizes and initiator names.
+"""The fixture loader (``mockarray.lab.seeding.loader.seed``), sizes and initiator names.
 
 Fixture documents are seeded the way the CLI does it: ``seed(session, text,
 source)`` inside one ``database.transaction()``. A bad document must raise
@@ -16,9 +16,8 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from app.array.initiators import normalize_iscsi_name, normalize_wwn
-from app.fixtures.loader import FixtureError, demo_fixture_text, seed
-from app.models import (
+from mockarray.array.initiators import normalize_iscsi_name, normalize_wwn
+from mockarray.array.models import (
     Array,
     Base,
     CgReplicationTarget,
@@ -35,7 +34,8 @@ from app.models import (
     Snapshot,
     Volume,
 )
-from app.units import format_size, parse_duration_ms, parse_size
+from mockarray.lab.seeding.loader import FixtureError, demo_fixture_text, seed
+from mockarray.units import format_size, parse_duration_ms, parse_size
 from tests.factories import array_doc, standard_server
 
 GiB = 2**30

@@ -15,8 +15,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.array import sessions
-from app.lab import commands
+from mockarray.array import sessions
+from mockarray.cli import lab as commands
 from tests.factories import PASSWORD, PREFIX, Api, array_doc
 from tests.helpers import (
     JOURNAL_ENTRY_KEYS,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.models import PluginSession
+from mockarray.array.models import PluginSession
 from tests.factories import PASSWORD, basic_auth
 
 pytestmark = pytest.mark.live

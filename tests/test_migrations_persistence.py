@@ -19,10 +19,10 @@ from sqlalchemy import CheckConstraint, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from app import create_app
-from app.database import Database
-from app.migrate import current_revision, downgrade, upgrade
-from app.models import Base, Server
+from mockarray import create_app
+from mockarray.array.models import Base, Server
+from mockarray.database import Database
+from mockarray.migrate import current_revision, downgrade, upgrade
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import Api, array_doc, standard_server
 from tests.helpers import head_revision

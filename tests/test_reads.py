@@ -16,7 +16,7 @@ import re
 
 import pytest
 
-from app.models import now_ms
+from mockarray.array.models import now_ms
 from tests.factories import Api, array_doc
 from tests.helpers import listed
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select, update
 
-from app.models import LongTask, Snapshot, Volume
+from mockarray.array.models import LongTask, Snapshot, Volume
 from tests.factories import Api, array_doc
 
 GiB = 2**30

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app.models import PluginSession
+from mockarray.array.models import PluginSession
 from tests import helpers
 from tests.factories import PASSWORD, PREFIX, SESSION_HEADER, array_doc, basic_auth
 

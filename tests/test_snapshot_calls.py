@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app.models import now_ms
+from mockarray.array.models import now_ms
 from tests.factories import PREFIX, Api
 from tests.helpers import free_space, listed, ok, refused, unchanged
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.models import Lun, Snapshot, Volume
+from mockarray.array.models import Lun, Snapshot, Volume
 from tests.factories import PREFIX
 from tests.helpers import listed, ok, refused
 

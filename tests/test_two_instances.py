@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from app import create_app
-from app.array import sessions
+from mockarray import create_app
+from mockarray.array import sessions
 from tests.factories import Api
 from tests.helpers import control, ids, ok, state
 

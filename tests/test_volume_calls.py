@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.models import now_ms
+from mockarray.array.models import now_ms
 from tests.factories import Api, array_doc, standard_server
 from tests.helpers import filled, free_space, listed, ok, refused, unchanged
 

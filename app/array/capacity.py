@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from sqlalchemy import BigInteger, ScalarSelect, cast, func, select
 from sqlalchemy.orm import Session
 
-from app.errors import NoSpace
-from app.models import Array, Pool, Server, Snapshot, Volume
+from mockarray.array.models import Array, Pool, Server, Snapshot, Volume
+from mockarray.errors import NoSpace
 
 
 def total(column):

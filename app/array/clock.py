@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.models import LabClock, LongTask, Snapshot, now_ms
+from mockarray.array.models import LabClock, LongTask, Snapshot, now_ms
 
 _CACHE = "mockarray.now"
 

@@ -8,10 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.array import clock, inventory, replication, tasks
-from app.array.replication import require
-from app.errors import Conflict, Invalid, NotFound
-from app.models import (
+from mockarray.array import clock, inventory, replication, tasks
+from mockarray.array.models import (
     CgReplicationTarget,
     CgSnapshot,
     ConsistencyGroup,
@@ -21,6 +19,8 @@ from app.models import (
     Snapshot,
     Volume,
 )
+from mockarray.array.replication import require
+from mockarray.errors import Conflict, Invalid, NotFound
 
 DAY_MS = 86_400_000
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.array import clock, inventory
-from app.array.initiators import normalize_iscsi_name, normalize_wwn
-from app.array.luns import new_lun
-from app.errors import Conflict, Invalid, NotFound
-from app.models import Array, Host, HostInitiator, Lun, LunMapping, Server, Volume
+from mockarray.array import clock, inventory
+from mockarray.array.initiators import normalize_iscsi_name, normalize_wwn
+from mockarray.array.luns import new_lun
+from mockarray.array.models import Array, Host, HostInitiator, Lun, LunMapping, Server, Volume
+from mockarray.errors import Conflict, Invalid, NotFound
 
 MAX_LUN_NUMBER = 16383
 

@@ -14,12 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, contains_eager, subqueryload
 
-from app.array import clock
-from app.array.capacity import pool_free_bytes
-from app.array.queries import ALL, Page, paginate
-from app.errors import NotFound
-from app.identity import PLUGIN_ID
-from app.models import (
+from mockarray.array import clock
+from mockarray.array.capacity import pool_free_bytes
+from mockarray.array.models import (
     Array,
     CgSnapshot,
     ConsistencyGroup,
@@ -35,6 +32,9 @@ from app.models import (
     Snapshot,
     Volume,
 )
+from mockarray.array.queries import ALL, Page, paginate
+from mockarray.errors import NotFound
+from mockarray.identity import PLUGIN_ID
 
 #: Ids are 32-bit on every database; a larger number names nothing.
 MAX_ID = 2**31 - 1

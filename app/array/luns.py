@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from app.models import Array, Lun, Volume
+from mockarray.array.models import Array, Lun, Volume
 
 
 def new_serial_number() -> str:

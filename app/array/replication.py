@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.array import capacity, clock, inventory, tasks
-from app.errors import Conflict, Invalid, NoSpace, NotFound
-from app.models import (
+from mockarray.array import capacity, clock, inventory, tasks
+from mockarray.array.models import (
     Array,
     CgReplicationTarget,
     LongTask,
@@ -27,6 +26,7 @@ from app.models import (
     Snapshot,
     Volume,
 )
+from mockarray.errors import Conflict, Invalid, NoSpace, NotFound
 
 
 def require(server: Server, *flags: str) -> None:

@@ -9,9 +9,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.database import Database
-from app.errors import Unauthorized
-from app.models import Array, PluginSession, now_ms
+from mockarray.array.models import Array, PluginSession, now_ms
+from mockarray.database import Database
+from mockarray.errors import Unauthorized
 
 #: Salted PBKDF2; cheap enough that a lab's many logins stay fast.
 PASSWORD_METHOD = "pbkdf2:sha256:60000"

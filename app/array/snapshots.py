@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.array import clock, inventory, replication, tasks
-from app.errors import Conflict, Invalid
-from app.models import CgSnapshot, Server, Snapshot, Volume
+from mockarray.array import clock, inventory, replication, tasks
+from mockarray.array.models import CgSnapshot, Server, Snapshot, Volume
+from mockarray.errors import Conflict, Invalid
 
 
 def create_snapshot(

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.array import clock, inventory
-from app.errors import NotFound
-from app.models import LongTask, Server, Volume
+from mockarray.array import clock, inventory
+from mockarray.array.models import LongTask, Server, Volume
+from mockarray.errors import NotFound
 
 
 def duration_ms(total_bytes: int, rate_bytes_per_s: int) -> int:

@@ -6,10 +6,19 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.array import capacity, clock, inventory, tasks
-from app.array.snapshots import dependent_clones, drop_empty_group_snapshots
-from app.errors import Conflict, Invalid, NoSpace, NotFound
-from app.models import Host, Lun, LunMapping, Pool, Server, Snapshot, Volume, new_fingerprint
+from mockarray.array import capacity, clock, inventory, tasks
+from mockarray.array.models import (
+    Host,
+    Lun,
+    LunMapping,
+    Pool,
+    Server,
+    Snapshot,
+    Volume,
+    new_fingerprint,
+)
+from mockarray.array.snapshots import dependent_clones, drop_empty_group_snapshots
+from mockarray.errors import Conflict, Invalid, NoSpace, NotFound
 
 
 def _own_snapshot(session: Session, server: Server, volume: Volume, snapshot_id: str) -> Snapshot:

@@ -16,9 +16,9 @@ import zlib
 from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from app.array import clock
-from app.errors import Conflict, Invalid, NotFound
-from app.models import Array, Base, Checkpoint, PluginSession, Volume
+from mockarray.array import clock
+from mockarray.array.models import Array, Base, Checkpoint, PluginSession, Volume
+from mockarray.errors import Conflict, Invalid, NotFound
 
 FORMAT = 1
 #: Volumes above which PostgreSQL empties the tables with TRUNCATE.

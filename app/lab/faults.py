@@ -18,8 +18,8 @@ from fnmatch import fnmatchcase
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.errors import ArrayError, Invalid, NotFound
-from app.models import FaultRule
+from mockarray.array.models import FaultRule
+from mockarray.errors import ArrayError, Invalid, NotFound
 
 
 class InjectedFault(ArrayError):

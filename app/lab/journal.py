@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
-from app.array.queries import Page, paginate
-from app.lab.faults import normalize_action
-from app.models import JournalEntry
+from mockarray.array.models import JournalEntry
+from mockarray.array.queries import Page, paginate
+from mockarray.lab.faults import normalize_action
 
 #: Journal trimming runs once every this many entries, to keep each insert cheap.
 TRIM_EVERY = 100

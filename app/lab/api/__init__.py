@@ -1,0 +1,43 @@
+"""The control plane: lab control kept apart from the plugin API.
+
+Under ``/mockarray/api`` with its own OpenAPI document
+(``/mockarray/api/openapi.json``), the same JSON error shape, and a bearer
+token (``MOCKARRAY_ADMIN_TOKEN``); without a token only loopback clients may
+use it. Every function also has a ``mockarray`` command.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api, Blueprint
+
+from mockarray.lab.api import checkpoints, clock, faults, journal, reset, writes
+from mockarray.lab.api.core import CONTROL_PREFIX, init_control_conventions
+
+RESOURCES = (reset, checkpoints, faults, clock, journal, writes)
+
+
+def init_control(app: Flask, version: str) -> None:
+    app.config.update(
+        CONTROL_API_TITLE="mockarray — lab control",
+        CONTROL_API_VERSION=version,
+        CONTROL_OPENAPI_VERSION="3.0.3",
+        CONTROL_OPENAPI_URL_PREFIX=CONTROL_PREFIX,
+        CONTROL_OPENAPI_JSON_PATH="openapi.json",
+        CONTROL_API_SPEC_OPTIONS={
+            "info": {
+                "description": "Drive the simulated arrays from a test run: reset, "
+                "checkpoints, faults, the simulated clock, the request journal, host writes. "
+                "Send 'Authorization: Bearer <MOCKARRAY_ADMIN_TOKEN>'; without a token set, "
+                "only loopback clients are allowed."
+            },
+            "security": [{"token": []}],
+        },
+    )
+    api = Api(app, config_prefix="CONTROL")
+    api.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
+    control = Blueprint("control", __name__, url_prefix=CONTROL_PREFIX)
+    init_control_conventions(control)
+    for resource in RESOURCES:
+        control.register_blueprint(resource.blp)
+    api.register_blueprint(control)

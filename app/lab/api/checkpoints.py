@@ -1,0 +1,47 @@
+"""``/mockarray/api/checkpoints``: save, list, restore and delete the lab's state."""
+
+from __future__ import annotations
+
+from mockarray.lab import checkpoints
+from mockarray.lab.api.core import CONTROL_PREFIX, ControlBlueprint
+from mockarray.lab.api.schemas import (
+    CheckpointListSchema,
+    CheckpointRequestSchema,
+    CheckpointSchema,
+)
+from mockarray.plugin.core import db_session
+from mockarray.web.actions import no_content
+
+blp = ControlBlueprint("control_checkpoints", __name__, description="Checkpoints.")
+
+
+@blp.route("/checkpoints", methods=["GET"])
+@blp.response(200, CheckpointListSchema)
+def list_checkpoints():
+    """The saved checkpoints, oldest first."""
+    return {"checkpoints": checkpoints.list_checkpoints(db_session())}
+
+
+@blp.route("/checkpoints", methods=["POST"])
+@blp.arguments(CheckpointRequestSchema)
+@blp.response(201, CheckpointSchema)
+def save_checkpoint(body):
+    """Save the whole simulated state under a name (``409`` if taken, unless ``replace``)."""
+    checkpoint = checkpoints.save(db_session(), body["name"], replace=body["replace"])
+    return checkpoint, {"Location": f"{CONTROL_PREFIX}/checkpoints/{checkpoint.name}"}
+
+
+@blp.route("/checkpoints/<name>/restore", methods=["POST"])
+@blp.response(200, CheckpointSchema)
+def restore_checkpoint(name):
+    """Put the state back to the checkpoint, atomically; sessions of arrays that
+    still exist stay open."""
+    return checkpoints.restore(db_session(), name)
+
+
+@blp.route("/checkpoints/<name>", methods=["DELETE"])
+@blp.response(204, description="The checkpoint was deleted.")
+def delete_checkpoint(name):
+    """Delete a checkpoint."""
+    checkpoints.delete_checkpoint(db_session(), name)
+    return no_content(204)

@@ -1,0 +1,67 @@
+"""``/mockarray/api/clock``: the simulated clock."""
+
+from __future__ import annotations
+
+from mockarray.array import clock
+from mockarray.lab.api.core import ControlBlueprint
+from mockarray.lab.api.schemas import (
+    AdvanceSchema,
+    ClockSchema,
+    ClockSettingsSchema,
+    FinishedSchema,
+)
+from mockarray.plugin.core import db_session
+
+blp = ControlBlueprint("control_clock", __name__, description="The simulated clock.")
+
+
+def _state():
+    session = db_session()
+    settings = clock.settings(session)
+    return {
+        "now": clock.now(session),
+        "offset_ms": settings.offset_ms,
+        "speed": settings.speed,
+        "instant": settings.instant,
+    }
+
+
+@blp.route("/clock", methods=["GET"])
+@blp.response(200, ClockSchema)
+def get_clock():
+    """Simulated now, its offset from real time, and how long tasks run."""
+    return _state()
+
+
+@blp.route("/clock", methods=["PUT"])
+@blp.arguments(ClockSettingsSchema)
+@blp.response(200, ClockSchema)
+def configure_clock(body):
+    """Run long tasks started from now on ``speed`` times faster, or at once (``instant``)."""
+    clock.configure(db_session(), speed=body["speed"], instant=body["instant"])
+    return _state()
+
+
+@blp.route("/clock/advance", methods=["POST"])
+@blp.arguments(AdvanceSchema)
+@blp.response(200, ClockSchema)
+def advance_clock(body):
+    """Move simulated time forward: splits and replications progress, and new
+    objects are created at the new time."""
+    clock.advance(db_session(), body["by"])
+    return _state()
+
+
+@blp.route("/clock/finish", methods=["POST"])
+@blp.response(200, FinishedSchema)
+def finish_tasks():
+    """Complete every running split and replication now."""
+    return {"finished": clock.finish_running_tasks(db_session())}
+
+
+@blp.route("/clock/reset", methods=["POST"])
+@blp.response(200, ClockSchema)
+def reset_clock():
+    """Back to real time at normal speed."""
+    clock.reset(db_session())
+    return _state()

@@ -1,0 +1,62 @@
+"""``/mockarray/api/faults``: make plugin API calls fail or slow down."""
+
+from __future__ import annotations
+
+from mockarray.array.inventory import parse_id
+from mockarray.lab import faults
+from mockarray.lab.api.core import CONTROL_PREFIX, ControlBlueprint
+from mockarray.lab.api.schemas import (
+    FaultListSchema,
+    FaultRequestSchema,
+    FaultSchema,
+    RemovedSchema,
+)
+from mockarray.plugin.core import db_session
+from mockarray.web.actions import no_content
+
+blp = ControlBlueprint("control_faults", __name__, description="Fault injection.")
+
+
+@blp.route("/faults", methods=["GET"])
+@blp.response(200, FaultListSchema)
+def list_faults():
+    """The fault rules, first added first."""
+    return {"faults": faults.list_rules(db_session())}
+
+
+@blp.route("/faults", methods=["POST"])
+@blp.arguments(FaultRequestSchema)
+@blp.response(201, FaultSchema)
+def add_fault(body):
+    """Add a rule: which calls (method, path glob, action, array) and what happens
+    (status and message, delay) for how many (times, probability, or until removed)."""
+    low = body["delayMs"]
+    high = body["delayMaxMs"] if body["delayMaxMs"] is not None else low
+    rule = faults.add_rule(
+        db_session(),
+        method=body["method"],
+        path=body["path"],
+        action=body["action"],
+        array=body["array"],
+        status=body["status"],
+        message=body["message"],
+        delay_ms=(low, high),
+        times=body["times"],
+        probability=body["probability"],
+    )
+    return rule, {"Location": f"{CONTROL_PREFIX}/faults/{rule.id}"}
+
+
+@blp.route("/faults/<fid>", methods=["DELETE"])
+@blp.response(204, description="The rule was removed.")
+def remove_fault(fid):
+    """Remove one rule."""
+    faults.remove_rule(db_session(), parse_id(fid, "Fault rule"))
+    return no_content(204)
+
+
+@blp.route("/faults", methods=["DELETE"])
+@blp.response(200, RemovedSchema)
+def clear_faults():
+    """Remove every rule."""
+    return {"removed": faults.clear(db_session())}

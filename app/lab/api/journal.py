@@ -1,0 +1,48 @@
+"""``/mockarray/api/journal``: every plugin API call, queryable."""
+
+from __future__ import annotations
+
+from mockarray.lab import journal
+from mockarray.lab.api.core import ControlBlueprint
+from mockarray.lab.api.schemas import CountSchema, JournalQuerySchema, JournalSchema, RemovedSchema
+from mockarray.plugin.core import PageQuery, db_session, listing
+
+blp = ControlBlueprint("control_journal", __name__, description="The request journal.")
+
+
+def _query(args) -> journal.JournalQuery:
+    return journal.JournalQuery(
+        since_ms=args["since"],
+        until_ms=args["until"],
+        method=args["method"],
+        path=args["path"],
+        action=args["action"],
+        status=args["status"],
+        array=args["array"],
+        after_id=args["after"],
+    )
+
+
+@blp.route("/journal", methods=["GET"])
+@blp.arguments(JournalQuerySchema, location="query")
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, JournalSchema)
+def list_journal(args, page):
+    """The matching calls, oldest first (``limit``/``start``; total in ``X-Total-Count``)."""
+    entries, total = journal.entries(db_session(), _query(args), page)
+    return listing("entries", entries, total)
+
+
+@blp.route("/journal/count", methods=["GET"])
+@blp.arguments(JournalQuerySchema, location="query")
+@blp.response(200, CountSchema)
+def count_journal(args):
+    """How many calls match."""
+    return {"count": journal.count(db_session(), _query(args))}
+
+
+@blp.route("/journal", methods=["DELETE"])
+@blp.response(200, RemovedSchema)
+def clear_journal():
+    """Empty the journal."""
+    return {"removed": journal.clear(db_session())}

@@ -1,0 +1,171 @@
+"""Bodies of the control plane."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from mockarray.lab.seeding.schema import Size
+from mockarray.plugin.schemas import NAME, IdString, Schema, WholeNumber
+from mockarray.units import parse_duration_ms
+
+
+class Duration(fields.Field):
+    """Milliseconds, or a duration with a unit (``90s``, ``15m``, ``1h``, ``2d``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)  # a bare number is milliseconds, string or not
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value < 0:
+                raise ma.ValidationError("Must not be negative.")
+            return value
+        try:
+            return parse_duration_ms(value)
+        except ValueError as error:
+            raise ma.ValidationError(str(error)) from None
+
+
+def _http_method(value: str) -> None:
+    if value.upper() not in {"GET", "POST", "PUT", "DELETE"}:
+        raise ma.ValidationError("Must be GET, POST, PUT or DELETE (any case).")
+
+
+class ResetRequestSchema(Schema):
+    empty = fields.Boolean(load_default=False)
+
+
+class ResetSchema(Schema):
+    arrays = fields.List(fields.String())
+
+
+class CheckpointRequestSchema(Schema):
+    name = fields.String(required=True, validate=NAME)
+    replace = fields.Boolean(load_default=False)
+
+
+class CheckpointSchema(Schema):
+    name = fields.String()
+    createdTime = fields.Integer(attribute="created_ms", metadata={"description": "epoch ms"})
+    arrays = fields.Integer()
+    volumes = fields.Integer()
+    sizeBytes = fields.Integer(attribute="size_bytes")
+
+
+class CheckpointListSchema(Schema):
+    checkpoints = fields.List(fields.Nested(CheckpointSchema))
+
+
+class FaultRequestSchema(Schema):
+    method = fields.String(load_default=None, validate=_http_method)
+    path = fields.String(
+        load_default="*",
+        metadata={"description": "Glob below /storageplugin/api, e.g. /server/*/volume/*"},
+    )
+    action = fields.String(load_default=None)
+    array = fields.String(load_default=None, metadata={"description": "Array name."})
+    status = WholeNumber(load_default=None, validate=validate.Range(min=400, max=599))
+    message = fields.String(load_default=None, validate=validate.Length(max=1024))
+    delayMs = WholeNumber(load_default=0, validate=validate.Range(min=0, max=600_000))
+    delayMaxMs = WholeNumber(
+        load_default=None,
+        validate=validate.Range(min=0, max=600_000),
+        metadata={"description": "With delayMs: a random delay in [delayMs, delayMaxMs]."},
+    )
+    times = WholeNumber(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={"description": "Apply to the next N matching calls; default until removed."},
+    )
+    probability = fields.Float(
+        load_default=None, validate=validate.Range(min=0, max=1, min_inclusive=False)
+    )
+
+
+class FaultSchema(Schema):
+    id = IdString()
+    method = fields.String(allow_none=True)
+    path = fields.String()
+    action = fields.String(allow_none=True)
+    array = fields.String(allow_none=True)
+    status = fields.Integer(allow_none=True)
+    message = fields.String(allow_none=True)
+    delayMs = fields.Integer(attribute="delay_min_ms")
+    delayMaxMs = fields.Integer(attribute="delay_max_ms")
+    remaining = fields.Integer(allow_none=True)
+    probability = fields.Float(allow_none=True)
+    applied = fields.Integer()
+    createdTime = fields.Integer(attribute="created_ms")
+
+
+class FaultListSchema(Schema):
+    faults = fields.List(fields.Nested(FaultSchema))
+
+
+class RemovedSchema(Schema):
+    removed = fields.Integer()
+
+
+class ClockSchema(Schema):
+    now = fields.Integer(metadata={"description": "Simulated time, epoch ms."})
+    offsetMs = fields.Integer(attribute="offset_ms")
+    speed = fields.Float()
+    instant = fields.Boolean()
+
+
+class AdvanceSchema(Schema):
+    by = Duration(required=True, metadata={"description": "ms, or 90s / 15m / 1h / 2d"})
+
+
+class ClockSettingsSchema(Schema):
+    speed = fields.Float(load_default=None, validate=validate.Range(min=0, min_inclusive=False))
+    instant = fields.Boolean(load_default=None)
+
+
+class FinishedSchema(Schema):
+    finished = fields.Integer()
+
+
+class JournalQuerySchema(Schema):
+    since = fields.Integer(load_default=None, metadata={"description": "epoch ms"})
+    until = fields.Integer(load_default=None, metadata={"description": "epoch ms"})
+    method = fields.String(load_default=None)
+    path = fields.String(load_default=None, metadata={"description": "glob ('*')"})
+    action = fields.String(load_default=None)
+    status = fields.Integer(load_default=None)
+    array = fields.String(load_default=None)
+    after = fields.Integer(load_default=None, metadata={"description": "entries after this id"})
+
+
+class JournalEntrySchema(Schema):
+    id = IdString()
+    time = fields.Integer(attribute="at_ms")
+    array = fields.String(allow_none=True)
+    session = fields.String(allow_none=True)
+    method = fields.String()
+    path = fields.String()
+    action = fields.String(allow_none=True)
+    status = fields.Integer()
+    durationMs = fields.Float(attribute="duration_ms")
+    body = fields.String(allow_none=True, metadata={"description": "credentials redacted"})
+    faultId = IdString(attribute="fault_id", allow_none=True)
+
+
+class JournalSchema(Schema):
+    entries = fields.List(fields.Nested(JournalEntrySchema))
+
+
+class CountSchema(Schema):
+    count = fields.Integer()
+
+
+class WriteRequestSchema(Schema):
+    bytes = Size(required=True)
+    append = fields.Boolean(load_default=False)
+
+
+class WriteSchema(Schema):
+    volumeId = IdString(attribute="id")
+    name = fields.String()
+    size = fields.Integer(attribute="size_bytes")
+    usedSize = fields.Integer(attribute="used_bytes")

@@ -1,0 +1,21 @@
+"""``…/volumes/{vid}/writes``: a host writes to a volume."""
+
+from __future__ import annotations
+
+from mockarray.array import inventory, volumes
+from mockarray.lab.api.core import ControlBlueprint
+from mockarray.lab.api.schemas import WriteRequestSchema, WriteSchema
+from mockarray.plugin.core import db_session
+
+blp = ControlBlueprint("control_writes", __name__, description="Host writes.")
+
+
+@blp.route("/arrays/<array>/servers/<sid>/volumes/<vid>/writes", methods=["POST"])
+@blp.arguments(WriteRequestSchema)
+@blp.response(200, WriteSchema)
+def write(body, array, sid, vid):
+    """A host writes ``bytes`` to the volume (overwriting, or ``append``): its used
+    size, its snapshots' space, the pool's free space and its content change."""
+    session = db_session()
+    server = inventory.get_server(session, inventory.array_by_name(session, array).id, sid)
+    return volumes.host_write(session, server, vid, size=body["bytes"], append=body["append"])

@@ -1,0 +1,216 @@
+"""The fixture format, as marshmallow schemas (see ``docs/fixtures.md``).
+
+Keys follow the guide's camelCase. Unknown keys are errors: a typo in a lab
+fixture should stop the seed, not silently drop a setting.
+"""
+
+from __future__ import annotations
+
+import re
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from mockarray.array.models import SPLIT_SUPPORT
+from mockarray.units import parse_duration_ms, parse_size
+
+NAME = validate.Length(min=1, max=255)
+OUI = re.compile(r"^[0-9a-fA-F]{6}$")
+
+
+class Size(fields.Field):
+    """Bytes: an integer or a string with a unit (``500GiB``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return parse_size(value)
+        except ValueError as error:
+            raise ma.ValidationError(str(error)) from None
+
+
+class Age(fields.Field):
+    """How long ago something was created: ``3d``, ``6h``; in milliseconds."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return parse_duration_ms(value)
+        except ValueError as error:
+            raise ma.ValidationError(str(error)) from None
+
+
+class Strict(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class ServerSupports(Strict):
+    replication = fields.Boolean()
+    volumeReplication = fields.Boolean()
+    consistencyGroupReplication = fields.Boolean()
+    newSnapshotReplication = fields.Boolean()
+    existingSnapshotReplication = fields.Boolean()
+    replicationToItself = fields.Boolean()
+    deleteFromSnapshotGroup = fields.Boolean()
+    persistentConsistencyGroup = fields.Boolean()
+    singleConsistencyGroup = fields.Boolean()
+
+
+class ServerConfig(Strict):
+    isDpDestination = fields.Boolean()
+    isNfsServiceEnabled = fields.Boolean()
+    isIscsiServiceEnabled = fields.Boolean()
+    isIncrementalConsistencyGroup = fields.Boolean()
+
+
+class PoolFixture(Strict):
+    name = fields.String(required=True, validate=NAME)
+    capacity = Size(required=True)
+
+
+class SnapshotFixture(Strict):
+    name = fields.String(required=True, validate=NAME)
+    age = Age(load_default=0)
+    used = Size(load_default=0, metadata={"description": "space the snapshot holds on its own"})
+    groundCloneRequired = fields.Boolean(load_default=False)
+    isAutoDelete = fields.Boolean(load_default=False)
+
+
+class VolumeSupports(Strict):
+    revert = fields.Boolean(load_default=True)
+    split = fields.String(load_default="ANY_TIME", validate=validate.OneOf(SPLIT_SUPPORT))
+    autoGrowVadpRep = fields.Boolean(load_default=False)
+
+
+class LunFixture(Strict):
+    name = fields.String(validate=NAME)
+    online = fields.Boolean(load_default=True)
+    privateIscsiTarget = fields.String()
+
+
+class LunOrFlag(fields.Field):
+    """``lun: true`` or ``lun: {name: ..., online: ...}``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is True:
+            return LunFixture().load({})
+        if value is False or value is None:
+            return None
+        if isinstance(value, dict):
+            return LunFixture().load(value)
+        raise ma.ValidationError("Expected true, false or a mapping with name/online.")
+
+
+class CloneOf(Strict):
+    volume = fields.String(required=True, validate=NAME)
+    snapshot = fields.String(required=True, validate=NAME)
+
+
+class VolumeFixture(Strict):
+    name = fields.String(required=True, validate=NAME)
+    pool = fields.String(validate=NAME, metadata={"description": "default: the first pool"})
+    size = Size()
+    used = Size()
+    thin = fields.Boolean(load_default=True)
+    type = fields.String(load_default="block", validate=validate.Length(min=1, max=64))
+    serverGroupKey = fields.String(load_default=None)
+    supports = fields.Nested(VolumeSupports, load_default=lambda: VolumeSupports().load({}))
+    age = Age(load_default=0)
+    mountPath = fields.String(load_default=None)
+    lun = LunOrFlag(load_default=None)
+    cloneOf = fields.Nested(CloneOf, load_default=None)
+    split = fields.Boolean(load_default=False, metadata={"description": "clone already split"})
+    snapshots = fields.List(fields.Nested(SnapshotFixture), load_default=list)
+
+
+class LunRef(Strict):
+    volume = fields.String(required=True, validate=NAME)
+    lunNumber = fields.Integer(required=True, validate=validate.Range(min=0, max=16383))
+
+
+class HostFixture(Strict):
+    name = fields.String(required=True, validate=NAME)
+    iqns = fields.List(fields.String(), load_default=list)
+    wwns = fields.List(fields.String(), load_default=list)
+    serverGroupKeys = fields.List(fields.String(), load_default=list)
+    luns = fields.List(fields.Nested(LunRef), load_default=list)
+
+
+class HostGroupFixture(Strict):
+    name = fields.String(required=True, validate=NAME)
+    hosts = fields.List(fields.String(validate=NAME), load_default=list)
+    luns = fields.List(fields.Nested(LunRef), load_default=list)
+
+
+class NetworkConfig(Strict):
+    nfs = fields.Boolean(load_default=False)
+    cifs = fields.Boolean(load_default=False)
+    iscsi = fields.Boolean(load_default=False)
+    fc = fields.Boolean(load_default=False)
+
+
+class NetworkFixture(Strict):
+    name = fields.String(required=True, validate=NAME)
+    ipAddress = fields.String(load_default=None)
+    wwpn = fields.String(load_default=None)
+    iqn = fields.String(load_default=None)
+    serverGroupKey = fields.String(load_default=None)
+    config = fields.Nested(NetworkConfig, required=True)
+
+
+class CgSnapshotFixture(Strict):
+    name = fields.String(required=True, validate=NAME)
+    age = Age(load_default=0)
+
+
+class ConsistencyGroupFixture(Strict):
+    name = fields.String(required=True, validate=NAME)
+    volumes = fields.List(fields.String(validate=NAME), load_default=list)
+    incremental = fields.Boolean(load_default=False)
+    replicationTarget = fields.Boolean(load_default=False)
+    targets = fields.List(fields.String(validate=NAME), load_default=list)
+    age = Age(load_default=0)
+    snapshots = fields.List(fields.Nested(CgSnapshotFixture), load_default=list)
+
+
+class RemoteArrayFixture(Strict):
+    name = fields.String(required=True, validate=NAME)
+    hostAddress = fields.String(required=True, validate=NAME)
+    array = fields.String(
+        load_default=None, metadata={"description": "name of a partner array simulated here"}
+    )
+
+
+class ServerFixture(Strict):
+    id = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9._-]{1,64}$"))
+    name = fields.String(validate=NAME)
+    supports = fields.Nested(ServerSupports, load_default=dict)
+    config = fields.Nested(ServerConfig, load_default=dict)
+    parity = fields.String(load_default="RAID6")
+    systemSize = Size(load_default=0)
+    dataReduction = fields.Float(load_default=1.0, validate=validate.Range(min=1.0))
+    pools = fields.List(fields.Nested(PoolFixture), load_default=list)
+    volumes = fields.List(fields.Nested(VolumeFixture), load_default=list)
+    hosts = fields.List(fields.Nested(HostFixture), load_default=list)
+    hostGroups = fields.List(fields.Nested(HostGroupFixture), load_default=list)
+    networks = fields.List(fields.Nested(NetworkFixture), load_default=list)
+    consistencyGroups = fields.List(fields.Nested(ConsistencyGroupFixture), load_default=list)
+    remoteArrays = fields.List(fields.Nested(RemoteArrayFixture), load_default=list)
+
+
+class ArrayFixture(Strict):
+    name = fields.String(required=True, validate=NAME)
+    hostname = fields.String(required=True, validate=NAME)
+    ipAddress = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    port = fields.Integer(load_default=443, validate=validate.Range(min=1, max=65535))
+    vendor = fields.String(load_default="Mockarray")
+    model = fields.String(load_default="MA-9000")
+    version = fields.String(load_default="1.0.0")
+    serialNumber = fields.String(validate=validate.Length(min=1, max=64))
+    naaOui = fields.String(load_default="0a0b0c", validate=validate.Regexp(OUI))
+    username = fields.String(required=True, validate=NAME)
+    password = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    servers = fields.List(fields.Nested(ServerFixture), load_default=lambda: [{}])
+
+
+class LabFixtureSchema(Strict):
+    arrays = fields.List(fields.Nested(ArrayFixture), required=True)

@@ -1,0 +1,81 @@
+"""The HTTP layer: one blueprint per resource of the plugin API.
+
+Views parse (marshmallow), call the array's behaviour (``mockarray.array``) and
+serialize; they hold no rules of their own. Conventions live in ``core``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from flask import Flask
+from flask_smorest import Api, Blueprint
+
+from mockarray.plugin import (
+    consistencygroup,
+    host,
+    hostgroup,
+    info,
+    log,
+    lun,
+    network,
+    pool,
+    remotearray,
+    server,
+    session,
+    snapshot,
+    storage,
+    volume,
+)
+from mockarray.plugin.core import API_PREFIX, SESSION_HEADER, init_conventions
+
+RESOURCES = (
+    info,
+    session,
+    log,
+    storage,
+    server,
+    volume,
+    snapshot,
+    lun,
+    host,
+    hostgroup,
+    network,
+    pool,
+    consistencygroup,
+    remotearray,
+)
+
+
+def package_version() -> str:
+    try:
+        return version("mockarray")
+    except PackageNotFoundError:  # running from a source tree that was not installed
+        return "0.0.0"
+
+
+def init_api(app: Flask) -> None:
+    app.config.update(
+        API_TITLE="mockarray — IBM Spectrum CDM Storage Plugin API",
+        API_VERSION=package_version(),
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "A simulated storage array. Every call but GET /info and "
+                "POST /session needs the x-storageplugin-sessionid header."
+            },
+            "security": [{"session": []}],
+        },
+    )
+    api = Api(app)
+    api.spec.components.security_scheme(
+        "session", {"type": "apiKey", "in": "header", "name": SESSION_HEADER}
+    )
+    # One parent blueprint carries the conventions; each resource nests in it.
+    plugin = Blueprint("plugin", __name__, url_prefix=API_PREFIX)
+    init_conventions(plugin)
+    for resource in RESOURCES:
+        plugin.register_blueprint(resource.blp)
+    api.register_blueprint(plugin)

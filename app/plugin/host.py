@@ -1,0 +1,92 @@
+"""``/server/{sid}/host``: hosts and their LUNs."""
+
+from __future__ import annotations
+
+from mockarray.array import hosts, inventory
+from mockarray.plugin.core import (
+    API_PREFIX,
+    PageQuery,
+    PluginBlueprint,
+    current_server,
+    db_session,
+    listing,
+)
+from mockarray.plugin.schemas import (
+    HostCreateSchema,
+    HostListSchema,
+    HostLunListSchema,
+    HostLunSchema,
+    HostSchema,
+    MapRequestSchema,
+    UnmapRequestSchema,
+)
+from mockarray.web.actions import Actions
+
+blp = PluginBlueprint("host", __name__, description="Hosts of a server.")
+
+
+@blp.route("/server/<sid>/host", methods=["GET"])
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, HostListSchema)
+def list_hosts(page, sid):
+    """The server's hosts, oldest first."""
+    hosts, total = inventory.list_hosts(db_session(), current_server(sid), page)
+    return listing("hosts", hosts, total)
+
+
+@blp.route("/server/<sid>/host/<hid>", methods=["GET"])
+@blp.response(200, HostSchema)
+def get_host(sid, hid):
+    """One host."""
+    return inventory.get_host(db_session(), current_server(sid), hid)
+
+
+@blp.route("/server/<sid>/host/<hid>/lun", methods=["GET"])
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, HostLunListSchema)
+def list_host_luns(page, sid, hid):
+    """The LUNs mapped to the host, oldest mapping first."""
+    mappings, total = inventory.list_host_luns(db_session(), current_server(sid), hid, page)
+    return listing("luns", mappings, total)
+
+
+@blp.route("/server/<sid>/host", methods=["POST"])
+@blp.arguments(HostCreateSchema)
+@blp.response(200, HostSchema)
+def create_host(body, sid):
+    """Create a host with its iSCSI names and WWNs (``200`` and ``Location``).
+
+    The name is unique per server: a retry with the same initiators answers
+    the host created the first time, other initiators are ``409``.
+    """
+    host = hosts.create_host(
+        db_session(), current_server(sid), name=body["name"], iqns=body["iqns"], wwns=body["wwns"]
+    )
+    return host, {"Location": f"{API_PREFIX}/server/{sid}/host/{host.id}"}
+
+
+host_actions = Actions(blp, "/server/<sid>/host/<hid>", "host")
+
+
+@host_actions.action("map", body=MapRequestSchema, response=HostLunSchema)
+def map_lun(sid, hid, body):
+    """Map a volume's LUN to the host (the lowest free LUN number by default)."""
+    return hosts.map_to_host(
+        db_session(),
+        current_server(sid),
+        hid,
+        volume_id=body["volumeId"],
+        lun_id=body["lunId"],
+        lun_number=body["lunNumber"],
+    )
+
+
+@host_actions.action("unmap", body=UnmapRequestSchema)
+def unmap_lun(sid, hid, body):
+    """Remove a LUN (by lunId or volumeId) from the host."""
+    hosts.unmap_from_host(
+        db_session(), current_server(sid), hid, volume_id=body["volumeId"], lun_id=body["lunId"]
+    )
+
+
+host_actions.register()

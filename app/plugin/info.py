@@ -1,0 +1,37 @@
+"""``GET /info``: the plugin itself (no session)."""
+
+from __future__ import annotations
+
+import base64
+from functools import cache
+from importlib.resources import files
+
+from mockarray.identity import PLUGIN_ID, PLUGIN_NAME
+from mockarray.plugin.core import PluginBlueprint, public
+from mockarray.plugin.schemas import InfoSchema
+
+blp = PluginBlueprint("info", __name__, description="The plugin itself.")
+
+
+@cache
+def data_url(asset: str) -> str:
+    """An RFC 2397 ``data:image/png`` URL of a picture shipped in ``app/assets``."""
+    picture = files("app").joinpath("assets", asset).read_bytes()
+    return "data:image/png;base64," + base64.b64encode(picture).decode("ascii")
+
+
+@blp.route("/info", methods=["GET"])
+@public
+@blp.response(200, InfoSchema)
+@blp.doc(security=[])
+def get_info():
+    """The plugin's name, id, version, logo (48x48) and icon (16x16)."""
+    from mockarray.plugin import package_version
+
+    return {
+        "name": PLUGIN_NAME,
+        "id": PLUGIN_ID,
+        "version": package_version(),
+        "imageUrl": data_url("logo-48.png"),
+        "iconUrl": data_url("icon-16.png"),
+    }

@@ -1,0 +1,30 @@
+"""``GET /log``: the plugin's log files, zipped."""
+
+from __future__ import annotations
+
+from flask import Response, current_app
+
+from mockarray.plugin.calllog import zip_logs
+from mockarray.plugin.core import PluginBlueprint, admits, media_types
+
+ZIP = "application/zip"
+OCTET_STREAM = "application/octet-stream"
+
+blp = PluginBlueprint("log", __name__, description="The plugin's logs.")
+
+
+@blp.route("/log", methods=["GET"])
+@media_types(ZIP, OCTET_STREAM)
+@blp.response(200, description="A zip of the log files.", content_type=ZIP)
+def get_log():
+    """The log files (one line per API call), zipped.
+
+    Answered as ``application/zip``, or ``application/octet-stream`` when the
+    ``Accept`` header asks for that and not for zip.
+    """
+    mimetype = ZIP if admits(ZIP) else OCTET_STREAM
+    return Response(
+        zip_logs(current_app),
+        mimetype=mimetype,
+        headers={"Content-Disposition": 'attachment; filename="mockarray-logs.zip"'},
+    )

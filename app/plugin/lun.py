@@ -1,0 +1,38 @@
+"""``/server/{sid}/lun``: LUNs."""
+
+from __future__ import annotations
+
+from mockarray.array import hosts, inventory
+from mockarray.plugin.core import PageQuery, PluginBlueprint, current_server, db_session, listing
+from mockarray.plugin.schemas import LunListSchema, LunSchema
+from mockarray.web.actions import Actions
+
+blp = PluginBlueprint("lun", __name__, description="LUNs of a server.")
+
+
+@blp.route("/server/<sid>/lun", methods=["GET"])
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, LunListSchema)
+def list_luns(page, sid):
+    """The server's LUNs, oldest first."""
+    luns, total = inventory.list_luns(db_session(), current_server(sid), page)
+    return listing("luns", luns, total)
+
+
+@blp.route("/server/<sid>/lun/<lid>", methods=["GET"])
+@blp.response(200, LunSchema)
+def get_lun(sid, lid):
+    """One LUN."""
+    return inventory.get_lun(db_session(), current_server(sid), lid)
+
+
+lun_actions = Actions(blp, "/server/<sid>/lun/<lid>", "LUN")
+
+
+@lun_actions.action("online")
+def online(sid, lid):
+    """Bring the LUN online (ready for use)."""
+    hosts.bring_online(db_session(), current_server(sid), lid)
+
+
+lun_actions.register()

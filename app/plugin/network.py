@@ -1,0 +1,25 @@
+"""``/server/{sid}/network``: network interfaces."""
+
+from __future__ import annotations
+
+from mockarray.array import inventory
+from mockarray.plugin.core import PageQuery, PluginBlueprint, current_server, db_session, listing
+from mockarray.plugin.schemas import NetworkListSchema, NetworkSchema
+
+blp = PluginBlueprint("network", __name__, description="Network interfaces of a server.")
+
+
+@blp.route("/server/<sid>/network", methods=["GET"])
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, NetworkListSchema)
+def list_networks(page, sid):
+    """The server's FC, iSCSI, NFS and CIFS interfaces."""
+    networks, total = inventory.list_networks(db_session(), current_server(sid), page)
+    return listing("networks", networks, total)
+
+
+@blp.route("/server/<sid>/network/<nid>", methods=["GET"])
+@blp.response(200, NetworkSchema)
+def get_network(sid, nid):
+    """One network interface."""
+    return inventory.get_network(db_session(), current_server(sid), nid)

@@ -1,0 +1,25 @@
+"""``/server/{sid}/pool``: storage pools and their free space."""
+
+from __future__ import annotations
+
+from mockarray.array import inventory
+from mockarray.plugin.core import PageQuery, PluginBlueprint, current_server, db_session, listing
+from mockarray.plugin.schemas import PoolListSchema, PoolSchema
+
+blp = PluginBlueprint("pool", __name__, description="Storage pools of a server.")
+
+
+@blp.route("/server/<sid>/pool", methods=["GET"])
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, PoolListSchema)
+def list_pools(page, sid):
+    """The server's pools with their free space in bytes."""
+    pools, total = inventory.list_pools(db_session(), current_server(sid), page)
+    return listing("pools", pools, total)
+
+
+@blp.route("/server/<sid>/pool/<pid>", methods=["GET"])
+@blp.response(200, PoolSchema)
+def get_pool(sid, pid):
+    """One pool."""
+    return inventory.get_pool(db_session(), current_server(sid), pid)

@@ -1,0 +1,39 @@
+"""``/server``: the array's (virtual) servers and their system figures."""
+
+from __future__ import annotations
+
+from mockarray.array import capacity, inventory
+from mockarray.plugin.core import (
+    PageQuery,
+    PluginBlueprint,
+    current_array_id,
+    current_server,
+    db_session,
+    listing,
+)
+from mockarray.plugin.schemas import ServerListSchema, ServerSchema, SystemSchema
+
+blp = PluginBlueprint("server", __name__, description="The array's (virtual) servers.")
+
+
+@blp.route("/server", methods=["GET"])
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, ServerListSchema)
+def list_servers(page):
+    """Every server of the session's array; one with id "0" if it has no virtual servers."""
+    servers, total = inventory.list_servers(db_session(), current_array_id(), page)
+    return listing("servers", servers, total)
+
+
+@blp.route("/server/<sid>", methods=["GET"])
+@blp.response(200, ServerSchema)
+def get_server(sid):
+    """One server, with what it supports and how it is configured."""
+    return current_server(sid)
+
+
+@blp.route("/server/<sid>/system", methods=["GET"])
+@blp.response(200, SystemSchema)
+def get_system(sid):
+    """Capacity and space figures of the server, added up from its pools and volumes."""
+    return capacity.system_report(db_session(), current_server(sid))

@@ -1,0 +1,38 @@
+"""``POST /session``: log in to one array."""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from mockarray.array import sessions
+from mockarray.plugin.core import API_PREFIX, PluginBlueprint, db_session, public
+from mockarray.plugin.schemas import SessionRequestSchema, SessionSchema
+
+blp = PluginBlueprint("session", __name__, description="Log in to an array.")
+
+
+@blp.route("/session", methods=["POST"])
+@public
+@blp.arguments(SessionRequestSchema)
+@blp.response(201, SessionSchema)
+@blp.doc(security=[{}, {"basic": []}])
+def create_session(body):
+    """Open a session to the array named by ``hostname`` and/or ``ipAddress``.
+
+    Credentials travel as HTTP Basic authorization or as ``username`` and
+    ``password`` in the body. The answer's ``Location`` is the array's
+    ``/storage``.
+    """
+    basic = request.authorization
+    username = basic.username if basic and basic.type == "basic" else body["username"]
+    password = basic.password if basic and basic.type == "basic" else body["password"]
+    token, array = sessions.open_session(
+        db_session(),
+        hostname=body["hostname"],
+        ip_address=body["ipAddress"],
+        port=body["port"],
+        username=username,
+        password=password,
+    )
+    g.array_name = array.name
+    return {"sessionId": token, "storageId": array.id}, {"Location": f"{API_PREFIX}/storage"}

@@ -1,0 +1,98 @@
+"""``/server/{sid}/volume/{vid}/snapshot``: a volume's snapshots."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from mockarray.array import inventory, replication, snapshots
+from mockarray.plugin.core import (
+    API_PREFIX,
+    PageQuery,
+    PluginBlueprint,
+    current_server,
+    db_session,
+    listing,
+)
+from mockarray.plugin.schemas import (
+    ProgressRequestSchema,
+    ProgressSchema,
+    SnapshotCreatedSchema,
+    SnapshotCreateSchema,
+    SnapshotListSchema,
+    SnapshotSchema,
+)
+from mockarray.web.actions import Actions, no_content
+
+blp = PluginBlueprint("snapshot", __name__, description="Snapshots of a volume.")
+
+
+@blp.route("/server/<sid>/volume/<vid>/snapshot", methods=["GET"])
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, SnapshotListSchema)
+def list_snapshots(page, sid, vid):
+    """The volume's snapshots, oldest first."""
+    snapshots, total = inventory.list_snapshots(db_session(), current_server(sid), vid, page)
+    return listing("snapshots", snapshots, total)
+
+
+@blp.route("/server/<sid>/volume/<vid>/snapshot/<snid>", methods=["GET"])
+@blp.response(200, SnapshotSchema)
+def get_snapshot(sid, vid, snid):
+    """One snapshot."""
+    return inventory.get_snapshot(db_session(), current_server(sid), vid, snid)
+
+
+def create(sid: str, vid: str, body: dict):
+    """Take a snapshot: the answer and its ``Location``."""
+    server = current_server(sid)
+    snapshot = snapshots.create_snapshot(
+        db_session(),
+        server,
+        vid,
+        name=body["name"],
+        pool_id=body["poolId"],
+        replicate=body["replicate"],
+        is_auto_delete=body["isAutoDelete"],
+        replication_rate=int(current_app.config["REPLICATION_RATE"]),
+    )
+    location = f"{API_PREFIX}/server/{sid}/volume/{vid}/snapshot/{snapshot.id}"
+    return snapshot, {"Location": location}
+
+
+@blp.route("/server/<sid>/volume/<vid>/snapshot", methods=["POST"])
+@blp.arguments(SnapshotCreateSchema)
+@blp.response(201, SnapshotCreatedSchema)
+def create_snapshot(body, sid, vid):
+    """Take a snapshot of the volume (also ``POST …/volume/{vid}?action=createSnapshot``).
+
+    The name is unique per volume: a retry with the same name and parameters
+    answers the snapshot taken the first time, other parameters are ``409``.
+    """
+    return create(sid, vid, body)
+
+
+@blp.route("/server/<sid>/volume/<vid>/snapshot/<snid>", methods=["DELETE"])
+@blp.response(204, description="The snapshot was deleted.")
+def delete_snapshot(sid, vid, snid):
+    """Delete a snapshot; ``409`` while an unsplit clone depends on it."""
+    snapshots.delete_snapshot(db_session(), current_server(sid), vid, snid)
+    return no_content(204)
+
+
+snapshot_actions = Actions(blp, "/server/<sid>/volume/<vid>/snapshot/<snid>", "snapshot")
+
+
+@snapshot_actions.action("get-Progress", body=ProgressRequestSchema, response=ProgressSchema)
+def get_progress(sid, vid, snid, body):
+    """The replication status of the snapshot."""
+    return replication.progress(
+        db_session(),
+        current_server(sid),
+        vid,
+        snid,
+        destination_snapshot_id=body["destinationSnapshotId"],
+        destination_server_id=body["destinationServerId"],
+    )
+
+
+snapshot_actions.register()

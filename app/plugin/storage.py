@@ -1,0 +1,16 @@
+"""``GET /storage``: the session's array."""
+
+from __future__ import annotations
+
+from mockarray.array import inventory
+from mockarray.plugin.core import PluginBlueprint, current_array_id, db_session
+from mockarray.plugin.schemas import StorageSchema
+
+blp = PluginBlueprint("storage", __name__, description="The session's array.")
+
+
+@blp.route("/storage", methods=["GET"])
+@blp.response(200, StorageSchema)
+def get_storage():
+    """The array this session was opened to, with its servers' ids."""
+    return inventory.storage(db_session(), current_array_id())
