@@ -6,6 +6,7 @@ from alembic import context
 from mockarray import config as mockarray_config
 from mockarray.array.models import Base
 from mockarray.database import Database
+from mockarray.lab import models as _lab_models  # noqa: F401 (registers the lab tables)
 
 target_metadata = Base.metadata
 

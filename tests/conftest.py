@@ -21,8 +21,9 @@ from sqlalchemy.engine import make_url
 
 from mockarray import create_app
 from mockarray.array import clock, sessions
-from mockarray.array.models import Checkpoint, FaultRule, JournalEntry, LabClock, now_ms
+from mockarray.array.models import now_ms
 from mockarray.database import Database
+from mockarray.lab.models import Checkpoint, FaultRule, JournalEntry, LabClock
 from mockarray.lab.seeding.loader import wipe
 from mockarray.migrate import upgrade
 from tests.factories import Api, Lab

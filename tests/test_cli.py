@@ -9,8 +9,9 @@ import yaml
 from sqlalchemy import delete, select
 
 from mockarray import create_app
-from mockarray.array.models import Array, LabFixture, RemoteArray, Server, Volume, now_ms
+from mockarray.array.models import Array, RemoteArray, Server, Volume, now_ms
 from mockarray.array.sessions import hash_password
+from mockarray.lab.models import LabFixture
 from tests.factories import PASSWORD, Api, array_doc, standard_server
 from tests.helpers import head_revision
 from tests.test_fixtures import row_counts

@@ -25,7 +25,6 @@ from mockarray.array.models import (
     ConsistencyGroup,
     Host,
     HostInitiator,
-    LabFixture,
     LongTask,
     Network,
     Pool,
@@ -34,6 +33,7 @@ from mockarray.array.models import (
     Snapshot,
     Volume,
 )
+from mockarray.lab.models import LabFixture
 from mockarray.lab.seeding.loader import FixtureError, demo_fixture_text, seed
 from mockarray.units import format_size, parse_duration_ms, parse_size
 from tests.factories import array_doc, standard_server

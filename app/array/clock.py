@@ -10,7 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from mockarray.array.models import LabClock, LongTask, Snapshot, now_ms
+from mockarray.array.models import LongTask, Snapshot, now_ms
+from mockarray.lab.models import LabClock
 
 _CACHE = "mockarray.now"
 

@@ -17,8 +17,9 @@ from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from mockarray.array import clock
-from mockarray.array.models import Array, Base, Checkpoint, PluginSession, Volume
+from mockarray.array.models import Array, Base, PluginSession, Volume
 from mockarray.errors import Conflict, Invalid, NotFound
+from mockarray.lab.models import Checkpoint
 
 FORMAT = 1
 #: Volumes above which PostgreSQL empties the tables with TRUNCATE.

@@ -18,8 +18,8 @@ from fnmatch import fnmatchcase
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from mockarray.array.models import FaultRule
 from mockarray.errors import ArrayError, Invalid, NotFound
+from mockarray.lab.models import FaultRule
 
 
 class InjectedFault(ArrayError):

@@ -27,7 +27,6 @@ from mockarray.array.models import (
     Host,
     HostGroup,
     HostInitiator,
-    LabFixture,
     LongTask,
     Lun,
     LunMapping,
@@ -43,6 +42,7 @@ from mockarray.array.models import (
 )
 from mockarray.array.sessions import hash_password
 from mockarray.errors import flatten
+from mockarray.lab.models import LabFixture
 from mockarray.lab.seeding.schema import LabFixtureSchema, ServerFixture
 from mockarray.units import format_size
 
