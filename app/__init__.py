@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
 from mockarray import config as config_module
+
+if TYPE_CHECKING:
+    from mockarray.database import Database
 
 
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
@@ -24,23 +28,35 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     return app
 
 
-def _init_extensions(app: Flask) -> None:
+def open_database(config: Mapping[str, object]) -> Database:
+    """The database a configuration names, with the lab's simulated clock in it
+    (the server and the command line open it alike)."""
     from mockarray.database import Database
+    from mockarray.lab.clock import SimulatedClock
+
+    return Database(
+        str(config["DATABASE_URL"]),
+        sqlite_busy_timeout_ms=int(config["SQLITE_BUSY_TIMEOUT_MS"]),
+        clock=SimulatedClock(),
+    )
+
+
+def _init_extensions(app: Flask) -> None:
     from mockarray.plugin.calllog import init_call_log
 
-    app.extensions["mockarray.db"] = Database(
-        str(app.config["DATABASE_URL"]),
-        sqlite_busy_timeout_ms=int(app.config["SQLITE_BUSY_TIMEOUT_MS"]),
-    )
+    app.extensions["mockarray.db"] = open_database(app.config)
     init_call_log(app)
 
 
 def _register_blueprints(app: Flask) -> None:
     from mockarray.lab.api import init_control
+    from mockarray.lab.api.plugin_hooks import attach
     from mockarray.plugin import init_api, package_version
 
     init_api(app)
     init_control(app, package_version())
+    # The lab's fault gate and journal ride on the plugin API's hooks.
+    attach(app)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -18,28 +18,64 @@ from sqlalchemy.orm import Session, sessionmaker
 
 #: Execution option naming a transaction that will write.
 WRITE_OPTION = "mockarray_write"
+#: Execution option naming a write transaction whose commit need not wait for
+#: the disk (bookkeeping such as the request journal, never the arrays' state).
+LAZY_OPTION = "mockarray_lazy_commit"
+#: Where a session finds the clock of the arrays (``mockarray.array.clock``).
+CLOCK_KEY = "mockarray.clock"
 
 
 class Database:
     """An engine with two session factories: read transactions and write ones."""
 
-    def __init__(self, url: str, *, sqlite_busy_timeout_ms: int = 30000, echo: bool = False):
+    def __init__(
+        self,
+        url: str,
+        *,
+        sqlite_busy_timeout_ms: int = 30000,
+        echo: bool = False,
+        clock: object | None = None,
+    ):
         self.url = make_url(url)
+        #: The arrays' clock every session of this database reads (``None``: real time).
+        self.clock = clock
+        info = {CLOCK_KEY: clock} if clock is not None else {}
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine = _make_engine(url, self.is_sqlite, sqlite_busy_timeout_ms, echo)
-        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite sets "synchronous" per connection: lazy commits get a pool of their own.
+        lazy_engine = (
+            _make_engine(url, True, sqlite_busy_timeout_ms, echo, synchronous="NORMAL")
+            if self.is_sqlite
+            else self.engine
+        )
+        #: Every engine (connection pool) of this database.
+        self.engines = tuple(dict.fromkeys((self.engine, lazy_engine)))
+        self._reader = sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._writer = sessionmaker(
-            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+            self.engine.execution_options(**{WRITE_OPTION: True}),
+            expire_on_commit=False,
+            info=info,
+        )
+        self._lazy_writer = sessionmaker(
+            lazy_engine.execution_options(**{WRITE_OPTION: True, LAZY_OPTION: True}),
+            expire_on_commit=False,
+            info=info,
         )
 
-    def session(self, *, write: bool) -> Session:
-        """A new session; ``write=True`` takes the write lock first on SQLite."""
-        return (self._writer if write else self._reader)()
+    def session(self, *, write: bool, durable: bool = True) -> Session:
+        """A new session; ``write=True`` takes the write lock first on SQLite.
+
+        A write session with ``durable=False`` commits without waiting for the
+        disk: what it wrote may be lost in a power cut, never half-written.
+        """
+        if not write:
+            return self._reader()
+        return (self._writer if durable else self._lazy_writer)()
 
     @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+    def transaction(self, *, write: bool = True, durable: bool = True) -> Iterator[Session]:
         """One unit of work outside a request (CLI, tests): commit or roll back."""
-        session = self.session(write=write)
+        session = self.session(write=write, durable=durable)
         try:
             yield session
             session.commit()
@@ -50,12 +86,22 @@ class Database:
             session.close()
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        for engine in self.engines:
+            engine.dispose()
 
 
-def _make_engine(url: str, is_sqlite: bool, busy_timeout_ms: int, echo: bool) -> Engine:
+def _make_engine(
+    url: str, is_sqlite: bool, busy_timeout_ms: int, echo: bool, *, synchronous: str = "FULL"
+) -> Engine:
     if not is_sqlite:
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        engine = create_engine(url, echo=echo, pool_pre_ping=True)
+
+        @event.listens_for(engine, "begin")
+        def _on_begin_server(connection):
+            if connection.get_execution_options().get(LAZY_OPTION):
+                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+        return engine
 
     engine = create_engine(
         url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
@@ -71,8 +117,9 @@ def _make_engine(url: str, is_sqlite: bool, busy_timeout_ms: int, echo: bool) ->
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         if make_url(url).database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
-            # FULL: an answered call is on disk even after a power cut.
-            cursor.execute("PRAGMA synchronous=FULL")
+            # FULL: an answered call is on disk even after a power cut. NORMAL (lazy
+            # commits: bookkeeping) commits without an fsync; WAL checkpoints still sync.
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

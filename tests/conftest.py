@@ -20,8 +20,8 @@ from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 
 from mockarray import create_app
-from mockarray.array import clock, sessions
-from mockarray.array.models import now_ms
+from mockarray.array import sessions
+from mockarray.array.clock import wall_ms
 from mockarray.database import Database
 from mockarray.lab.models import Checkpoint, FaultRule, JournalEntry, LabClock
 from mockarray.lab.seeding.loader import wipe
@@ -218,8 +218,8 @@ class FrozenClock:
 
 
 @pytest.fixture
-def frozen(monkeypatch) -> FrozenClock:
-    """The arrays' clock (``mockarray.array.clock.now``) stopped at the current time."""
-    stopped = FrozenClock(now_ms())
-    monkeypatch.setattr(clock, "now_ms", stopped)
+def frozen(monkeypatch, database) -> FrozenClock:
+    """The arrays' clock (the database's ``SimulatedClock``) stopped at the current time."""
+    stopped = FrozenClock(wall_ms())
+    monkeypatch.setattr(database.clock, "time_source", stopped)
     return stopped

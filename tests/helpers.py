@@ -17,6 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event, select
 
 from mockarray.array.models import Volume
+from mockarray.database import Database
 from mockarray.migrate import alembic_config
 from tests.factories import Api
 
@@ -182,15 +183,18 @@ def head_revision(database) -> str:
 
 
 @contextmanager
-def recorded_statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements the engine sends while the block runs."""
+def recorded_statements(database: Database | Engine) -> Iterator[list[str]]:
+    """The SQL statements the database (every engine of it) sends while the block runs."""
     statements: list[str] = []
+    engines = database.engines if isinstance(database, Database) else (database,)
 
     def record(_conn, _cursor, statement, _parameters, _context, _executemany):
         statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)

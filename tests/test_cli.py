@@ -9,7 +9,8 @@ import yaml
 from sqlalchemy import delete, select
 
 from mockarray import create_app
-from mockarray.array.models import Array, RemoteArray, Server, Volume, now_ms
+from mockarray.array.clock import wall_ms
+from mockarray.array.models import Array, RemoteArray, Server, Volume
 from mockarray.array.sessions import hash_password
 from mockarray.lab.models import LabFixture
 from tests.factories import PASSWORD, Api, array_doc, standard_server
@@ -72,7 +73,7 @@ def add_array_by_hand(database, name: str, number: int) -> None:
             naa_oui="0a0b0c",
             username="admin",
             password_hash=hash_password(PASSWORD),
-            created_ms=now_ms(),
+            created_ms=wall_ms(),
         )
         session.add(array)
         session.flush()

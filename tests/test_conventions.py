@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from mockarray import create_app
-from mockarray.array.models import PluginSession, now_ms
+from mockarray.array.clock import wall_ms
+from mockarray.array.models import PluginSession
 from mockarray.lab.seeding.loader import wipe
 from tests.factories import PASSWORD, PREFIX, SESSION_HEADER, Api, Lab, array_doc, basic_auth
 from tests.helpers import recorded_statements, refused
@@ -111,7 +112,7 @@ def last_seen(app) -> int:
 
 def recorded_sql(app):
     """The SQL statements the app's engine runs inside the block."""
-    return recorded_statements(app.extensions["mockarray.db"].engine)
+    return recorded_statements(app.extensions["mockarray.db"])
 
 
 def folded(statements: list[str]) -> list[str]:
@@ -499,7 +500,7 @@ def test_a_session_in_use_stays_open_beyond_the_timeout(make_app):
     # Each call comes 0.7 s after the previous one: 2.1 s in all, never 1 s idle.
     for _ in range(3):
         move_last_seen_back(app, 700)
-        before = now_ms()
+        before = wall_ms()
         assert alpha.get("/storage").status_code == 200
         assert last_seen(app) >= before
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import pytest
 import yaml
-from sqlalchemy import Engine
 
+from mockarray.database import Database
 from tests.factories import Api, array_doc
 from tests.helpers import recorded_statements
 
@@ -51,9 +51,9 @@ def writes_among(statements: list[str]) -> list[str]:
     return [s for s in found if s not in journal and s not in trims]
 
 
-def measured_get(engine: Engine, api: Api, path: str):
+def measured_get(database: Database, api: Api, path: str):
     """One GET: its response and the statements it ran (none of them a write)."""
-    with recorded_statements(engine) as statements:
+    with recorded_statements(database) as statements:
         response = api.get(path)
     assert response.status_code == 200, (path, response.get_json())
     assert statements, "the listener saw no statement at all"
@@ -212,7 +212,7 @@ def test_lists_of_1000_take_as_many_statements_as_lists_of_10(
         with subtests.test(case.name):
             counts = {}
             for (array, api), size in zip(apis.items(), (SMALL, LARGE), strict=True):
-                response, statements = measured_get(database.engine, api, case.path(api))
+                response, statements = measured_get(database, api, case.path(api))
                 entries = response.get_json()[case.key]
                 assert len(entries) == size
                 assert response.headers["X-Total-Count"] == str(size)
@@ -244,8 +244,8 @@ def test_every_read_of_the_standard_lab_makes_no_write(api, database):
         f"/server/0/consistencygroup/{cg}/snapshot",
     ]
     for path in paths:
-        measured_get(database.engine, api, path)
+        measured_get(database, api, path)
     # An unknown object is no excuse to write either.
-    with recorded_statements(database.engine) as statements:
+    with recorded_statements(database) as statements:
         assert api.get("/server/0/volume/987654321").status_code == 404
     assert writes_among(statements) == []

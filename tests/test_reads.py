@@ -16,7 +16,7 @@ import re
 
 import pytest
 
-from mockarray.array.models import now_ms
+from mockarray.array.clock import wall_ms
 from tests.factories import Api, array_doc
 from tests.helpers import listed
 
@@ -252,7 +252,7 @@ def test_volume_values(api, ref):
     ]
     for volume in volumes:
         # Seeded with age 0 moments ago: seconds would be 1000 times too small.
-        assert abs(now_ms() - volume["creationTime"]) < 60_000, volume
+        assert abs(wall_ms() - volume["creationTime"]) < 60_000, volume
 
 
 # Each volume's snapshots: name, age in the fixture, the CG snapshot it belongs to.
@@ -437,7 +437,7 @@ def test_consistency_group_and_cg_snapshot_values(api, ref):
         }
     ]
     assert sorted(groups[0]["volumeIds"]) == sorted([ref["vol1"], ref["vol2"]])
-    assert abs(now_ms() - groups[0]["creationTime"]) < 60_000
+    assert abs(wall_ms() - groups[0]["creationTime"]) < 60_000
     cg_snapshots = listed(api, f"/server/0/consistencygroup/{ref['cg1']}/snapshot", "snapshots")
     assert cg_snapshots == [{"id": ref["cg1_snap1"], "name": "cg1.snap1"}]
     # One volume snapshot per member, each pointing at the CG snapshot.

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from mockarray.array.models import now_ms
+from mockarray.array.clock import wall_ms
 from tests.factories import PREFIX, Api
 from tests.helpers import free_space, listed, ok, refused, unchanged
 
@@ -58,7 +58,7 @@ def check_created(api: Api, response, volume_id: str, name: str) -> dict:
     assert isinstance(body["id"], str) and body["id"], body
     assert body["name"] == name
     assert type(body["creationTime"]) is int
-    assert abs(now_ms() - body["creationTime"]) < 60_000, body  # milliseconds, now
+    assert abs(wall_ms() - body["creationTime"]) < 60_000, body  # milliseconds, now
     assert body["config"] == {"groundCloneRequired": False}
     location = response.headers.get("Location")
     assert location, "201 without a Location header"

@@ -1,88 +1,106 @@
-"""The array's clock: what "now" is for the behaviour layer.
+"""The arrays' clock: what "now" is for the behaviour layer.
 
-Simulated time is real time plus an offset kept in the database (``LabClock``),
-so every worker and host agrees on it. Every behaviour function asks this
-module, never ``time`` directly. Within one transaction "now" does not move.
+One clock, injected: the database carries it (``Database(clock=...)``) and
+every session it opens can read it. The behaviour layer asks ``now(session)``
+(and ``pace(session)`` for how fast long tasks run), never ``time``. Within
+one transaction "now" does not move. A new row whose ``created_ms`` is left
+empty is stamped with it when flushed, so no table keeps a wall-clock default.
+
+The lab's simulated clock (``mockarray.lab.clock.SimulatedClock``) is the one
+the application uses; ``RealClock`` is the plain one (and what a session
+without a clock gets). Seeding pins "now" with ``pinned``.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from mockarray.array.models import LongTask, Snapshot, now_ms
-from mockarray.lab.models import LabClock
+from mockarray.database import CLOCK_KEY
 
-_CACHE = "mockarray.now"
+_READING = "mockarray.clock.reading"
+_PINNED = "mockarray.clock.pinned"
 
 
-def settings(session: Session) -> LabClock:
-    """The clock's settings (the defaults when never changed)."""
-    clock = session.scalar(select(LabClock).order_by(LabClock.id).limit(1))
-    return clock or LabClock(offset_ms=0, speed=1.0, instant=False)
+def wall_ms() -> int:
+    """Real time in epoch milliseconds (the simulated clock builds on it)."""
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How long tasks started now run: ``speed`` times faster, or at once."""
+
+    speed: float = 1.0
+    instant: bool = False
+
+
+class Clock(Protocol):
+    def read(self, session: Session) -> tuple[int, Pace]:
+        """The time (epoch ms) and the pace of long tasks, in at most one query."""
+
+
+@dataclass
+class RealClock:
+    """Real time at normal pace; ``time_source`` may be replaced (tests)."""
+
+    time_source: Callable[[], int] = wall_ms
+
+    def read(self, session: Session) -> tuple[int, Pace]:
+        return self.time_source(), Pace()
+
+
+_REAL = RealClock()
+
+
+def _reading(session: Session) -> tuple[int, Pace]:
+    pinned = session.info.get(_PINNED)
+    transaction = session.get_transaction()
+    cached = session.info.get(_READING)
+    if cached is not None and cached[0] is transaction:
+        reading = cached[1]
+    else:
+        reading = session.info.get(CLOCK_KEY, _REAL).read(session)
+        session.info[_READING] = (transaction, reading)
+    return (pinned, reading[1]) if pinned is not None else reading
 
 
 def now(session: Session) -> int:
     """The current time of the simulated arrays, in epoch milliseconds."""
-    transaction = session.get_transaction()
-    cached = session.info.get(_CACHE)
-    if cached is not None and cached[0] is transaction:
-        return cached[1]
-    offset = session.scalar(select(LabClock.offset_ms).order_by(LabClock.id).limit(1)) or 0
-    value = now_ms() + offset
-    session.info[_CACHE] = (transaction, value)
-    return value
+    return _reading(session)[0]
 
 
-def _stored(session: Session) -> LabClock:
-    clock = session.scalar(select(LabClock).order_by(LabClock.id).limit(1).with_for_update())
-    if clock is None:
-        clock = LabClock(offset_ms=0, speed=1.0, instant=False)
-        session.add(clock)
-    return clock
+def pace(session: Session) -> Pace:
+    return _reading(session)[1]
 
 
-def advance(session: Session, milliseconds: int) -> int:
-    """Move simulated time forward; long tasks progress accordingly. Returns the new now."""
-    clock = _stored(session)
-    clock.offset_ms += milliseconds
-    session.info.pop(_CACHE, None)
-    session.flush()
-    return now(session)
+def forget(session: Session) -> None:
+    """Read the clock afresh (after the clock itself was changed)."""
+    session.info.pop(_READING, None)
 
 
-def configure(session: Session, *, speed: float | None = None, instant: bool | None = None):
-    """How fast long tasks started from now on run, or whether they complete at once."""
-    clock = _stored(session)
-    if speed is not None:
-        clock.speed = speed
-    if instant is not None:
-        clock.instant = instant
-    session.flush()
-    return clock
+@contextmanager
+def pinned(session: Session, at_ms: int) -> Iterator[None]:
+    """Within the block, "now" is ``at_ms`` (seeding builds a lab's past)."""
+    before = session.info.get(_PINNED)
+    session.info[_PINNED] = at_ms
+    try:
+        yield
+    finally:
+        session.info[_PINNED] = before
 
 
-def finish_running_tasks(session: Session) -> int:
-    """Complete every running split and replication now; returns how many."""
-    moment = now(session)
-    finished = session.execute(
-        update(LongTask)
-        .where(LongTask.completes_ms > moment)
-        .values(completes_ms=moment)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.execute(
-        update(Snapshot)
-        .where(Snapshot.ready_ms > moment)
-        .values(ready_ms=moment)
-        .execution_options(synchronize_session=False)
-    )
-    return finished
-
-
-def reset(session: Session) -> None:
-    """Back to real time at normal speed."""
-    clock = _stored(session)
-    clock.offset_ms, clock.speed, clock.instant = 0, 1.0, False
-    session.info.pop(_CACHE, None)
-    session.flush()
+@event.listens_for(Session, "before_flush")
+def _stamp_new_rows(session: Session, _context, _instances) -> None:
+    stamped = [obj for obj in session.new if getattr(obj, "created_ms", 0) is None]
+    if stamped:
+        with session.no_autoflush:
+            moment = now(session)
+        for obj in stamped:
+            obj.created_ms = moment

@@ -9,7 +9,6 @@ milliseconds (``BigInteger``) so they compare the same on every database.
 from __future__ import annotations
 
 import secrets
-import time
 
 from sqlalchemy import (
     JSON,
@@ -40,11 +39,6 @@ NAMING_CONVENTION = {
 SPLIT_SUPPORT = ("NONE", "ANY_TIME", "NOT_NEEDED", "FROM_SNAPSHOT")
 TASK_KINDS = ("split", "replication")
 INITIATOR_KINDS = ("iqn", "wwn")
-
-
-def now_ms() -> int:
-    """The current time in epoch milliseconds."""
-    return int(time.time() * 1000)
 
 
 def new_fingerprint() -> str:
@@ -94,7 +88,7 @@ class Array(Base):
     username: Mapped[str] = mapped_column(String(255))
     #: Salted hash (werkzeug format), never the password itself.
     password_hash: Mapped[str] = mapped_column(String(255))
-    created_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
 
     servers: Mapped[list[Server]] = relationship(
         back_populates="array", order_by="Server.id", passive_deletes=True
@@ -151,7 +145,7 @@ class Pool(Base):
     server_id: Mapped[int] = _fk("server.id")
     name: Mapped[str] = mapped_column(String(255))
     capacity_bytes: Mapped[int] = mapped_column(BigInteger)
-    created_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
 
 
 class Volume(Base):
@@ -179,7 +173,7 @@ class Volume(Base):
     server_id: Mapped[int] = _fk("server.id")
     pool_id: Mapped[int] = _fk("pool.id", cascade=False)
     name: Mapped[str] = mapped_column(String(255))
-    created_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     #: Bytes the host has written (what ``stats.usedSize`` shows).
     used_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -239,7 +233,7 @@ class Snapshot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     volume_id: Mapped[int] = _fk("volume.id")
     name: Mapped[str] = mapped_column(String(255))
-    created_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
     pool_id: Mapped[int | None] = mapped_column(ForeignKey("pool.id", ondelete="SET NULL"))
     replicate: Mapped[bool] = mapped_column(Boolean, default=False)
     is_auto_delete: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -284,7 +278,7 @@ class Lun(Base):
     naa_id: Mapped[str] = mapped_column(String(32))
     online: Mapped[bool] = mapped_column(Boolean, default=False)
     private_iscsi_target: Mapped[str | None] = mapped_column(String(255))
-    created_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
 
     volume: Mapped[Volume] = relationship()
 
@@ -296,7 +290,7 @@ class HostGroup(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     server_id: Mapped[int] = _fk("server.id")
     name: Mapped[str] = mapped_column(String(255))
-    created_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
 
     hosts: Mapped[list[Host]] = relationship(back_populates="host_group", order_by="Host.id")
 
@@ -316,7 +310,7 @@ class Host(Base):
         ForeignKey("host_group.id", ondelete="SET NULL")
     )
     server_group_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
 
     host_group: Mapped[HostGroup | None] = relationship(back_populates="hosts")
     initiators: Mapped[list[HostInitiator]] = relationship(
@@ -364,7 +358,7 @@ class LunMapping(Base):
     host_group_id: Mapped[int | None] = mapped_column(
         ForeignKey("host_group.id", ondelete="SET NULL")
     )
-    created_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
 
     host: Mapped[Host] = relationship(back_populates="mappings")
     lun: Mapped[Lun] = relationship()
@@ -385,7 +379,7 @@ class Network(Base):
     cifs: Mapped[bool] = mapped_column(Boolean, default=False)
     iscsi: Mapped[bool] = mapped_column(Boolean, default=False)
     fc: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
 
 
 class ConsistencyGroup(Base):
@@ -395,7 +389,7 @@ class ConsistencyGroup(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     server_id: Mapped[int] = _fk("server.id")
     name: Mapped[str] = mapped_column(String(255))
-    created_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
     incremental: Mapped[bool] = mapped_column(Boolean, default=False)
     replication_target: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -425,7 +419,7 @@ class RemoteArray(Base):
     partner_array_id: Mapped[int | None] = mapped_column(
         ForeignKey("array.id", ondelete="SET NULL")
     )
-    created_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
 
 
 class CgReplicationTarget(Base):
@@ -449,7 +443,7 @@ class CgSnapshot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     consistency_group_id: Mapped[int] = _fk("consistency_group.id")
     name: Mapped[str] = mapped_column(String(255))
-    created_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
     replicate: Mapped[bool] = mapped_column(Boolean, default=False)
     is_auto_delete: Mapped[bool] = mapped_column(Boolean, default=False)
     is_incremental: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -491,7 +485,7 @@ class LongTask(Base):
     destination_snapshot_id: Mapped[int | None] = mapped_column(
         ForeignKey("snapshot.id", ondelete="SET NULL")
     )
-    started_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    started_ms: Mapped[int] = mapped_column(BigInteger)
     completes_ms: Mapped[int] = mapped_column(BigInteger)
     total_bytes: Mapped[int] = mapped_column(BigInteger)
     rate_bytes_per_s: Mapped[int] = mapped_column(BigInteger)
@@ -506,8 +500,8 @@ class PluginSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     array_id: Mapped[int] = _fk("array.id")
-    created_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
     #: Refreshed at most once a minute, so reads stay reads.
-    last_seen_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    last_seen_ms: Mapped[int] = mapped_column(BigInteger)
 
     array: Mapped[Array] = relationship()

@@ -9,8 +9,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from mockarray.array.models import Array, PluginSession, now_ms
-from mockarray.database import Database
+from mockarray.array.clock import wall_ms
+from mockarray.array.models import Array, PluginSession
 from mockarray.errors import Unauthorized
 
 #: Salted PBKDF2; cheap enough that a lab's many logins stay fast.
@@ -85,20 +85,25 @@ def open_session(
     if username != array.username or not check_password_hash(array.password_hash, password):
         raise Unauthorized(f"Wrong username or password for array '{array.name}'.")
     token = secrets.token_urlsafe(32)
-    session.add(PluginSession(token_hash=_token_hash(token), array_id=array.id))
+    opened = wall_ms()
+    session.add(
+        PluginSession(
+            token_hash=_token_hash(token),
+            array_id=array.id,
+            created_ms=opened,
+            last_seen_ms=opened,
+        )
+    )
     session.flush()
     return token, array
 
 
-def resolve(
-    session: Session, token: str, *, idle_timeout_s: int, database: Database | None = None
-) -> PluginSession:
-    """The open session a token names; ``Unauthorized`` when unknown or expired.
+def resolve(session: Session, token: str, *, idle_timeout_s: int) -> tuple[PluginSession, bool]:
+    """The open session a token names, and whether its idle clock is due a
+    refresh (``touch``); ``Unauthorized`` when unknown or expired.
 
-    The idle clock is refreshed at most once a minute per session. A read
-    request passes ``database``: the refresh then runs in a short transaction
-    of its own, so the request's own transaction stays read-only. A write
-    request refreshes it in its own transaction.
+    The idle clock counts real time (how long the client was away), not the
+    simulated arrays' clock, and is refreshed at most once a minute.
     """
     plugin_session = session.scalar(
         select(PluginSession)
@@ -110,26 +115,24 @@ def resolve(
             "The session id is unknown (the lab may have been reset). "
             "Open a new session with POST /storageplugin/api/session."
         )
-    now = now_ms()
-    idle_ms = now - plugin_session.last_seen_ms
+    idle_ms = wall_ms() - plugin_session.last_seen_ms
     if idle_timeout_s > 0 and idle_ms > idle_timeout_s * 1000:
         raise Unauthorized(
             f"The session expired after {idle_timeout_s} s without use. "
             "Open a new session with POST /storageplugin/api/session."
         )
-    if idle_timeout_s > 0 and idle_ms > min(TOUCH_INTERVAL_MS, idle_timeout_s * 100):
-        touch = (
-            update(PluginSession)
-            .where(PluginSession.id == plugin_session.id)
-            .values(last_seen_ms=now)
-            .execution_options(synchronize_session=False)
-        )
-        if database is None:
-            session.execute(touch)
-        else:
-            with database.transaction(write=True) as own:
-                own.execute(touch)
-    return plugin_session
+    stale = idle_timeout_s > 0 and idle_ms > min(TOUCH_INTERVAL_MS, idle_timeout_s * 100)
+    return plugin_session, stale
+
+
+def touch(session: Session, session_id: int) -> None:
+    """Note that the session was used now."""
+    session.execute(
+        update(PluginSession)
+        .where(PluginSession.id == session_id)
+        .values(last_seen_ms=wall_ms())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def token_tag(token: str) -> str:

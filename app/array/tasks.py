@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from mockarray.array import clock, inventory
-from mockarray.array.models import LongTask, Server, Volume
+from mockarray.array.models import LongTask, Server, Snapshot, Volume
 from mockarray.errors import NotFound
 
 
@@ -38,9 +38,11 @@ def start(
 ) -> LongTask:
     """A task that moves ``total_bytes`` at the rate, as the lab clock runs it
     (faster with a speed factor, at once when set to instant)."""
-    lab = clock.settings(session)
+    pace = clock.pace(session)
     duration = (
-        0 if instant or lab.instant else int(duration_ms(total_bytes, rate_bytes_per_s) / lab.speed)
+        0
+        if instant or pace.instant
+        else int(duration_ms(total_bytes, rate_bytes_per_s) / pace.speed)
     )
     task = LongTask(
         array_id=array_id,
@@ -53,6 +55,23 @@ def start(
     )
     session.add(task)
     return task
+
+
+def finish_running(session: Session, now: int) -> int:
+    """Complete every running split and replication at ``now``; returns how many."""
+    finished = session.execute(
+        update(LongTask)
+        .where(LongTask.completes_ms > now)
+        .values(completes_ms=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.execute(
+        update(Snapshot)
+        .where(Snapshot.ready_ms > now)
+        .values(ready_ms=now)
+        .execution_options(synchronize_session=False)
+    )
+    return finished
 
 
 def fraction_done(task: LongTask, at_ms: int) -> float:

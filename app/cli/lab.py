@@ -12,11 +12,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from mockarray.array import clock as lab_clock
-from mockarray.array import inventory, volumes
+from mockarray.array import clock, inventory, volumes
 from mockarray.array.queries import Page
 from mockarray.errors import ArrayError
 from mockarray.lab import checkpoints, faults, journal
+from mockarray.lab import clock as lab_clock
 from mockarray.units import format_size, parse_duration_ms, parse_size
 
 
@@ -234,7 +234,7 @@ def _show_clock(session) -> str:
     settings = lab_clock.settings(session)
     state = "instant" if settings.instant else f"speed x{settings.speed:g}"
     return (
-        f"now {_when(lab_clock.now(session))} (real time + {settings.offset_ms} ms); "
+        f"now {_when(clock.now(session))} (real time + {settings.offset_ms} ms); "
         f"long tasks: {state}"
     )
 
@@ -324,7 +324,7 @@ def journal_command(
     since_ms = None
     if since:
         try:
-            since_ms = _run(lab_clock.now, write=False) - parse_duration_ms(since)
+            since_ms = _run(clock.now, write=False) - parse_duration_ms(since)
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--since") from None
     query = journal.JournalQuery(

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mockarray.array.models import Base, now_ms
+from mockarray.array.models import Base
 
 
 class LabFixture(Base):
@@ -27,7 +27,7 @@ class LabFixture(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(1024))
     document: Mapped[str] = mapped_column(Text)
-    seeded_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    seeded_ms: Mapped[int] = mapped_column(BigInteger)
 
 
 class LabClock(Base):
@@ -51,7 +51,7 @@ class Checkpoint(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
-    created_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
     arrays: Mapped[int] = mapped_column(Integer, default=0)
     volumes: Mapped[int] = mapped_column(Integer, default=0)
     size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -88,7 +88,7 @@ class FaultRule(Base):
     remaining: Mapped[int | None] = mapped_column(Integer)
     probability: Mapped[float | None] = mapped_column(Float)
     applied: Mapped[int] = mapped_column(Integer, default=0)
-    created_ms: Mapped[int] = mapped_column(BigInteger, default=now_ms)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
 
 
 class JournalEntry(Base):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import current_app
 
 from mockarray.array import groups, inventory
-from mockarray.plugin.core import PageQuery, PluginBlueprint, current_server, db_session, listing
+from mockarray.plugin import calllog
+from mockarray.plugin.core import current_server
 from mockarray.plugin.schemas import (
     AddVolumeSchema,
     CgSnapshotListSchema,
@@ -20,8 +21,11 @@ from mockarray.plugin.schemas import (
     TakeSnapshotSchema,
 )
 from mockarray.web.actions import Actions
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.pagination import PageQuery, listing
+from mockarray.web.transaction import db_session
 
-blp = PluginBlueprint("consistencygroup", __name__, description="Consistency groups.")
+blp = ApiBlueprint("consistencygroup", __name__, description="Consistency groups.")
 
 
 @blp.route("/server/<sid>/consistencygroup", methods=["GET"])
@@ -86,7 +90,7 @@ def condense(sid, cgid, body):
         number_of_instances=body["numberOfInstances"],
         snapshot_prefixes=body["snapshotPrefixes"],
     )
-    log = current_app.extensions["mockarray.call_log"]
+    log = calllog.call_log()
     for decision in decisions:
         log.info("condense group=%s snapshot=%s: %s", cgid, decision.name, decision.reason)
 

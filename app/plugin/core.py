@@ -1,62 +1,40 @@
-"""The plugin API's conventions, each in one place (``../shared/spec/README.md``):
+"""The plugin API's own conventions (``../shared/spec/README.md``), on top of the
+shared HTTP kit (``mockarray.web``):
 
-- media types: ``Accept`` must admit JSON, a body must be JSON (``415``);
 - the session header on every call but the public ones (``401``);
-- one unit of work per request: a database session scoped to the request,
-  committed once after a successful view, rolled back otherwise;
-- pagination with ``limit``/``start`` and ``X-Total-Count``;
-- ``400`` (not webargs' ``422``) for invalid parameters and bodies.
+- the call log behind ``GET /log`` (``calllog``);
+- hooks through which others attach to every call without the plugin API
+  knowing them: the lab's fault gate runs before the call, its journal after.
+
+The order of a call: media types, ``before`` hooks, session, the view, then
+``after`` hooks, the call log, and the one commit (or rollback).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TypeVar
 
-import marshmallow as ma
 from flask import Flask, Response, current_app, g, request
 from flask_smorest import Blueprint
-from sqlalchemy.orm import Session
-from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import UnsupportedMediaType
 
 from mockarray.array import inventory, sessions
-from mockarray.array.queries import Page
-from mockarray.database import Database
 from mockarray.errors import Unauthorized
-from mockarray.lab import faults
+from mockarray.plugin import calllog
+from mockarray.web.media import check_media_types, view_attribute
+from mockarray.web.transaction import (
+    db_session,
+    defer_write,
+    discard_unit_of_work,
+    finish_unit_of_work,
+)
 
 API_PREFIX = "/storageplugin/api"
 SESSION_HEADER = "x-storageplugin-sessionid"
-JSON = "application/json"
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 F = TypeVar("F", bound=Callable)
-
-
-class _Parser(FlaskParser):
-    """A malformed or invalid request is a ``400``, as the guide says."""
-
-    DEFAULT_VALIDATION_STATUS = 400
-    DEFAULT_UNKNOWN_BY_LOCATION = {
-        # Be liberal in what we accept: a client may send more than we read.
-        "json": ma.EXCLUDE,
-        "query": ma.EXCLUDE,
-        "form": ma.EXCLUDE,
-        "headers": ma.EXCLUDE,
-        "cookies": ma.EXCLUDE,
-        "files": ma.EXCLUDE,
-        "view_args": ma.RAISE,
-        "json_or_form": ma.EXCLUDE,
-        "querystring": ma.EXCLUDE,
-    }
-
-
-class PluginBlueprint(Blueprint):
-    """A resource of the plugin API."""
-
-    ARGUMENTS_PARSER = _Parser()
 
 
 def public(view: F) -> F:
@@ -65,128 +43,58 @@ def public(view: F) -> F:
     return view
 
 
-def media_types(*accepted: str) -> Callable[[F], F]:
-    """Declare what a view answers with, when it is not JSON (``GET /log``)."""
-
-    def decorate(view: F) -> F:
-        view._mockarray_media_types = accepted  # type: ignore[attr-defined]
-        return view
-
-    return decorate
+# -- hooks ---------------------------------------------------------------------------
 
 
-# -- the unit of work ---------------------------------------------------------
+@dataclass
+class CallHooks:
+    """Functions run around every plugin call.
 
-
-def database(app: Flask | None = None) -> Database:
-    return (app or current_app).extensions["mockarray.db"]
-
-
-def db_session() -> Session:
-    """The request's database session; write requests take the write lock first."""
-    session = g.get("db_session")
-    if session is None:
-        session = database().session(write=request.method not in READ_METHODS)
-        g.db_session = session
-    return session
-
-
-def finish_unit_of_work(response: Response) -> Response:
-    session: Session | None = g.pop("db_session", None)
-    if session is not None:
-        try:
-            if response.status_code < 400:
-                session.commit()
-            else:
-                session.rollback()
-        finally:
-            session.close()
-    return response
-
-
-def discard_unit_of_work(_exc: BaseException | None) -> None:
-    # Reached without after_request only when the request failed outright.
-    session: Session | None = g.pop("db_session", None)
-    if session is not None:
-        session.rollback()
-        session.close()
-
-
-# -- the checks every plugin call goes through ---------------------------------
-
-
-def _view_attribute(name: str, default=None):
-    view = current_app.view_functions.get(request.endpoint or "")
-    return getattr(view, name, default)
-
-
-def admits(mimetype: str) -> bool:
-    """Whether the request's ``Accept`` admits ``mimetype`` (no header admits all).
-
-    Media-type parameters are ignored (``application/json; charset=utf-8``
-    admits JSON), as are ranges with quality 0.
+    ``before()`` runs before the session is checked and may raise a domain
+    error to answer instead of the view; ``after(response, duration_ms)``
+    runs for every answer, refused ones included, and writes through
+    ``mockarray.web.transaction.defer_write``.
     """
-    if not request.headers.get("Accept"):
-        return True
-    kind = mimetype.split("/")[0]
-    for value, quality in request.accept_mimetypes:
-        offered = value.split(";")[0].strip().lower()
-        if quality > 0 and offered in (mimetype, "*/*", f"{kind}/*"):
-            return True
-    return False
+
+    before: list[Callable[[], None]] = field(default_factory=list)
+    after: list[Callable[[Response, float], None]] = field(default_factory=list)
 
 
-def check_media_types() -> None:
-    offered = _view_attribute("_mockarray_media_types", (JSON,))
-    if not any(admits(mimetype) for mimetype in offered):
-        raise UnsupportedMediaType(
-            f"The Accept header ({request.headers.get('Accept')!r}) admits none of what this "
-            f"call answers with: {', '.join(offered)}. Send 'Accept: {offered[0]}'."
-        )
-    has_body = (request.content_length or 0) > 0 or "chunked" in request.headers.get(
-        "Transfer-Encoding", ""
-    )
-    if has_body and request.mimetype != JSON:
-        raise UnsupportedMediaType(
-            f"A request body must be {JSON}, not {request.mimetype or 'untyped'}. "
-            f"Send 'Content-Type: {JSON}'."
-        )
+def call_hooks(app: Flask) -> CallHooks:
+    return app.extensions.setdefault("mockarray.plugin_hooks", CallHooks())
 
 
-def _apply_faults() -> None:
-    """Fault rules, checked before the array acts, so a faulted call changes nothing.
+def call_path() -> str:
+    """The request's path below the API prefix (``/server/0/volume``)."""
+    return request.path[len(API_PREFIX) :] or "/"
 
-    The rules are read and claimed in short transactions of their own (before
-    the request's unit of work begins): one cheap query when there are none.
-    """
-    db = database()
-    path = request.path[len(API_PREFIX) :] or "/"
-    action = request.args.get("action")
-    with db.transaction(write=False) as reading:
-        rules = faults.candidates(reading, method=request.method, path=path, action=action)
-        if any(rule.array is not None for rule in rules):
-            array = sessions.array_name_of(reading, request.headers.get(SESSION_HEADER))
-            rules = [rule for rule in rules if rule.array in (None, array)]
-    for rule in rules:
-        with db.transaction(write=True) as claiming:
-            fault = faults.claim(claiming, rule)
-        if fault is None:
-            continue
-        g.fault_id = fault.rule_id
-        # So that the journal can say whose call was faulted.
-        token = request.headers.get(SESSION_HEADER)
-        with db.transaction(write=False) as reading:
-            g.array_name = sessions.array_name_of(reading, token)
-        g.session_tag = sessions.token_tag(token) if g.array_name else None
-        if fault.delay_ms:
-            time.sleep(fault.delay_ms / 1000)
-        if fault.status is not None:
-            raise faults.InjectedFault(fault.status, fault.message)
-        return
+
+# -- who calls -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The array and session a call comes from, as far as its token says."""
+
+    array_name: str | None = None
+    session_tag: str | None = None
+
+
+def caller() -> Caller:
+    """Who makes the call: known once the session was checked, else looked up
+    from the token (for a call refused before that)."""
+    known = g.get("caller")
+    if known is not None:
+        return known
+    token = request.headers.get(SESSION_HEADER)
+    name = sessions.array_name_of(db_session(), token) if token else None
+    found = Caller(name, sessions.token_tag(token) if name and token else None)
+    g.caller = found
+    return found
 
 
 def _check_session() -> None:
-    if _view_attribute("_mockarray_public", False):
+    if view_attribute("_mockarray_public", False):
         return
     token = request.headers.get(SESSION_HEADER)
     if not token:
@@ -194,16 +102,20 @@ def _check_session() -> None:
             f"The {SESSION_HEADER} header is missing. Open a session with POST "
             f"{API_PREFIX}/session and send its sessionId in that header."
         )
-    plugin_session = sessions.resolve(
-        db_session(),
-        token,
-        idle_timeout_s=int(current_app.config["SESSION_TIMEOUT"]),
-        database=database() if request.method in READ_METHODS else None,
+    plugin_session, stale = sessions.resolve(
+        db_session(), token, idle_timeout_s=int(current_app.config["SESSION_TIMEOUT"])
     )
-    g.plugin_session = plugin_session
-    g.session_tag = sessions.token_tag(token)
+    if stale:
+        # The idle clock moves at most once a minute, and never makes a read a write.
+        session_id = plugin_session.id
+        defer_write(lambda session: sessions.touch(session, session_id))
+    g.caller = Caller(plugin_session.array.name, sessions.token_tag(token))
     g.array_id = plugin_session.array_id
-    g.array_name = plugin_session.array.name
+
+
+def opened_session(array_name: str) -> None:
+    """``POST /session`` names its caller once it has logged in."""
+    g.caller = Caller(array_name)
 
 
 def current_array_id() -> int:
@@ -211,41 +123,31 @@ def current_array_id() -> int:
     return g.array_id
 
 
-# -- pagination -----------------------------------------------------------------
-
-
-class PageQuery(ma.Schema):
-    """``limit`` and ``start`` (0-based offset); without them, the whole list."""
-
-    limit = ma.fields.Integer(
-        load_default=None,
-        validate=ma.validate.Range(min=0),
-        metadata={"description": "Largest number of items to return."},
-    )
-    start = ma.fields.Integer(
-        load_default=0,
-        validate=ma.validate.Range(min=0),
-        metadata={"description": "0-based offset of the first item to return."},
-    )
-
-    @ma.post_load
-    def make_page(self, data, **_kwargs) -> Page:
-        return Page(start=data["start"], limit=data["limit"])
-
-
-def listing(key: str, items: Sequence, total: int):
-    """A list body ``{key: [...]}`` with its total in ``X-Total-Count``."""
-    return {key: items}, {"X-Total-Count": str(total)}
-
-
-def init_conventions(plugin: Blueprint) -> None:
-    plugin.before_request(check_media_types)
-    plugin.before_request(_apply_faults)
-    plugin.before_request(_check_session)
-    plugin.after_request(finish_unit_of_work)
-    plugin.teardown_request(discard_unit_of_work)
-
-
 def current_server(key: str):
     """The server ``key`` of the session's array (``NotFound`` otherwise)."""
     return inventory.get_server(db_session(), current_array_id(), key)
+
+
+# -- around every call -------------------------------------------------------------------
+
+
+def _start_call() -> None:
+    g.call_started = time.perf_counter()
+    check_media_types()
+    for hook in call_hooks(current_app).before:
+        hook()
+    _check_session()
+
+
+def _finish_call(response: Response) -> Response:
+    duration_ms = (time.perf_counter() - g.get("call_started", time.perf_counter())) * 1000
+    for hook in call_hooks(current_app).after:
+        hook(response, duration_ms)
+    calllog.log_call(caller().array_name, response.status_code, duration_ms)
+    return finish_unit_of_work(response)
+
+
+def init_conventions(plugin: Blueprint) -> None:
+    plugin.before_request(_start_call)
+    plugin.after_request(_finish_call)
+    plugin.teardown_request(discard_unit_of_work)

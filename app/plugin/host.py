@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 from mockarray.array import hosts, inventory
-from mockarray.plugin.core import (
-    API_PREFIX,
-    PageQuery,
-    PluginBlueprint,
-    current_server,
-    db_session,
-    listing,
-)
+from mockarray.plugin.core import API_PREFIX, current_server
 from mockarray.plugin.schemas import (
     HostCreateSchema,
     HostListSchema,
@@ -21,8 +14,11 @@ from mockarray.plugin.schemas import (
     UnmapRequestSchema,
 )
 from mockarray.web.actions import Actions
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.pagination import PageQuery, listing
+from mockarray.web.transaction import db_session
 
-blp = PluginBlueprint("host", __name__, description="Hosts of a server.")
+blp = ApiBlueprint("host", __name__, description="Hosts of a server.")
 
 
 @blp.route("/server/<sid>/host", methods=["GET"])

@@ -7,10 +7,11 @@ from functools import cache
 from importlib.resources import files
 
 from mockarray.identity import PLUGIN_ID, PLUGIN_NAME
-from mockarray.plugin.core import PluginBlueprint, public
+from mockarray.plugin.core import public
 from mockarray.plugin.schemas import InfoSchema
+from mockarray.web.blueprint import ApiBlueprint
 
-blp = PluginBlueprint("info", __name__, description="The plugin itself.")
+blp = ApiBlueprint("info", __name__, description="The plugin itself.")
 
 
 @cache

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Response, current_app
 
 from mockarray.plugin.calllog import zip_logs
-from mockarray.plugin.core import PluginBlueprint, admits, media_types
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.media import admits, media_types
 
 ZIP = "application/zip"
 OCTET_STREAM = "application/octet-stream"
 
-blp = PluginBlueprint("log", __name__, description="The plugin's logs.")
+blp = ApiBlueprint("log", __name__, description="The plugin's logs.")
 
 
 @blp.route("/log", methods=["GET"])

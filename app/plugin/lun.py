@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from mockarray.array import hosts, inventory
-from mockarray.plugin.core import PageQuery, PluginBlueprint, current_server, db_session, listing
+from mockarray.plugin.core import current_server
 from mockarray.plugin.schemas import LunListSchema, LunSchema
 from mockarray.web.actions import Actions
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.pagination import PageQuery, listing
+from mockarray.web.transaction import db_session
 
-blp = PluginBlueprint("lun", __name__, description="LUNs of a server.")
+blp = ApiBlueprint("lun", __name__, description="LUNs of a server.")
 
 
 @blp.route("/server/<sid>/lun", methods=["GET"])

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from mockarray.array import inventory
-from mockarray.plugin.core import PageQuery, PluginBlueprint, current_server, db_session, listing
+from mockarray.plugin.core import current_server
 from mockarray.plugin.schemas import NetworkListSchema, NetworkSchema
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.pagination import PageQuery, listing
+from mockarray.web.transaction import db_session
 
-blp = PluginBlueprint("network", __name__, description="Network interfaces of a server.")
+blp = ApiBlueprint("network", __name__, description="Network interfaces of a server.")
 
 
 @blp.route("/server/<sid>/network", methods=["GET"])

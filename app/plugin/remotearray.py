@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from mockarray.array import inventory
-from mockarray.plugin.core import PageQuery, PluginBlueprint, current_server, db_session, listing
+from mockarray.plugin.core import current_server
 from mockarray.plugin.schemas import RemoteArrayListSchema
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.pagination import PageQuery, listing
+from mockarray.web.transaction import db_session
 
-blp = PluginBlueprint("remotearray", __name__, description="Replication partners.")
+blp = ApiBlueprint("remotearray", __name__, description="Replication partners.")
 
 
 @blp.route("/server/<sid>/remotearray", methods=["GET"])

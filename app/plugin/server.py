@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from mockarray.array import capacity, inventory
-from mockarray.plugin.core import (
-    PageQuery,
-    PluginBlueprint,
-    current_array_id,
-    current_server,
-    db_session,
-    listing,
-)
+from mockarray.plugin.core import current_array_id, current_server
 from mockarray.plugin.schemas import ServerListSchema, ServerSchema, SystemSchema
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.pagination import PageQuery, listing
+from mockarray.web.transaction import db_session
 
-blp = PluginBlueprint("server", __name__, description="The array's (virtual) servers.")
+blp = ApiBlueprint("server", __name__, description="The array's (virtual) servers.")
 
 
 @blp.route("/server", methods=["GET"])

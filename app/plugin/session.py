@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import request
 
 from mockarray.array import sessions
-from mockarray.plugin.core import API_PREFIX, PluginBlueprint, db_session, public
+from mockarray.plugin.core import API_PREFIX, opened_session, public
 from mockarray.plugin.schemas import SessionRequestSchema, SessionSchema
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.transaction import db_session
 
-blp = PluginBlueprint("session", __name__, description="Log in to an array.")
+blp = ApiBlueprint("session", __name__, description="Log in to an array.")
 
 
 @blp.route("/session", methods=["POST"])
@@ -34,5 +36,5 @@ def create_session(body):
         username=username,
         password=password,
     )
-    g.array_name = array.name
+    opened_session(array.name)
     return {"sessionId": token, "storageId": array.id}, {"Location": f"{API_PREFIX}/storage"}

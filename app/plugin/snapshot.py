@@ -5,14 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from mockarray.array import inventory, replication, snapshots
-from mockarray.plugin.core import (
-    API_PREFIX,
-    PageQuery,
-    PluginBlueprint,
-    current_server,
-    db_session,
-    listing,
-)
+from mockarray.plugin.core import API_PREFIX, current_server
 from mockarray.plugin.schemas import (
     ProgressRequestSchema,
     ProgressSchema,
@@ -21,9 +14,13 @@ from mockarray.plugin.schemas import (
     SnapshotListSchema,
     SnapshotSchema,
 )
-from mockarray.web.actions import Actions, no_content
+from mockarray.web.actions import Actions
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.pagination import PageQuery, listing
+from mockarray.web.responses import no_content
+from mockarray.web.transaction import db_session
 
-blp = PluginBlueprint("snapshot", __name__, description="Snapshots of a volume.")
+blp = ApiBlueprint("snapshot", __name__, description="Snapshots of a volume.")
 
 
 @blp.route("/server/<sid>/volume/<vid>/snapshot", methods=["GET"])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from mockarray.array import inventory
-from mockarray.plugin.core import PluginBlueprint, current_array_id, db_session
+from mockarray.plugin.core import current_array_id
 from mockarray.plugin.schemas import StorageSchema
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.transaction import db_session
 
-blp = PluginBlueprint("storage", __name__, description="The session's array.")
+blp = ApiBlueprint("storage", __name__, description="The session's array.")
 
 
 @blp.route("/storage", methods=["GET"])

@@ -6,7 +6,7 @@ from flask import current_app
 
 from mockarray.array import inventory, tasks, volumes
 from mockarray.plugin import snapshot as snapshot_views
-from mockarray.plugin.core import PageQuery, PluginBlueprint, current_server, db_session, listing
+from mockarray.plugin.core import current_server
 from mockarray.plugin.schemas import (
     CloneRequestSchema,
     MountSchema,
@@ -19,9 +19,13 @@ from mockarray.plugin.schemas import (
     VolumeListSchema,
     VolumeSchema,
 )
-from mockarray.web.actions import Actions, no_content
+from mockarray.web.actions import Actions
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.pagination import PageQuery, listing
+from mockarray.web.responses import no_content
+from mockarray.web.transaction import db_session
 
-blp = PluginBlueprint("volume", __name__, description="Volumes of a server.")
+blp = ApiBlueprint("volume", __name__, description="Volumes of a server.")
 
 
 @blp.route("/server/<sid>/volume", methods=["GET"])

@@ -15,21 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import marshmallow as ma
-from flask import Response, request
+from flask import request
 
 from mockarray.errors import Invalid
-from mockarray.plugin.core import PluginBlueprint
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.responses import no_content
 
 
 def normalize(name: str) -> str:
     return name.replace("-", "").replace("_", "").lower()
-
-
-def no_content(status: int) -> Response:
-    """An answer without a body, as the guide's "Response Body: None"."""
-    response = Response(status=status)
-    del response.headers["Content-Type"]
-    return response
 
 
 @dataclass(frozen=True)
@@ -45,7 +39,7 @@ class Action:
 class Actions:
     """The actions of one object path (``/server/<sid>/volume/<vid>``)."""
 
-    def __init__(self, blp: PluginBlueprint, rule: str, subject: str):
+    def __init__(self, blp: ApiBlueprint, rule: str, subject: str):
         self.blp = blp
         self.rule = rule
         self.subject = subject

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from mockarray.lab import checkpoints
-from mockarray.lab.api.core import CONTROL_PREFIX, ControlBlueprint
+from mockarray.lab.api.core import CONTROL_PREFIX
 from mockarray.lab.api.schemas import (
     CheckpointListSchema,
     CheckpointRequestSchema,
     CheckpointSchema,
 )
-from mockarray.plugin.core import db_session
-from mockarray.web.actions import no_content
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.responses import no_content
+from mockarray.web.transaction import db_session
 
-blp = ControlBlueprint("control_checkpoints", __name__, description="Checkpoints.")
+blp = ApiBlueprint("control_checkpoints", __name__, description="Checkpoints.")
 
 
 @blp.route("/checkpoints", methods=["GET"])

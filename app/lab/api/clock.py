@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from mockarray.array import clock
-from mockarray.lab.api.core import ControlBlueprint
+from mockarray.lab import clock as lab_clock
 from mockarray.lab.api.schemas import (
     AdvanceSchema,
     ClockSchema,
     ClockSettingsSchema,
     FinishedSchema,
 )
-from mockarray.plugin.core import db_session
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.transaction import db_session
 
-blp = ControlBlueprint("control_clock", __name__, description="The simulated clock.")
+blp = ApiBlueprint("control_clock", __name__, description="The simulated clock.")
 
 
 def _state():
     session = db_session()
-    settings = clock.settings(session)
+    settings = lab_clock.settings(session)
     return {
         "now": clock.now(session),
         "offset_ms": settings.offset_ms,
@@ -38,7 +39,7 @@ def get_clock():
 @blp.response(200, ClockSchema)
 def configure_clock(body):
     """Run long tasks started from now on ``speed`` times faster, or at once (``instant``)."""
-    clock.configure(db_session(), speed=body["speed"], instant=body["instant"])
+    lab_clock.configure(db_session(), speed=body["speed"], instant=body["instant"])
     return _state()
 
 
@@ -48,7 +49,7 @@ def configure_clock(body):
 def advance_clock(body):
     """Move simulated time forward: splits and replications progress, and new
     objects are created at the new time."""
-    clock.advance(db_session(), body["by"])
+    lab_clock.advance(db_session(), body["by"])
     return _state()
 
 
@@ -56,12 +57,12 @@ def advance_clock(body):
 @blp.response(200, FinishedSchema)
 def finish_tasks():
     """Complete every running split and replication now."""
-    return {"finished": clock.finish_running_tasks(db_session())}
+    return {"finished": lab_clock.finish_running_tasks(db_session())}
 
 
 @blp.route("/clock/reset", methods=["POST"])
 @blp.response(200, ClockSchema)
 def reset_clock():
     """Back to real time at normal speed."""
-    clock.reset(db_session())
+    lab_clock.reset(db_session())
     return _state()

@@ -9,18 +9,10 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 
 from mockarray.errors import Forbidden, Unauthorized
-from mockarray.plugin.core import (
-    PluginBlueprint,
-    check_media_types,
-    discard_unit_of_work,
-    finish_unit_of_work,
-)
+from mockarray.web.media import check_media_types
+from mockarray.web.transaction import discard_unit_of_work, finish_unit_of_work
 
 CONTROL_PREFIX = "/mockarray/api"
-
-
-class ControlBlueprint(PluginBlueprint):
-    """A resource of the control plane (parsing as the plugin API does: 400s)."""
 
 
 def _is_loopback(address: str | None) -> bool:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from mockarray.array.inventory import parse_id
 from mockarray.lab import faults
-from mockarray.lab.api.core import CONTROL_PREFIX, ControlBlueprint
+from mockarray.lab.api.core import CONTROL_PREFIX
 from mockarray.lab.api.schemas import (
     FaultListSchema,
     FaultRequestSchema,
     FaultSchema,
     RemovedSchema,
 )
-from mockarray.plugin.core import db_session
-from mockarray.web.actions import no_content
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.responses import no_content
+from mockarray.web.transaction import db_session
 
-blp = ControlBlueprint("control_faults", __name__, description="Fault injection.")
+blp = ApiBlueprint("control_faults", __name__, description="Fault injection.")
 
 
 @blp.route("/faults", methods=["GET"])

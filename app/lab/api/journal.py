@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from mockarray.lab import journal
-from mockarray.lab.api.core import ControlBlueprint
 from mockarray.lab.api.schemas import CountSchema, JournalQuerySchema, JournalSchema, RemovedSchema
-from mockarray.plugin.core import PageQuery, db_session, listing
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.pagination import PageQuery, listing
+from mockarray.web.transaction import db_session
 
-blp = ControlBlueprint("control_journal", __name__, description="The request journal.")
+blp = ApiBlueprint("control_journal", __name__, description="The request journal.")
 
 
 def _query(args) -> journal.JournalQuery:

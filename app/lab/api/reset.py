@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from mockarray.lab.api.core import ControlBlueprint
 from mockarray.lab.api.schemas import ResetRequestSchema, ResetSchema
 from mockarray.lab.seeding.loader import reset as reset_lab
-from mockarray.plugin.core import db_session
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.transaction import db_session
 
-blp = ControlBlueprint("control_reset", __name__, description="Reset the lab.")
+blp = ApiBlueprint("control_reset", __name__, description="Reset the lab.")
 
 
 @blp.route("/reset", methods=["POST"])

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from mockarray.array import inventory, volumes
-from mockarray.lab.api.core import ControlBlueprint
 from mockarray.lab.api.schemas import WriteRequestSchema, WriteSchema
-from mockarray.plugin.core import db_session
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.transaction import db_session
 
-blp = ControlBlueprint("control_writes", __name__, description="Host writes.")
+blp = ApiBlueprint("control_writes", __name__, description="Host writes.")
 
 
 @blp.route("/arrays/<array>/servers/<sid>/volumes/<vid>/writes", methods=["POST"])

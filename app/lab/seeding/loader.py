@@ -38,7 +38,6 @@ from mockarray.array.models import (
     Snapshot,
     Volume,
     new_fingerprint,
-    now_ms,
 )
 from mockarray.array.sessions import hash_password
 from mockarray.errors import flatten
@@ -110,7 +109,8 @@ class _Loader:
     session: Session
     source: str
     problems: list[tuple[str, str]] = field(default_factory=list)
-    now: int = field(default_factory=now_ms)
+    #: The simulated clock's time when loading starts; fixture ages count back from it.
+    now: int = 0
     #: Volumes whose definition was refused: references to them are not reported again.
     broken_volumes: set[tuple[int, str]] = field(default_factory=set)
     #: (array name, remote array object, path) to link once every array exists.
@@ -681,7 +681,7 @@ def seed(
         # The caller's transaction is rolled back: nothing of the document stays.
         raise FixtureError(source, loader.problems)
     if record:
-        session.add(LabFixture(source=source, document=text))
+        session.add(LabFixture(source=source, document=text, seeded_ms=clock.now(session)))
     session.flush()
     return arrays
 

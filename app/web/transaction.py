@@ -1,0 +1,79 @@
+"""One unit of work per request.
+
+The request's database session is opened on first use and finished once,
+after the view: committed when the answer is a success, rolled back
+otherwise. A read (GET, HEAD, OPTIONS) runs in a read transaction: it never
+takes the write lock.
+
+Some writes must happen whatever the call's outcome, and for reads too: the
+request journal, a session's last use. Views and hooks hand them to
+``defer_write``: a successful write call does them in its own transaction,
+before its one commit; a read or a refused call does them in one short
+transaction of their own that does not wait for the disk (they are
+bookkeeping, not the array's state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy.orm import Session
+
+from mockarray.database import Database
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def database(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions["mockarray.db"]
+
+
+def is_read() -> bool:
+    return request.method in READ_METHODS
+
+
+def db_session() -> Session:
+    """The request's database session; write requests take the write lock first."""
+    session = g.get("db_session")
+    if session is None:
+        session = database().session(write=not is_read())
+        g.db_session = session
+    return session
+
+
+def defer_write(work: Callable[[Session], object]) -> None:
+    """Run ``work(session)`` when the request finishes, whatever its outcome."""
+    g.setdefault("deferred_writes", []).append(work)
+
+
+def finish_unit_of_work(response: Response) -> Response:
+    """Commit a successful call (with its deferred writes) or roll it back."""
+    session: Session | None = g.pop("db_session", None)
+    deferred: list[Callable[[Session], object]] = g.pop("deferred_writes", [])
+    succeeded = response.status_code < 400
+    if session is not None:
+        try:
+            if succeeded and not is_read():
+                for work in deferred:
+                    work(session)
+                deferred = []
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+    if deferred:
+        with database().transaction(write=True, durable=False) as side:
+            for work in deferred:
+                work(side)
+    return response
+
+
+def discard_unit_of_work(_exc: BaseException | None) -> None:
+    # Reached without after_request only when the request failed outright.
+    g.pop("deferred_writes", None)
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()
