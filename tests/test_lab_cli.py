@@ -1,4 +1,4 @@
-"""The lab-control commands, through Flask's CLI runner: ``checkpoint``,
+"""The lab-control commands, in-process (``mockarray.cli.testing``): ``checkpoint``,
 ``fault``, ``clock``, ``journal`` and ``write``.
 
 Each command works on the database directly; what it does is checked through
@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from mockarray.array import sessions
-from mockarray.cli import lab as commands
+from mockarray.cli import journal as journal_module
 from tests.factories import PASSWORD, PREFIX, Api, array_doc
 from tests.helpers import (
     JOURNAL_ENTRY_KEYS,
@@ -505,7 +505,7 @@ def test_journal_follow_prints_new_calls(runner, api, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(
-        commands, "time", SimpleNamespace(sleep=nap, perf_counter=time.perf_counter)
+        journal_module, "time", SimpleNamespace(sleep=nap, perf_counter=time.perf_counter)
     )
     result = runner.invoke(args=["journal", "--follow"])
     assert naps == [0.5, 0.5]
