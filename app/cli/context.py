@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -55,11 +56,7 @@ class Lab:
     def sqlite_path(self) -> Path | None:
         """The SQLite file of the database, or None (PostgreSQL, in memory)."""
         database = self._given_database or self._built_database
-        url = database.url if database else None
-        if url is None:
-            from sqlalchemy.engine import make_url
-
-            url = make_url(str(self.config["DATABASE_URL"]))
+        url = database.url if database else make_url(str(self.config["DATABASE_URL"]))
         if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
             return None
         return Path(url.database).resolve()
