@@ -22,8 +22,9 @@ migrate: install
 seed-demo: migrate
 	$(BIN)/mockarray seed --demo --if-empty
 
-run: seed-demo
-	exec $(BIN)/gunicorn -c config/gunicorn.conf.py wsgi:app
+# mockarray serve migrates the database and seeds the demo lab when it is empty.
+run: install
+	exec $(BIN)/mockarray serve --demo
 
 test: install
 	$(BIN)/pytest

@@ -24,7 +24,6 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_error_handlers(app)
-    _register_commands(app)
     return app
 
 
@@ -63,9 +62,3 @@ def _register_error_handlers(app: Flask) -> None:
     from mockarray.web.errors import register_error_handlers
 
     register_error_handlers(app)
-
-
-def _register_commands(app: Flask) -> None:
-    from mockarray.cli import register_commands
-
-    register_commands(app)

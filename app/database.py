@@ -130,3 +130,16 @@ def _make_engine(
             connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def is_missing_schema(error: Exception) -> bool:
+    """Whether a database error says a table is missing: the database was never
+    migrated (or is older than the code), as opposed to locked or unreachable.
+
+    SQLite says ``no such table``; PostgreSQL answers SQLSTATE 42P01
+    (undefined_table).
+    """
+    original = getattr(error, "orig", error)
+    if getattr(original, "sqlstate", None) == "42P01":
+        return True
+    return "no such table" in str(original).lower()

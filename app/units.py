@@ -1,4 +1,11 @@
-"""Sizes and durations as people write them: ``500GiB``, ``1.5TB``, ``3d``."""
+"""Sizes, durations and ranges as people write them: ``500GiB``, ``1.5TB``, ``3d``,
+``200-800``.
+
+One parser each, shared by the HTTP schemas, the fixtures and the command line
+(``mockarray.cli.types``). A bare number is bytes for a size and
+**milliseconds** for a duration, everywhere; units (``90s``, ``15m``, ``3d``)
+say it more clearly.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +42,8 @@ _DURATION_UNITS = {
 _NUMBER_WITH_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 
 SIZE_HELP = "a byte count or a number with a unit (500GiB, 1.5TB, 64MiB)"
-DURATION_HELP = "a duration such as 90s, 15m, 6h, 3d or 2w"
+DURATION_HELP = "a duration such as 90s, 15m, 6h, 3d or 2w (a bare number is milliseconds)"
+RANGE_HELP = "a duration or a range of two (500ms, 200-800, 1s-3s; bare numbers are milliseconds)"
 
 
 def parse_size(value: object) -> int:
@@ -50,14 +58,33 @@ def parse_size(value: object) -> int:
 
 
 def parse_duration_ms(value: object) -> int:
-    """Milliseconds from ``90s``, ``15m``, ``6h``, ``3d``, ``2w`` (or plain seconds)."""
+    """Milliseconds from ``250ms``, ``90s``, ``15m``, ``6h``, ``3d``, ``2w``; a bare
+    number (``500`` or ``"500"``) is milliseconds."""
     if isinstance(value, bool):
         raise ValueError(f"Not a duration: expected {DURATION_HELP}.")
     if isinstance(value, int):
         if value < 0:
             raise ValueError("A duration cannot be negative.")
-        return value * 1000
-    return _scaled(value, {"": 1000, **_DURATION_UNITS}, DURATION_HELP)
+        return value
+    return _scaled(value, {"": 1, **_DURATION_UNITS}, DURATION_HELP)
+
+
+def parse_duration_range_ms(value: object) -> tuple[int, int]:
+    """``(low, high)`` milliseconds from one duration (``500``, ``2s``: both ends the
+    same) or two joined by a dash (``200-800``, ``1s-3s``). Whether low is above high
+    is for the caller to judge (and to say in its own words)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        one = parse_duration_ms(value)
+        return (one, one)
+    if not isinstance(value, str):
+        raise ValueError(f"Not understood: {value!r}; expected {RANGE_HELP}.")
+    low_text, dash, high_text = value.partition("-")
+    try:
+        low = parse_duration_ms(low_text)
+        high = parse_duration_ms(high_text) if dash else low
+    except ValueError:
+        raise ValueError(f"Not understood: {value!r}; expected {RANGE_HELP}.") from None
+    return (low, high)
 
 
 def _scaled(value: object, units: dict[str, int], help_text: str) -> int:

@@ -1,7 +1,8 @@
 """Configuration: defaults, overridden by ``MOCKARRAY_*`` environment variables.
 
-Nothing here runs at import time; ``from_env()`` is called by ``create_app``
-(and by the gunicorn configuration), so tests can pass their own mapping.
+Nothing here runs at import time; ``from_env()`` is called by ``create_app``,
+the ``mockarray`` command and the gunicorn settings (``serving.py``), so tests
+can pass their own mapping.
 """
 
 from __future__ import annotations
@@ -42,6 +43,18 @@ SETTINGS: list[tuple[str, str, object, str]] = [
     ("LOG_BACKUPS", "MOCKARRAY_LOG_BACKUPS", 5, "Rotated log files kept."),
     ("BIND", "MOCKARRAY_BIND", "127.0.0.1:8080", "Address gunicorn listens on."),
     ("WORKERS", "MOCKARRAY_WORKERS", 2, "Number of gunicorn worker processes."),
+    (
+        "TLS_CERTFILE",
+        "MOCKARRAY_TLS_CERTFILE",
+        "",
+        "PEM certificate file: with `MOCKARRAY_TLS_KEYFILE`, the server speaks HTTPS.",
+    ),
+    (
+        "TLS_KEYFILE",
+        "MOCKARRAY_TLS_KEYFILE",
+        "",
+        "PEM private key file of `MOCKARRAY_TLS_CERTFILE`.",
+    ),
     (
         "SESSION_TIMEOUT",
         "MOCKARRAY_SESSION_TIMEOUT",

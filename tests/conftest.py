@@ -97,7 +97,11 @@ def client(app):
 
 @pytest.fixture
 def runner(app):
-    return app.test_cli_runner()
+    """``runner.invoke(args=[...])`` runs a ``mockarray`` command on the app's database."""
+    from mockarray.cli.testing import MockarrayRunner
+
+    overrides = {name: app.config[name] for name in ("DATABASE_URL", "DATA_DIR")}
+    return MockarrayRunner(overrides, database=app.extensions["mockarray.db"])
 
 
 @pytest.fixture

@@ -1,17 +1,22 @@
-"""The ``mockarray`` commands, through Flask's CLI runner: seed, reset, show, db."""
+"""The ``mockarray`` commands, in-process (``mockarray.cli.testing``): seed, reset, show, db."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 import yaml
 from sqlalchemy import delete, select
 
-from mockarray import create_app
 from mockarray.array.clock import wall_ms
 from mockarray.array.models import Array, RemoteArray, Server, Volume
 from mockarray.array.sessions import hash_password
+from mockarray.cli.testing import MockarrayRunner
+from mockarray.database import Database
 from mockarray.lab.models import LabFixture
 from tests.factories import PASSWORD, Api, array_doc, standard_server
 from tests.helpers import head_revision
@@ -312,21 +317,112 @@ def test_db_current_prints_the_head_revision(runner, database):
     assert run(runner, "db", "current").output == f"{head_revision(database)}\n"
 
 
-def test_db_upgrade_of_an_empty_database(tmp_path):
-    app = create_app(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
-            "DATA_DIR": str(tmp_path),
-            "TESTING": True,
-        }
-    )
-    runner = app.test_cli_runner()
-    database = app.extensions["mockarray.db"]
+def test_db_upgrade_creates_a_new_database_and_says_where(tmp_path):
+    path = tmp_path / "data" / "fresh.db"
+    runner = MockarrayRunner({"DATABASE_URL": f"sqlite:///{path}", "DATA_DIR": str(tmp_path)})
+    missing = run(runner, "db", "current", exit_code=1).output
+    assert f"There is no database at {path}; run 'mockarray db upgrade'" in missing
+    assert not path.exists()
+
+    output = run(runner, "db", "upgrade").output
+    assert f"Created the database at {path}." in output
+    assert "is at revision head" in output
+    assert run(runner, "db", "current").output == f"{head_revision_of(path)}\n"
+    database = Database(f"sqlite:///{path}")
     try:
-        assert run(runner, "db", "current").output == "(empty: run 'mockarray db upgrade')\n"
-        assert "is at revision head" in run(runner, "db", "upgrade").output
-        assert run(runner, "db", "current").output == f"{head_revision(database)}\n"
         with database.transaction(write=False) as session:
             assert session.scalars(select(LabFixture)).all() == []
     finally:
         database.dispose()
+    # Upgraded again, it is not created again.
+    assert "Created" not in run(runner, "db", "upgrade").output
+
+
+def head_revision_of(path: Path) -> str:
+    database = Database(f"sqlite:///{path}")
+    try:
+        return head_revision(database)
+    finally:
+        database.dispose()
+
+
+def test_db_current_of_an_unmigrated_database(tmp_path):
+    path = tmp_path / "empty.db"
+    Database(f"sqlite:///{path}").engine.connect().close()
+    runner = MockarrayRunner({"DATABASE_URL": f"sqlite:///{path}", "DATA_DIR": str(tmp_path)})
+    assert run(runner, "db", "current").output == "(empty: run 'mockarray db upgrade')\n"
+
+
+@pytest.mark.parametrize(
+    "args", [["show"], ["checkpoint", "list"], ["seed", "--demo"], ["clock", "show"]]
+)
+def test_a_command_on_an_unmigrated_database_says_to_upgrade(tmp_path, args):
+    path = tmp_path / "empty.db"
+    Database(f"sqlite:///{path}").engine.connect().close()
+    runner = MockarrayRunner({"DATABASE_URL": f"sqlite:///{path}", "DATA_DIR": str(tmp_path)})
+    result = run(runner, *args, exit_code=1)
+    assert result.output == (
+        f"Error: The database at {path} has no mockarray tables yet (or older ones); "
+        "run 'mockarray db upgrade'.\n"
+    )
+
+
+def test_a_command_run_from_another_folder_creates_no_data_dir_there(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MOCKARRAY_DATA_DIR", raising=False)
+    monkeypatch.delenv("MOCKARRAY_DATABASE_URL", raising=False)
+    result = run(MockarrayRunner(), "show", exit_code=1)
+    expected = tmp_path.resolve() / "var" / "mockarray.db"
+    assert f"There is no database at {expected}" in result.output
+    assert "MOCKARRAY_DATA_DIR" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bad_setting_is_a_clean_error(monkeypatch):
+    monkeypatch.setenv("MOCKARRAY_WORKERS", "many")
+    result = run(MockarrayRunner(), "show", exit_code=1)
+    assert result.output == "Error: MOCKARRAY_WORKERS must be a whole number, not 'many'\n"
+
+
+# -- the group ------------------------------------------------------------------------------------
+
+
+def test_help_lists_only_mockarrays_commands():
+    output = run(MockarrayRunner(), "--help").output
+    listed = {
+        line.split()[0]
+        for line in output.split("Commands:")[1].splitlines()
+        if line.startswith("  ") and line.strip()
+    }
+    assert listed == {
+        "checkpoint",
+        "clock",
+        "db",
+        "fault",
+        "journal",
+        "openapi",
+        "reset",
+        "seed",
+        "serve",
+        "show",
+        "write",
+    }
+    assert "--env-file" not in output and "--app" not in output
+
+
+def test_version_prints_the_package_version():
+    output = run(MockarrayRunner(), "--version").output
+    assert output == f"mockarray, version {version('mockarray')}\n"
+
+
+def test_python_dash_m_runs_the_command():
+    result = subprocess.run(
+        [sys.executable, "-m", "mockarray", "--version"], capture_output=True, text=True, check=True
+    )
+    assert result.stdout == f"mockarray, version {version('mockarray')}\n"
+
+
+@pytest.mark.parametrize(("prefix", "path"), [("", "/session"), ("CONTROL", "/checkpoints")])
+def test_openapi_print(runner, prefix, path):
+    document = json.loads(run(runner, "openapi", "print", "--config-prefix", prefix).output)
+    assert any(p.endswith(path) for p in document["paths"]), list(document["paths"])

@@ -1354,3 +1354,10 @@ def test_a_write_the_pool_cannot_hold_is_507_and_changes_nothing(client, lab, da
     refused(write(client, thin, {"bytes": "5GiB", "append": True}, array="tiny"), 507)
     assert state(api) == before
     assert fingerprints(database) == contents
+
+
+def test_a_write_names_the_volume_by_name_or_by_id(client, api, ref):
+    by_name = ok(write(client, "vol1", {"bytes": "1GiB", "append": True}))
+    assert (by_name["volumeId"], by_name["usedSize"]) == (ref["vol1"], 11 * GiB)
+    by_id = ok(write(client, ref["vol1"], {"bytes": "1GiB", "append": True}))
+    assert (by_id["volumeId"], by_id["usedSize"]) == (ref["vol1"], 12 * GiB)

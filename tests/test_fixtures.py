@@ -612,8 +612,9 @@ def test_parse_size_refuses_negative_numbers_and_booleans(value, message):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (5, 5000),
-        ("5", 5000),
+        (5, 5),
+        ("5", 5),
+        (" 90000 ", 90_000),
         ("250ms", 250),
         ("90s", 90_000),
         ("15m", 15 * 60_000),

@@ -1,4 +1,4 @@
-"""The lab-control commands, through Flask's CLI runner: ``checkpoint``,
+"""The lab-control commands, in-process (``mockarray.cli.testing``): ``checkpoint``,
 ``fault``, ``clock``, ``journal`` and ``write``.
 
 Each command works on the database directly; what it does is checked through
@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from mockarray.array import sessions
-from mockarray.cli import lab as commands
+from mockarray.cli import journal as journal_module
 from tests.factories import PASSWORD, PREFIX, Api, array_doc
 from tests.helpers import (
     JOURNAL_ENTRY_KEYS,
@@ -174,6 +174,10 @@ def test_fault_add_is_applied_then_spent(runner, client, api):
 FAULT_LISTINGS = {
     "delay range": (["--delay", "100-200"], "ANY * -> delay 100-200 ms (until removed; applied 0)"),
     "fixed delay": (["--delay", "150"], "ANY * -> delay 150 ms (until removed; applied 0)"),
+    "delay with units": (
+        ["--delay", "1s-2s"],
+        "ANY * -> delay 1000-2000 ms (until removed; applied 0)",
+    ),
     "status and delay": (
         ["--status", "500", "--delay", "10-20", "--probability", "0.25"],
         "ANY * -> 500, delay 10-20 ms (until removed, p=0.25; applied 0)",
@@ -292,7 +296,15 @@ def test_clock_show_at_first_is_real_time(runner, frozen):
 
 @pytest.mark.parametrize(
     ("duration", "ms"),
-    [("2h", 2 * HOUR_MS), ("90s", 90_000), ("15m", 900_000), ("3d", 259_200_000)],
+    [
+        ("2h", 2 * HOUR_MS),
+        ("90s", 90_000),
+        ("15m", 900_000),
+        ("3d", 259_200_000),
+        ("500ms", 500),
+        # A bare number is milliseconds, as over HTTP.
+        ("90000", 90_000),
+    ],
 )
 def test_clock_advance(runner, client, duration, ms):
     assert shown(run(runner, "clock", "advance", duration))["offset"] == str(ms)
@@ -505,7 +517,7 @@ def test_journal_follow_prints_new_calls(runner, api, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(
-        commands, "time", SimpleNamespace(sleep=nap, perf_counter=time.perf_counter)
+        journal_module, "time", SimpleNamespace(sleep=nap, perf_counter=time.perf_counter)
     )
     result = runner.invoke(args=["journal", "--follow"])
     assert naps == [0.5, 0.5]
@@ -603,3 +615,23 @@ def test_write_refused_changes_nothing(runner, api, ref, database, case):
         assert word in output, (word, output)
     assert state(api) == before
     assert fingerprint(database, ref["vol1"]) == content
+
+
+def test_write_to_a_volume_whose_name_is_all_digits(runner, client, lab):
+    lab.seed(
+        array_doc(
+            "digits",
+            6,
+            servers=[
+                {
+                    "pools": [{"name": "p", "capacity": "1TiB"}],
+                    "volumes": [{"name": "42", "size": "10GiB", "used": "1GiB"}],
+                }
+            ],
+        )
+    )
+    # The name wins over an id; an all-digit value that names no volume is an id.
+    assert run(runner, "write", "digits", "42", "1GiB", "--append") == (
+        "Wrote 1.0 GiB to '42': 2.0 GiB used.\n"
+    )
+    assert "999999" in run(runner, "write", "digits", "999999", "1GiB", exit_code=1)

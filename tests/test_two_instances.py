@@ -15,6 +15,7 @@ import pytest
 
 from mockarray import create_app
 from mockarray.array import sessions
+from mockarray.cli.testing import MockarrayRunner
 from tests.factories import Api
 from tests.helpers import control, ids, ok, state
 
@@ -109,7 +110,8 @@ def test_a_checkpoint_saved_on_one_restores_on_the_other(client, client_b, api, 
     assert state(api) == before
     assert state(through_b) == before
     # ... and B's command line sees it too.
-    output = app_b.test_cli_runner().invoke(args=["checkpoint", "list"]).output
+    runner_b = MockarrayRunner(database=app_b.extensions["mockarray.db"])
+    output = runner_b.invoke(args=["checkpoint", "list"]).output
     assert "checkpoint 'base'" in output
 
 

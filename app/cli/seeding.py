@@ -6,8 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -26,9 +24,9 @@ from mockarray.array.models import (
     Snapshot,
     Volume,
 )
+from mockarray.cli.context import Lab, pass_lab
 from mockarray.lab.seeding.loader import (
     DEMO_FIXTURE,
-    FixtureError,
     demo_fixture_text,
     is_empty,
     reset,
@@ -37,17 +35,13 @@ from mockarray.lab.seeding.loader import (
 from mockarray.units import format_size
 
 
-def _database():
-    return current_app.extensions["mockarray.db"]
-
-
 @click.command("seed")
 @click.argument("fixture", required=False, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--demo", is_flag=True, help="Seed the demo lab that ships with mockarray.")
 @click.option("--replace", is_flag=True, help="Empty the lab first (every array goes).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds arrays.")
-@with_appcontext
-def seed_command(fixture: str | None, demo: bool, replace: bool, if_empty: bool) -> None:
+@pass_lab
+def seed_command(lab: Lab, fixture: str | None, demo: bool, replace: bool, if_empty: bool) -> None:
     """Load the arrays described in the YAML file FIXTURE ('-' reads standard input).
 
     All or nothing: any problem is reported with its place in the file and
@@ -62,35 +56,40 @@ def seed_command(fixture: str | None, demo: bool, replace: bool, if_empty: bool)
     """
     if bool(fixture) == demo:
         raise click.UsageError("Name one FIXTURE file, or give --demo.")
+    source, text = read_fixture(fixture, demo)
+    click.echo(seed_text(lab, text, source, replace=replace, if_empty=if_empty))
+
+
+def read_fixture(fixture: str | None, demo: bool) -> tuple[str, str]:
+    """``(source, text)`` of the demo lab, of standard input (``-``) or of a file."""
     if demo:
-        source, text = DEMO_FIXTURE, demo_fixture_text()
-    elif fixture == "-":
-        source, text = "<stdin>", sys.stdin.read()
-    else:
-        path = Path(fixture)
-        if not path.is_file():
-            raise click.BadParameter(f"{fixture} is not a file.", param_hint="FIXTURE")
-        source, text = str(path), path.read_text(encoding="utf-8")
-    try:
-        with _database().transaction() as session:
-            if if_empty and not is_empty(session):
-                click.echo("The lab already holds arrays; nothing seeded.")
-                return
-            arrays = seed(session, text, source, replace=replace)
-            names = ", ".join(array.name for array in arrays)
-    except FixtureError as error:
-        click.echo(str(error), err=True)
-        raise click.ClickException(
-            f"{source}: {len(error.problems)} problem(s); nothing was loaded."
-        ) from None
-    click.echo(f"Seeded {len(arrays)} array(s) from {source}: {names}.")
+        return DEMO_FIXTURE, demo_fixture_text()
+    if fixture == "-":
+        return "<stdin>", sys.stdin.read()
+    path = Path(str(fixture))
+    if not path.is_file():
+        raise click.BadParameter(f"{fixture} is not a file.", param_hint="FIXTURE")
+    return str(path), path.read_text(encoding="utf-8")
+
+
+def seed_text(lab: Lab, text: str, source: str, *, replace=False, if_empty=False) -> str:
+    """Seed the fixture ``text`` (named ``source`` in messages); what was done."""
+
+    def act(session):
+        if if_empty and not is_empty(session):
+            return "The lab already holds arrays; nothing seeded."
+        arrays = seed(session, text, source, replace=replace)
+        names = ", ".join(array.name for array in arrays)
+        return f"Seeded {len(arrays)} array(s) from {source}: {names}."
+
+    return lab.run(act)
 
 
 @click.command("reset")
 @click.option("--empty", is_flag=True, help="Leave the lab empty instead of seeding it again.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@with_appcontext
-def reset_command(empty: bool, yes: bool) -> None:
+@pass_lab
+def reset_command(lab: Lab, empty: bool, yes: bool) -> None:
     """Put the lab back to the fixtures that were seeded, in one transaction.
 
     Every array and session goes; the fixtures seeded so far are loaded
@@ -105,8 +104,7 @@ def reset_command(empty: bool, yes: bool) -> None:
     what = "empty the lab" if empty else "put the lab back to its seeded fixtures"
     if not yes:
         click.confirm(f"This will {what}; every change and session is lost. Go on?", abort=True)
-    with _database().transaction() as session:
-        arrays = reset(session, empty=empty)
+    arrays = lab.run(lambda session: reset(session, empty=empty))
     if empty:
         click.echo("The lab is empty.")
     else:
@@ -115,8 +113,8 @@ def reset_command(empty: bool, yes: bool) -> None:
 
 @click.command("show")
 @click.argument("array", required=False)
-@with_appcontext
-def show_command(array: str | None) -> None:
+@pass_lab
+def show_command(lab: Lab, array: str | None) -> None:
     """Summarise the arrays (or the one named ARRAY) and what they hold.
 
     \b
@@ -124,18 +122,17 @@ def show_command(array: str | None) -> None:
       mockarray show
       mockarray show alpha
     """
-    with _database().transaction(write=False) as session:
+
+    def describe(session) -> list[str]:
         statement = select(Array).order_by(Array.id)
         if array:
             statement = statement.where(Array.name == array)
         arrays = list(session.scalars(statement))
         if not arrays and array:
             raise click.ClickException(f"No array named '{array}'. 'mockarray show' lists them.")
-        if not arrays:
-            click.echo("The lab is empty.")
-            return
-        for each in arrays:
-            click.echo(_describe(session, each))
+        return [_describe(session, each) for each in arrays] or ["The lab is empty."]
+
+    click.echo("\n".join(lab.run(describe, write=False)))
 
 
 def _count_by_server(session: Session, column, *joins) -> dict[int, int]:

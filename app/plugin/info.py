@@ -17,7 +17,7 @@ blp = ApiBlueprint("info", __name__, description="The plugin itself.")
 @cache
 def data_url(asset: str) -> str:
     """An RFC 2397 ``data:image/png`` URL of a picture shipped in ``app/assets``."""
-    picture = files("app").joinpath("assets", asset).read_bytes()
+    picture = files("mockarray").joinpath("assets", asset).read_bytes()
     return "data:image/png;base64," + base64.b64encode(picture).decode("ascii")
 
 

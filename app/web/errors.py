@@ -12,9 +12,10 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException
 
+from mockarray.database import is_missing_schema
 from mockarray.errors import ArrayError, flatten
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,20 @@ def handle_integrity_error(error: IntegrityError):
     )
 
 
+def _unmigrated(error: Exception):
+    # Retrying will not help: the database needs its schema first.
+    log.error("database not migrated: %s", getattr(error, "orig", error))
+    return error_response(
+        503,
+        "The array's database has no mockarray tables yet (or older ones): run "
+        "'mockarray db upgrade' against it (or start the server with 'mockarray serve', "
+        "which does), then retry.",
+    )
+
+
 def handle_operational_error(error: OperationalError):
+    if is_missing_schema(error):
+        return _unmigrated(error)
     log.warning("database unavailable: %s", error.orig)
     return error_response(
         503,
@@ -103,6 +117,13 @@ def handle_operational_error(error: OperationalError):
         None,
         {"Retry-After": "1"},
     )
+
+
+def handle_programming_error(error: ProgrammingError):
+    # PostgreSQL reports a missing table as a programming error (undefined_table).
+    if is_missing_schema(error):
+        return _unmigrated(error)
+    return handle_unexpected(error)
 
 
 def handle_unexpected(error: Exception):
@@ -117,4 +138,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ArrayError, handle_array_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(OperationalError, handle_operational_error)
+    app.register_error_handler(ProgrammingError, handle_programming_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -15,12 +15,16 @@ bookkeeping, not the array's state).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from flask import Flask, Response, current_app, g, request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from mockarray.database import Database
+
+log = logging.getLogger(__name__)
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -64,9 +68,13 @@ def finish_unit_of_work(response: Response) -> Response:
         finally:
             session.close()
     if deferred:
-        with database().transaction(write=True, durable=False) as side:
-            for work in deferred:
-                work(side)
+        try:
+            with database().transaction(write=True, durable=False) as side:
+                for work in deferred:
+                    work(side)
+        except SQLAlchemyError as error:
+            # The call is answered; bookkeeping that cannot be kept is logged, not fatal.
+            log.warning("could not record %s %s: %s", request.method, request.path, error)
     return response
 
 

@@ -11,15 +11,10 @@ from mockarray.units import parse_duration_ms
 
 
 class Duration(fields.Field):
-    """Milliseconds, or a duration with a unit (``90s``, ``15m``, ``1h``, ``2d``)."""
+    """A duration with a unit (``90s``, ``15m``, ``1h``, ``2d``); a bare number,
+    string or not, is milliseconds (``mockarray.units.parse_duration_ms``)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value)  # a bare number is milliseconds, string or not
-        if isinstance(value, int) and not isinstance(value, bool):
-            if value < 0:
-                raise ma.ValidationError("Must not be negative.")
-            return value
         try:
             return parse_duration_ms(value)
         except ValueError as error:
@@ -114,7 +109,9 @@ class ClockSchema(Schema):
 
 
 class AdvanceSchema(Schema):
-    by = Duration(required=True, metadata={"description": "ms, or 90s / 15m / 1h / 2d"})
+    by = Duration(
+        required=True, metadata={"description": "90s, 15m, 1h, 2d; a bare number is milliseconds"}
+    )
 
 
 class ClockSettingsSchema(Schema):

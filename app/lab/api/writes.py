@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mockarray.array import inventory, volumes
+from mockarray.lab import host_writes
 from mockarray.lab.api.schemas import WriteRequestSchema, WriteSchema
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.transaction import db_session
@@ -15,7 +15,8 @@ blp = ApiBlueprint("control_writes", __name__, description="Host writes.")
 @blp.response(200, WriteSchema)
 def write(body, array, sid, vid):
     """A host writes ``bytes`` to the volume (overwriting, or ``append``): its used
-    size, its snapshots' space, the pool's free space and its content change."""
-    session = db_session()
-    server = inventory.get_server(session, inventory.array_by_name(session, array).id, sid)
-    return volumes.host_write(session, server, vid, size=body["bytes"], append=body["append"])
+    size, its snapshots' space, the pool's free space and its content change.
+    ``vid`` is the volume's id, or its name (as ``mockarray write`` takes it)."""
+    return host_writes.host_write(
+        db_session(), array, vid, size=body["bytes"], server_key=sid, append=body["append"]
+    )

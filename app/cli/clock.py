@@ -1,0 +1,82 @@
+"""``mockarray clock``: the simulated clock of long tasks and new objects."""
+
+from __future__ import annotations
+
+import click
+
+from mockarray.array import clock
+from mockarray.cli.context import Lab, pass_lab
+from mockarray.cli.output import when
+from mockarray.cli.types import DURATION
+from mockarray.lab import clock as lab_clock
+
+
+@click.group("clock")
+def clock_group() -> None:
+    """The simulated clock: advance it, speed long tasks up, or finish them.
+
+    \b
+    Examples:
+      mockarray clock show
+      mockarray clock advance 2h
+      mockarray clock speed 60
+      mockarray clock instant on
+      mockarray clock finish
+      mockarray clock reset
+    """
+
+
+def _show_clock(session) -> str:
+    settings = lab_clock.settings(session)
+    state = "instant" if settings.instant else f"speed x{settings.speed:g}"
+    return (
+        f"now {when(clock.now(session))} (real time + {settings.offset_ms} ms); long tasks: {state}"
+    )
+
+
+@clock_group.command("show")
+@pass_lab
+def clock_show(lab: Lab) -> None:
+    """Show simulated now and how long tasks run."""
+    click.echo(lab.run(_show_clock, write=False))
+
+
+@clock_group.command("advance")
+@click.argument("duration", type=DURATION)
+@pass_lab
+def clock_advance(lab: Lab, duration: int) -> None:
+    """Move simulated time forward by DURATION (90s, 15m, 2h, 3d; a bare number is
+    milliseconds)."""
+    milliseconds = duration
+    click.echo(lab.run(lambda s: (lab_clock.advance(s, milliseconds), _show_clock(s))[1]))
+
+
+@clock_group.command("speed")
+@click.argument("factor", type=click.FloatRange(min=0, min_open=True))
+@pass_lab
+def clock_speed(lab: Lab, factor: float) -> None:
+    """Run long tasks started from now on FACTOR times faster."""
+    click.echo(lab.run(lambda s: (lab_clock.configure(s, speed=factor), _show_clock(s))[1]))
+
+
+@clock_group.command("instant")
+@click.argument("state", type=click.Choice(["on", "off"]))
+@pass_lab
+def clock_instant(lab: Lab, state: str) -> None:
+    """Make long tasks started from now on complete at once (on), or not (off)."""
+    on = state == "on"
+    click.echo(lab.run(lambda s: (lab_clock.configure(s, instant=on), _show_clock(s))[1]))
+
+
+@clock_group.command("finish")
+@pass_lab
+def clock_finish(lab: Lab) -> None:
+    """Complete every running split and replication now."""
+    click.echo(f"Completed {lab.run(lab_clock.finish_running_tasks)} running task(s).")
+
+
+@clock_group.command("reset")
+@pass_lab
+def clock_reset(lab: Lab) -> None:
+    """Back to real time at normal speed."""
+    click.echo(lab.run(lambda s: (lab_clock.reset(s), _show_clock(s))[1]))

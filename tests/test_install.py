@@ -1,0 +1,126 @@
+"""mockarray installed from its wheel, outside the clone: the wheel holds what
+the package reads at run time, and from any folder ``mockarray db upgrade``
+and ``mockarray serve --demo`` give the README's walk-through.
+
+The wheel is built from a copy of the source (no stale ``build/``) and
+installed into a fresh virtual environment in a temporary directory without
+its dependencies; those come from this project's environment through a
+``.pth`` line (a plain path: the editable install's finder is not activated).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import site
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.test_serve import DEMO_PASSWORD, Served, clean_env
+
+pytestmark = pytest.mark.live
+
+ROOT = Path(__file__).resolve().parent.parent
+SKIP = shutil.ignore_patterns(
+    ".git", ".venv", "build", "dist", "var", "*.egg-info", "__pycache__", ".*_cache"
+)
+
+
+def run(*command, cwd: Path, env=None) -> str:
+    done = subprocess.run(
+        [str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, (command, done.stdout, done.stderr)
+    return done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    source = tmp_path_factory.mktemp("source") / "mockarray"
+    shutil.copytree(ROOT, source, ignore=SKIP)
+    out = tmp_path_factory.mktemp("wheel")
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", out, source, cwd=out)
+    [built] = out.glob("mockarray-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def venv(wheel, tmp_path_factory) -> Path:
+    """A fresh environment with the wheel; dependencies from this one's site-packages."""
+    venv = tmp_path_factory.mktemp("venv")
+    run(sys.executable, "-m", "venv", venv, cwd=venv)
+    python = venv / "bin" / "python"
+    run(python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel, cwd=venv)
+    [target] = [Path(p) for p in site.getsitepackages() if Path(p).name == "site-packages"]
+    purelib = run(
+        python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=venv
+    )
+    (Path(purelib.strip()) / "project-dependencies.pth").write_text(f"{target}\n")
+    return venv
+
+
+def test_the_wheel_holds_what_the_package_reads(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for expected in (
+        "mockarray/wsgi.py",
+        "mockarray/__main__.py",
+        "mockarray/lab/seeding/demo.yaml",
+        "mockarray/assets/logo-48.png",
+        "mockarray/assets/icon-16.png",
+        "mockarray/migrations/env.py",
+        "mockarray/migrations/script.py.mako",
+        "mockarray/migrations/versions/0001_initial_schema.py",
+        "mockarray/config/serving.py",
+    ):
+        assert expected in names, expected
+    versions = {p.name for p in (ROOT / "migrations" / "versions").glob("*.py")}
+    assert {n.rsplit("/", 1)[1] for n in names if "/migrations/versions/" in n} == versions
+    entry_points = zipfile.ZipFile(wheel).read(
+        next(n for n in names if n.endswith("entry_points.txt"))
+    )
+    assert b"mockarray = mockarray.cli:main" in entry_points
+
+
+def test_installed_elsewhere_it_migrates_serves_and_answers_the_readme(venv, tmp_path):
+    env = clean_env(PATH=f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    env.pop("PYTHONPATH", None)
+    located = run(
+        venv / "bin" / "python",
+        "-c",
+        "import mockarray; print(mockarray.__file__)",
+        cwd=tmp_path,
+        env=env,
+    )
+    assert Path(located.strip()).is_relative_to(venv), located
+
+    mockarray = venv / "bin" / "mockarray"
+    upgraded = run(mockarray, "db", "upgrade", cwd=tmp_path, env=env)
+    database = tmp_path / "var" / "mockarray.db"
+    assert f"Created the database at {database}." in upgraded
+    assert database.is_file()
+
+    served = Served(["--demo", "--workers", "1"], tmp_path, command=[mockarray], env=env)
+    try:
+        served.wait()
+        # The README's walk-through.
+        status, _, info = served.call("GET", "/info")
+        assert status == 200 and info["id"] == "mockarray", info
+        assert info["imageUrl"].startswith("data:image/png;base64,")
+        session = served.login("alpha.lab.example", DEMO_PASSWORD)
+        status, _, servers = served.call("GET", "/server", headers=session)
+        assert status == 200, servers
+        assert {s["id"] for s in servers["servers"]} == {"svm-db", "svm-files"}
+        status, headers, page = served.call(
+            "GET", "/server/svm-db/volume?limit=3&start=0", headers=session
+        )
+        assert status == 200, page
+        assert len(page["volumes"]) == 3
+        assert int(headers["X-Total-Count"]) > 3
+        assert "Seeded 2 array(s) from demo.yaml" in served.log()
+        assert (tmp_path / "var" / "gunicorn.ctl").is_socket()
+    finally:
+        served.stop()
