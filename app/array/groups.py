@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mockarray.array import clock, inventory, replication, tasks
+from mockarray.array.capabilities import require
 from mockarray.array.models import (
     CgReplicationTarget,
     CgSnapshot,
@@ -17,9 +18,9 @@ from mockarray.array.models import (
     RemoteArray,
     Server,
     Snapshot,
+    TaskKind,
     Volume,
 )
-from mockarray.array.replication import require
 from mockarray.errors import Conflict, Invalid, NotFound
 
 DAY_MS = 86_400_000
@@ -39,7 +40,7 @@ def add_volume(
     is_incremental: bool | None = None,
 ) -> ConsistencyGroup:
     """Add a volume of the same server that is in no other group (idempotent)."""
-    require(server, "persistent_consistency_group")
+    require(server, "persistentConsistencyGroup")
     group = _group(session, server, group_id)
     volume = _volume_of_server(session, server, volume_id)
     if pool_id is not None:
@@ -82,7 +83,7 @@ def remove_volumes(
     session: Session, server: Server, group_id: str, volume_ids: list[str]
 ) -> ConsistencyGroup:
     """Take volumes out of the group: unknown ids ``NotFound``, non-members ``Conflict``."""
-    require(server, "persistent_consistency_group")
+    require(server, "persistentConsistencyGroup")
     group = _group(session, server, group_id)
     volumes = [inventory.get_volume(session, server, vid) for vid in volume_ids]
     outsiders = [v.name for v in volumes if v.consistency_group_id != group.id]
@@ -119,7 +120,7 @@ def take_snapshot(
     if not group.volumes:
         raise Conflict(f"Consistency group '{group.name}' has no volumes to snapshot.")
     if replicate:
-        require(server, "replication", "consistency_group_replication", "new_snapshot_replication")
+        require(server, "replication", "consistencyGroupReplication", "newSnapshotReplication")
         if not group.targets:
             raise Invalid(
                 f"Consistency group '{group.name}' has no replication target; add one with "
@@ -220,7 +221,7 @@ def condense(
             .join(Snapshot, LongTask.snapshot_id == Snapshot.id)
             .where(
                 Snapshot.cg_snapshot_id == group_snapshot.id,
-                LongTask.kind == "replication",
+                LongTask.kind == TaskKind.REPLICATION,
                 LongTask.completes_ms > now,
             )
             .limit(1)
@@ -242,7 +243,7 @@ def add_replication_target(
     session: Session, server: Server, group_id: str, *, target_name: str
 ) -> RemoteArray:
     """Make one of the server's remote arrays a target of the group (idempotent)."""
-    require(server, "replication", "consistency_group_replication")
+    require(server, "replication", "consistencyGroupReplication")
     group = _group(session, server, group_id)
     partner = session.scalar(
         select(RemoteArray).where(

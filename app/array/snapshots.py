@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from mockarray.array import clock, inventory, replication, tasks
+from mockarray.array import capabilities, clock, inventory, replication, tasks
 from mockarray.array.models import CgSnapshot, Server, Snapshot, Volume
 from mockarray.errors import Conflict, Invalid
 
@@ -47,7 +47,7 @@ def create_snapshot(
     session.add(snapshot)
     session.flush()
     if replicate:
-        replication.require(server, "replication", "volume_replication", "new_snapshot_replication")
+        capabilities.require(server, "replication", "volumeReplication", "newSnapshotReplication")
         partners = replication.partners_of_volume(session, server, volume)
         if not partners:
             raise Invalid(

@@ -11,9 +11,12 @@ from mockarray.array.models import (
     Host,
     Lun,
     LunMapping,
+    Origin,
     Pool,
     Server,
     Snapshot,
+    SplitSupport,
+    TaskKind,
     Volume,
     new_fingerprint,
 )
@@ -93,7 +96,7 @@ def clone(
         )
     now = clock.now(session)
     # A volume whose clones need no split (NOT_NEEDED) is copied in full at once.
-    independent = source.split_support == "NOT_NEEDED"
+    independent = source.split_support == SplitSupport.NOT_NEEDED
     volume = _copy_of(
         source,
         name=name,
@@ -104,7 +107,7 @@ def clone(
         server_group_key=group_key,
         parent_snapshot_id=None if independent else snapshot.id,
         origin_snapshot_id=snapshot.id,
-        origin_kind="clone",
+        origin_kind=Origin.CLONE,
         content_fingerprint=snapshot.content_fingerprint,
     )
     if independent:
@@ -120,11 +123,11 @@ def clone(
 
 def _same_clone(session, existing: Volume, snapshot: Snapshot, group_key, instant: bool) -> bool:
     """Whether ``existing`` is what a clone call with these parameters made (a retry)."""
-    if existing.origin_kind != "clone" or existing.origin_snapshot_id != snapshot.id:
+    if existing.origin_kind != Origin.CLONE or existing.origin_snapshot_id != snapshot.id:
         return False
     if existing.server_group_key != group_key:
         return False
-    if existing.split_support == "NOT_NEEDED":
+    if existing.split_support == SplitSupport.NOT_NEEDED:
         return True
     split = inventory.latest_split(session, existing)
     split_at_once = split is not None and split.completes_ms == existing.created_ms
@@ -157,9 +160,9 @@ def split(session: Session, server: Server, volume_id: str, *, rate: int) -> tas
     task = inventory.latest_split(session, volume)
     if task is not None:
         return tasks.SplitStatus.of(task, now)
-    if volume.split_support == "NOT_NEEDED":
+    if volume.split_support == SplitSupport.NOT_NEEDED:
         return tasks.SplitStatus.of(None, now)
-    if volume.split_support == "NONE":
+    if volume.split_support == SplitSupport.NONE:
         raise Invalid(f"Volume '{volume.name}' cannot be split: its supports.split is NONE.")
     if volume.parent_snapshot_id is None:
         raise Conflict(
@@ -180,7 +183,7 @@ def _start_split(session, server, volume: Volume, *, now: int, rate: int | None)
     task = tasks.start(
         session,
         array_id=server.array_id,
-        kind="split",
+        kind=TaskKind.SPLIT,
         volume_id=volume.id,
         total_bytes=shared,
         # An instant split (rate None) is complete as it starts.
@@ -313,7 +316,7 @@ def restore_to_new(
     existing = _name_taken(session, server, target_volume_name)
     if existing is not None:
         if (
-            existing.origin_kind == "restore"
+            existing.origin_kind == Origin.RESTORE
             and existing.origin_snapshot_id == snapshot.id
             and existing.pool_id in {p.id for p in pools}
         ):
@@ -336,7 +339,7 @@ def restore_to_new(
         used_bytes=snapshot.volume_used_bytes,
         shared_bytes=0,
         origin_snapshot_id=snapshot.id,
-        origin_kind="restore",
+        origin_kind=Origin.RESTORE,
         content_fingerprint=snapshot.content_fingerprint,
     )
     session.add(volume)

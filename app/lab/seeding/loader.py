@@ -16,7 +16,8 @@ import yaml
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from mockarray.array import clock
+from mockarray.array import capabilities, clock
+from mockarray.array.capabilities import Group
 from mockarray.array.initiators import normalize_iscsi_name, normalize_wwn
 from mockarray.array.luns import new_lun
 from mockarray.array.models import (
@@ -31,11 +32,13 @@ from mockarray.array.models import (
     Lun,
     LunMapping,
     Network,
+    Origin,
     PluginSession,
     Pool,
     RemoteArray,
     Server,
     Snapshot,
+    TaskKind,
     Volume,
     new_fingerprint,
     now_ms,
@@ -47,23 +50,6 @@ from mockarray.lab.seeding.schema import LabFixtureSchema, ServerFixture
 from mockarray.units import format_size
 
 DEMO_FIXTURE = "demo.yaml"
-
-#: fixture key -> Server column, for ``supports`` and ``config``.
-SERVER_FLAGS = {
-    "replication": "replication",
-    "volumeReplication": "volume_replication",
-    "consistencyGroupReplication": "consistency_group_replication",
-    "newSnapshotReplication": "new_snapshot_replication",
-    "existingSnapshotReplication": "existing_snapshot_replication",
-    "replicationToItself": "replication_to_itself",
-    "deleteFromSnapshotGroup": "delete_from_snapshot_group",
-    "persistentConsistencyGroup": "persistent_consistency_group",
-    "singleConsistencyGroup": "single_consistency_group",
-    "isDpDestination": "is_dp_destination",
-    "isNfsServiceEnabled": "is_nfs_service_enabled",
-    "isIscsiServiceEnabled": "is_iscsi_service_enabled",
-    "isIncrementalConsistencyGroup": "is_incremental_consistency_group",
-}
 
 
 class FixtureError(Exception):
@@ -204,11 +190,7 @@ class _Loader:
     # -- servers and what they hold ---------------------------------------------------
 
     def _server(self, array: Array, spec: dict, key: str, name: str, path: str) -> None:
-        flags = {
-            SERVER_FLAGS[flag]: value
-            for group in ("supports", "config")
-            for flag, value in spec[group].items()
-        }
+        flags = capabilities.columns({group: spec[group] for group in Group})
         server = Server(
             array_id=array.id,
             key=key,
@@ -353,7 +335,7 @@ class _Loader:
             auto_grow_vadp_rep=spec["supports"]["autoGrowVadpRep"],
             parent_snapshot_id=parent.id if parent is not None and not spec["split"] else None,
             origin_snapshot_id=parent.id if parent is not None else None,
-            origin_kind="clone" if parent is not None else None,
+            origin_kind=Origin.CLONE if parent is not None else None,
             mount_path=spec["mountPath"],
             content_fingerprint=(
                 parent.content_fingerprint
@@ -368,7 +350,7 @@ class _Loader:
             self.session.add(
                 LongTask(
                     array_id=array.id,
-                    kind="split",
+                    kind=TaskKind.SPLIT,
                     volume_id=volume.id,
                     started_ms=created,
                     completes_ms=created,
