@@ -7,6 +7,9 @@ module, never ``time`` directly. Within one transaction "now" does not move.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -32,6 +35,20 @@ def now(session: Session) -> int:
     value = now_ms() + offset
     session.info[_CACHE] = (transaction, value)
     return value
+
+
+@contextmanager
+def frozen_at(session: Session, moment: int) -> Iterator[int]:
+    """Within the block "now" is ``moment`` (seeding builds objects in the past)."""
+    saved = session.info.get(_CACHE)
+    session.info[_CACHE] = (session.get_transaction(), moment)
+    try:
+        yield moment
+    finally:
+        if saved is None:
+            session.info.pop(_CACHE, None)
+        else:
+            session.info[_CACHE] = saved
 
 
 def _stored(session: Session) -> LabClock:

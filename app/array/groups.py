@@ -45,6 +45,46 @@ def add_volume(
     volume = _volume_of_server(session, server, volume_id)
     if pool_id is not None:
         inventory.find_pool(session, server, pool_id, field="poolId")
+    join(session, group, volume)
+    if is_incremental is not None:
+        group.incremental = is_incremental
+    session.flush()
+    session.refresh(group)
+    return group
+
+
+def create_group(
+    session: Session,
+    server: Server,
+    *,
+    name: str,
+    incremental: bool = False,
+    replication_target: bool = False,
+) -> ConsistencyGroup:
+    """A new, empty consistency group (the lab's; the guide's API has no call for it)."""
+    if session.scalar(
+        select(ConsistencyGroup.id).where(
+            ConsistencyGroup.server_id == server.id, ConsistencyGroup.name == name
+        )
+    ):
+        raise Conflict(
+            f"A consistency group named '{name}' already exists on server '{server.key}'.",
+            fields={"name": ["Taken."]},
+        )
+    group = ConsistencyGroup(
+        server_id=server.id,
+        name=name,
+        created_ms=clock.now(session),
+        incremental=incremental,
+        replication_target=replication_target,
+    )
+    session.add(group)
+    session.flush()
+    return group
+
+
+def join(session: Session, group: ConsistencyGroup, volume: Volume) -> None:
+    """``volume`` (of the group's server) becomes a member; a volume is in one group."""
     if volume.consistency_group_id not in (None, group.id):
         other = session.get(ConsistencyGroup, volume.consistency_group_id)
         raise Conflict(
@@ -52,11 +92,6 @@ def add_volume(
             "remove it there first."
         )
     volume.consistency_group_id = group.id
-    if is_incremental is not None:
-        group.incremental = is_incremental
-    session.flush()
-    session.refresh(group)
-    return group
 
 
 def _volume_of_server(session: Session, server: Server, volume_id: str) -> Volume:
@@ -126,8 +161,43 @@ def take_snapshot(
                 f"Consistency group '{group.name}' has no replication target; add one with "
                 "action=add-replication-target."
             )
+    return snapshot_group(
+        session,
+        server,
+        group,
+        name=snapshot_name(prefix, clock.now(session)),
+        replicate=replicate,
+        is_auto_delete=is_auto_delete,
+        is_incremental=is_incremental,
+        rate=rate,
+    )
+
+
+def snapshot_group(
+    session: Session,
+    server: Server,
+    group: ConsistencyGroup,
+    *,
+    name: str,
+    replicate: bool = False,
+    is_auto_delete: bool = False,
+    is_incremental: bool = False,
+    rate: int = 1,
+) -> CgSnapshot:
+    """The group snapshot ``name``: one snapshot per member volume, taken now."""
+    members = list(session.scalars(select(Volume).where(Volume.consistency_group_id == group.id)))
+    if not members:
+        raise Conflict(f"Consistency group '{group.name}' has no volumes to snapshot.")
+    if session.scalar(
+        select(CgSnapshot.id).where(
+            CgSnapshot.consistency_group_id == group.id, CgSnapshot.name == name
+        )
+    ):
+        raise Conflict(
+            f"Consistency group '{group.name}' already has a snapshot named '{name}'.",
+            fields={"name": ["Taken."]},
+        )
     now = clock.now(session)
-    name = snapshot_name(prefix, now)
     group_snapshot = CgSnapshot(
         consistency_group_id=group.id,
         name=name,
@@ -138,11 +208,14 @@ def take_snapshot(
     )
     session.add(group_snapshot)
     session.flush()
-    for volume in group.volumes:
+    for volume in members:
         if session.scalar(
             select(Snapshot.id).where(Snapshot.volume_id == volume.id, Snapshot.name == name)
         ):
-            raise Conflict(f"Volume '{volume.name}' already has a snapshot named '{name}'.")
+            raise Conflict(
+                f"Volume '{volume.name}' already has a snapshot named '{name}'.",
+                fields={"name": ["Taken."]},
+            )
         snapshot = Snapshot.of(
             volume,
             name=name,
@@ -244,7 +317,13 @@ def add_replication_target(
 ) -> RemoteArray:
     """Make one of the server's remote arrays a target of the group (idempotent)."""
     require(server, "replication", "consistencyGroupReplication")
-    group = _group(session, server, group_id)
+    return add_target(session, server, _group(session, server, group_id), target_name)
+
+
+def add_target(
+    session: Session, server: Server, group: ConsistencyGroup, target_name: str
+) -> RemoteArray:
+    """One of the server's remote arrays becomes a target of the group (idempotent)."""
     partner = session.scalar(
         select(RemoteArray).where(
             RemoteArray.server_id == server.id, RemoteArray.name == target_name

@@ -34,6 +34,7 @@ from mockarray.lab.seeding.loader import (
     reset,
     seed,
 )
+from mockarray.lab.seeding.loader import check as check_fixture
 from mockarray.units import format_size
 
 
@@ -46,8 +47,11 @@ def _database():
 @click.option("--demo", is_flag=True, help="Seed the demo lab that ships with mockarray.")
 @click.option("--replace", is_flag=True, help="Empty the lab first (every array goes).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds arrays.")
+@click.option("--check", is_flag=True, help="Only validate FIXTURE; load nothing.")
 @with_appcontext
-def seed_command(fixture: str | None, demo: bool, replace: bool, if_empty: bool) -> None:
+def seed_command(
+    fixture: str | None, demo: bool, replace: bool, if_empty: bool, check: bool
+) -> None:
     """Load the arrays described in the YAML file FIXTURE ('-' reads standard input).
 
     All or nothing: any problem is reported with its place in the file and
@@ -59,6 +63,7 @@ def seed_command(fixture: str | None, demo: bool, replace: bool, if_empty: bool)
       mockarray seed lab.yaml
       mockarray seed --replace lab.yaml
       mockarray seed --demo --if-empty
+      mockarray seed --check lab.yaml
     """
     if bool(fixture) == demo:
         raise click.UsageError("Name one FIXTURE file, or give --demo.")
@@ -73,6 +78,10 @@ def seed_command(fixture: str | None, demo: bool, replace: bool, if_empty: bool)
         source, text = str(path), path.read_text(encoding="utf-8")
     try:
         with _database().transaction() as session:
+            if check:
+                names = ", ".join(check_fixture(session, text, source, replace=replace))
+                click.echo(f"{source} is a good fixture (nothing loaded): {names}.")
+                return
             if if_empty and not is_empty(session):
                 click.echo("The lab already holds arrays; nothing seeded.")
                 return
