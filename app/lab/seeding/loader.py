@@ -337,7 +337,8 @@ class _Loader:
                     volume,
                     name=spec["lun"].get("name"),
                     online=spec["lun"]["online"],
-                    created_ms=volume.created_ms,
+                    # A LUN is made as the fixture's moment (as seeding always did).
+                    created_ms=self.now,
                 )
                 lun.private_iscsi_target = spec["lun"].get("privateIscsiTarget")
                 self.session.add(lun)
