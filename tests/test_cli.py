@@ -123,6 +123,17 @@ def test_seed_reports_a_bad_document_with_file_and_path(runner, tmp_path, databa
     assert row_counts(database)["array"] == 0
 
 
+def test_seed_check_validates_and_loads_nothing(runner, tmp_path, database):
+    path = write(tmp_path, standard_lab_text())
+    result = run(runner, "seed", "--check", str(path))
+    assert result.output == f"{path} is a good fixture (nothing loaded): alpha, beta.\n"
+    assert row_counts(database)["array"] == 0
+    bad = write(tmp_path, standard_lab_text().replace("100GiB", "100 parsecs", 1), "bad.yaml")
+    result = run(runner, "seed", "--check", str(bad), exit_code=1)
+    assert f"{bad}: 1 problem(s); nothing was loaded." in result.output
+    assert row_counts(database)["array"] == 0
+
+
 def test_seed_replace_replaces_the_lab(runner, seeded, tmp_path, client, database):
     api = Api.login(client, "alpha.lab.test")
     other = write(tmp_path, lab_text(array_doc("gamma", 3)), "other.yaml")

@@ -34,7 +34,7 @@ from mockarray.array.models import (
     Volume,
 )
 from mockarray.lab.models import LabFixture
-from mockarray.lab.seeding.loader import FixtureError, demo_fixture_text, seed
+from mockarray.lab.seeding.loader import FixtureError, check, demo_fixture_text, seed
 from mockarray.units import format_size, parse_duration_ms, parse_size
 from tests.factories import array_doc, standard_server
 
@@ -310,13 +310,13 @@ BAD_DOCUMENTS = [
         "used more than size",
         edited(lambda d: add_volume(d, used="2GiB")),
         f"{S}.volumes[3].used",
-        "cannot exceed the size",
+        "Volume 'vol3' cannot hold 2147483648 bytes: its size is 1073741824 bytes",
     ),
     Bad(
         "unknown pool",
         edited(lambda d: add_volume(d, pool="pool9")),
         f"{S}.volumes[3].pool",
-        "No pool 'pool9' here (pools: pool1, pool2)",
+        "Server '0' has no pool 'pool9' (pools: pool1, pool2)",
     ),
     Bad(
         "clone of unknown snapshot",
@@ -361,7 +361,7 @@ BAD_DOCUMENTS = [
             lambda d: server_of(d)["hosts"][1].update(iqns=["IQN.1998-01.com.VMware:host-iscsi"])
         ),
         f"{S}.hosts[1].iqns[0]",
-        "iqn.1998-01.com.vmware:host-iscsi already belongs to another host",
+        "These initiators already belong to another host: iqn.1998-01.com.vmware:host-iscsi",
     ),
     Bad(
         "LUN number used twice on a host",
@@ -369,7 +369,7 @@ BAD_DOCUMENTS = [
             lambda d: server_of(d)["hosts"][0]["luns"].append({"volume": "vol2", "lunNumber": 3})
         ),
         f"{S}.hosts[0].luns[1]",
-        "already has LUN number 3",
+        "LUN number 3 is already used on host 'host-iscsi' (by volume 'vol1')",
     ),
     Bad(
         "host in two host groups",
@@ -377,7 +377,7 @@ BAD_DOCUMENTS = [
             lambda d: server_of(d)["hostGroups"].append({"name": "cluster2", "hosts": ["host-fc"]})
         ),
         f"{S}.hostGroups[1].hosts[0]",
-        "Host 'host-fc' is already in another host group",
+        "Host 'host-fc' is already in host group 'cluster'",
     ),
     Bad(
         "volume in two consistency groups",
@@ -385,13 +385,13 @@ BAD_DOCUMENTS = [
             lambda d: server_of(d)["consistencyGroups"].append({"name": "cg2", "volumes": ["vol2"]})
         ),
         f"{S}.consistencyGroups[1].volumes[0]",
-        "Volume 'vol2' is already in another consistency group",
+        "Volume 'vol2' is already in consistency group 'cg1'",
     ),
     Bad(
         "consistency group target is no remote array",
         edited(lambda d: server_of(d)["consistencyGroups"][0].update(targets=["nowhere"])),
         f"{S}.consistencyGroups[0].targets[0]",
-        "No remote array 'nowhere'",
+        "Server '0' has no remote array named 'nowhere'",
     ),
     Bad(
         "remote array names no array",
@@ -407,14 +407,14 @@ BAD_DOCUMENTS = [
                 {"name": "vol3", "size": "60GiB", "thin": False, "pool": "pool2"}
             )
         ),
-        f"{S}.pools[1].capacity",
-        "Pool 'pool2' is 10.0 GiB short",
+        f"{S}.volumes[3]",
+        "Pool 'pool2' has 53687091200 bytes free; volume 'vol3' needs 64424509440",
     ),
     Bad(
         "two arrays of the document with one hostname",
         edited(_second_array_with_alphas_hostname),
         "arrays[1].hostname",
-        "'alpha.lab.test' is used by another array of this fixture",
+        "An array with hostname 'alpha.lab.test' already exists.",
     ),
     Bad(
         "invalid YAML",
@@ -445,13 +445,13 @@ def test_bad_document_is_refused_with_its_place(database, case: Bad):
         pytest.param(
             array_doc("alpha", 2, hostname="other.lab.test", serialNumber="SN-OTHER"),
             "arrays[0].name",
-            "An array with name 'alpha' already exists in the database",
+            "An array with name 'alpha' already exists. Use 'mockarray seed --replace'",
             id="name",
         ),
         pytest.param(
             array_doc("other", 2, hostname="alpha.lab.test"),
             "arrays[0].hostname",
-            "An array with hostname 'alpha.lab.test' already exists in the database",
+            "An array with hostname 'alpha.lab.test' already exists. Use",
             id="hostname",
         ),
     ],
@@ -558,10 +558,68 @@ def test_every_reference_problem_is_reported_at_once(database):
             f"{S}.volumes[3].pool",
             f"{S}.hosts[1].wwns[0]",
             f"{S}.consistencyGroups[0].targets[0]",
-            "arrays[1].servers[0].pools[0].capacity",
+            # The thick 2 GiB volume does not fit its 1 GiB pool: refused where it is.
+            "arrays[1].servers[0].volumes[0]",
             "arrays[1].servers[0].remoteArrays[0].array",
         ]
     )
+
+
+def test_shape_and_reference_problems_are_reported_in_one_run(database):
+    """A shape problem drops only the object it is in: the rest is still checked."""
+    document = standard_document()
+    server = server_of(document)
+    server["volumes"][1]["size"] = "50 parsecs"  # shape: vol2 is dropped...
+    server["hosts"][0]["luns"].append({"volume": "vol9", "lunNumber": 4})  # ...a bad reference
+    server["consistencyGroups"][0]["targets"] = ["nowhere"]  # ...and a refused target
+    problems = dict(problems_of(database, yaml.safe_dump(document)))
+    # vol2's refusal is not reported again where vol2 is named (cg1's members).
+    assert sorted(problems) == [
+        f"{S}.consistencyGroups[0].targets[0]",
+        f"{S}.hosts[0].luns[1].volume",
+        f"{S}.volumes[1].size",
+    ]
+    assert "Not understood: '50 parsecs'" in problems[f"{S}.volumes[1].size"]
+    assert "no volume 'vol9'" in problems[f"{S}.hosts[0].luns[1].volume"]
+
+
+def test_what_the_api_refuses_a_fixture_cannot_build_and_gets_the_same_words(database):
+    """Seeding calls the array's own functions: the refusal is the API's, at its place."""
+    document = standard_document()
+    # pool2 (100 GiB) holds thick vol2 (50 GiB): a split clone of 60 GiB of data does not fit.
+    server_of(document)["volumes"] += [
+        {
+            "name": "big",
+            "size": "80GiB",
+            "used": "60GiB",
+            "pool": "pool2",
+            "snapshots": [{"name": "s"}],
+        },
+    ]
+    server_of(document)["volumes"].append(
+        {"name": "big-clone", "cloneOf": {"volume": "big", "snapshot": "s"}, "split": True}
+    )
+    server_of(document)["pools"][1]["capacity"] = "140GiB"
+    problems = problems_of(database, yaml.safe_dump(document))
+    assert problems == [
+        (
+            f"{S}.volumes[4]",
+            "Pool 'pool2' has 32212254720 bytes free; splitting clone 'big-clone' needs "
+            "64424509440. Free space (delete snapshots or volumes) or use another pool.",
+        )
+    ]
+
+
+def test_check_reports_problems_and_loads_nothing(database):
+    before = row_counts(database)
+    with database.transaction() as session:
+        assert check(session, edited(lambda _: None)(), "good.yaml") == ["alpha"]
+    assert row_counts(database) == before
+    bad = edited(lambda d: server_of(d)["volumes"][0].update(size="1 parsec"))()
+    with database.transaction() as session, pytest.raises(FixtureError) as caught:
+        check(session, bad, "bad.yaml")
+    assert [path for path, _ in caught.value.problems] == [f"{S}.volumes[0].size"]
+    assert row_counts(database) == before
 
 
 def test_fixture_error_names_source_and_path(database):

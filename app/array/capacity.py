@@ -119,13 +119,32 @@ def free_bytes(session: Session, pool_id: int) -> int:
     return int(session.scalar(select(pool_free_bytes()).where(Pool.id == pool_id)))
 
 
-def ensure_room(session: Session, pool: Pool, needed_bytes: int, what: str) -> None:
+class Room:
+    """Free space of pools, read once per pool, then kept up to date by what is taken
+    through it: building many objects in one transaction (seeding) needs no query per
+    object. Only valid while nothing else changes the pools' contents."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._free: dict[int, int] = {}
+
+    def take(self, pool: Pool, needed_bytes: int, what: str) -> None:
+        """``NoSpace`` unless ``pool`` has ``needed_bytes`` free for ``what``; else taken."""
+        if needed_bytes <= 0:
+            return
+        free = self._free.get(pool.id)
+        if free is None:
+            free = free_bytes(self.session, pool.id)
+        if needed_bytes > free:
+            raise NoSpace(
+                f"Pool '{pool.name}' has {free} bytes free; {what} needs {needed_bytes}. "
+                "Free space (delete snapshots or volumes) or use another pool."
+            )
+        self._free[pool.id] = free - needed_bytes
+
+
+def ensure_room(
+    session: Session, pool: Pool, needed_bytes: int, what: str, room: Room | None = None
+) -> None:
     """``NoSpace`` unless ``pool`` has ``needed_bytes`` free for ``what``."""
-    if needed_bytes <= 0:
-        return
-    free = free_bytes(session, pool.id)
-    if needed_bytes > free:
-        raise NoSpace(
-            f"Pool '{pool.name}' has {free} bytes free; {what} needs {needed_bytes}. "
-            "Free space (delete snapshots or volumes) or use another pool."
-        )
+    (room or Room(session)).take(pool, needed_bytes, what)

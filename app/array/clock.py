@@ -86,12 +86,12 @@ def forget(session: Session) -> None:
 
 
 @contextmanager
-def pinned(session: Session, at_ms: int) -> Iterator[None]:
+def pinned(session: Session, at_ms: int) -> Iterator[int]:
     """Within the block, "now" is ``at_ms`` (seeding builds a lab's past)."""
     before = session.info.get(_PINNED)
     session.info[_PINNED] = at_ms
     try:
-        yield
+        yield at_ms
     finally:
         session.info[_PINNED] = before
 

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mockarray.array import clock, inventory, replication, tasks
+from mockarray.array.capabilities import require
 from mockarray.array.models import (
     CgReplicationTarget,
     CgSnapshot,
@@ -17,9 +18,9 @@ from mockarray.array.models import (
     RemoteArray,
     Server,
     Snapshot,
+    TaskKind,
     Volume,
 )
-from mockarray.array.replication import require
 from mockarray.errors import Conflict, Invalid, NotFound
 
 DAY_MS = 86_400_000
@@ -39,11 +40,51 @@ def add_volume(
     is_incremental: bool | None = None,
 ) -> ConsistencyGroup:
     """Add a volume of the same server that is in no other group (idempotent)."""
-    require(server, "persistent_consistency_group")
+    require(server, "persistentConsistencyGroup")
     group = _group(session, server, group_id)
     volume = _volume_of_server(session, server, volume_id)
     if pool_id is not None:
         inventory.find_pool(session, server, pool_id, field="poolId")
+    join(session, group, volume)
+    if is_incremental is not None:
+        group.incremental = is_incremental
+    session.flush()
+    session.refresh(group)
+    return group
+
+
+def create_group(
+    session: Session,
+    server: Server,
+    *,
+    name: str,
+    incremental: bool = False,
+    replication_target: bool = False,
+) -> ConsistencyGroup:
+    """A new, empty consistency group (the lab's; the guide's API has no call for it)."""
+    if session.scalar(
+        select(ConsistencyGroup.id).where(
+            ConsistencyGroup.server_id == server.id, ConsistencyGroup.name == name
+        )
+    ):
+        raise Conflict(
+            f"A consistency group named '{name}' already exists on server '{server.key}'.",
+            fields={"name": ["Taken."]},
+        )
+    group = ConsistencyGroup(
+        server_id=server.id,
+        name=name,
+        created_ms=clock.now(session),
+        incremental=incremental,
+        replication_target=replication_target,
+    )
+    session.add(group)
+    session.flush()
+    return group
+
+
+def join(session: Session, group: ConsistencyGroup, volume: Volume) -> None:
+    """``volume`` (of the group's server) becomes a member; a volume is in one group."""
     if volume.consistency_group_id not in (None, group.id):
         other = session.get(ConsistencyGroup, volume.consistency_group_id)
         raise Conflict(
@@ -51,11 +92,6 @@ def add_volume(
             "remove it there first."
         )
     volume.consistency_group_id = group.id
-    if is_incremental is not None:
-        group.incremental = is_incremental
-    session.flush()
-    session.refresh(group)
-    return group
 
 
 def _volume_of_server(session: Session, server: Server, volume_id: str) -> Volume:
@@ -82,7 +118,7 @@ def remove_volumes(
     session: Session, server: Server, group_id: str, volume_ids: list[str]
 ) -> ConsistencyGroup:
     """Take volumes out of the group: unknown ids ``NotFound``, non-members ``Conflict``."""
-    require(server, "persistent_consistency_group")
+    require(server, "persistentConsistencyGroup")
     group = _group(session, server, group_id)
     volumes = [inventory.get_volume(session, server, vid) for vid in volume_ids]
     outsiders = [v.name for v in volumes if v.consistency_group_id != group.id]
@@ -119,14 +155,49 @@ def take_snapshot(
     if not group.volumes:
         raise Conflict(f"Consistency group '{group.name}' has no volumes to snapshot.")
     if replicate:
-        require(server, "replication", "consistency_group_replication", "new_snapshot_replication")
+        require(server, "replication", "consistencyGroupReplication", "newSnapshotReplication")
         if not group.targets:
             raise Invalid(
                 f"Consistency group '{group.name}' has no replication target; add one with "
                 "action=add-replication-target."
             )
+    return snapshot_group(
+        session,
+        server,
+        group,
+        name=snapshot_name(prefix, clock.now(session)),
+        replicate=replicate,
+        is_auto_delete=is_auto_delete,
+        is_incremental=is_incremental,
+        rate=rate,
+    )
+
+
+def snapshot_group(
+    session: Session,
+    server: Server,
+    group: ConsistencyGroup,
+    *,
+    name: str,
+    replicate: bool = False,
+    is_auto_delete: bool = False,
+    is_incremental: bool = False,
+    rate: int = 1,
+) -> CgSnapshot:
+    """The group snapshot ``name``: one snapshot per member volume, taken now."""
+    members = list(session.scalars(select(Volume).where(Volume.consistency_group_id == group.id)))
+    if not members:
+        raise Conflict(f"Consistency group '{group.name}' has no volumes to snapshot.")
+    if session.scalar(
+        select(CgSnapshot.id).where(
+            CgSnapshot.consistency_group_id == group.id, CgSnapshot.name == name
+        )
+    ):
+        raise Conflict(
+            f"Consistency group '{group.name}' already has a snapshot named '{name}'.",
+            fields={"name": ["Taken."]},
+        )
     now = clock.now(session)
-    name = snapshot_name(prefix, now)
     group_snapshot = CgSnapshot(
         consistency_group_id=group.id,
         name=name,
@@ -137,11 +208,14 @@ def take_snapshot(
     )
     session.add(group_snapshot)
     session.flush()
-    for volume in group.volumes:
+    for volume in members:
         if session.scalar(
             select(Snapshot.id).where(Snapshot.volume_id == volume.id, Snapshot.name == name)
         ):
-            raise Conflict(f"Volume '{volume.name}' already has a snapshot named '{name}'.")
+            raise Conflict(
+                f"Volume '{volume.name}' already has a snapshot named '{name}'.",
+                fields={"name": ["Taken."]},
+            )
         snapshot = Snapshot.of(
             volume,
             name=name,
@@ -220,7 +294,7 @@ def condense(
             .join(Snapshot, LongTask.snapshot_id == Snapshot.id)
             .where(
                 Snapshot.cg_snapshot_id == group_snapshot.id,
-                LongTask.kind == "replication",
+                LongTask.kind == TaskKind.REPLICATION,
                 LongTask.completes_ms > now,
             )
             .limit(1)
@@ -242,8 +316,14 @@ def add_replication_target(
     session: Session, server: Server, group_id: str, *, target_name: str
 ) -> RemoteArray:
     """Make one of the server's remote arrays a target of the group (idempotent)."""
-    require(server, "replication", "consistency_group_replication")
-    group = _group(session, server, group_id)
+    require(server, "replication", "consistencyGroupReplication")
+    return add_target(session, server, _group(session, server, group_id), target_name)
+
+
+def add_target(
+    session: Session, server: Server, group: ConsistencyGroup, target_name: str
+) -> RemoteArray:
+    """One of the server's remote arrays becomes a target of the group (idempotent)."""
     partner = session.scalar(
         select(RemoteArray).where(
             RemoteArray.server_id == server.id, RemoteArray.name == target_name

@@ -15,7 +15,17 @@ from sqlalchemy.orm import Session
 from mockarray.array import clock, inventory
 from mockarray.array.initiators import normalize_iscsi_name, normalize_wwn
 from mockarray.array.luns import new_lun
-from mockarray.array.models import Array, Host, HostInitiator, Lun, LunMapping, Server, Volume
+from mockarray.array.models import (
+    Array,
+    Host,
+    HostGroup,
+    HostInitiator,
+    InitiatorKind,
+    Lun,
+    LunMapping,
+    Server,
+    Volume,
+)
 from mockarray.errors import Conflict, Invalid, NotFound
 
 MAX_LUN_NUMBER = 16383
@@ -25,7 +35,13 @@ MAX_LUN_NUMBER = 16383
 
 
 def create_host(
-    session: Session, server: Server, *, name: str, iqns: list[str], wwns: list[str]
+    session: Session,
+    server: Server,
+    *,
+    name: str,
+    iqns: list[str],
+    wwns: list[str],
+    server_group_keys: list[str] | None = None,
 ) -> Host:
     """A new host; retried with the same name and initiators, the existing one."""
     wanted = _initiators(iqns, wwns)
@@ -47,8 +63,22 @@ def create_host(
     ).all()
     if owners:
         taken = ", ".join(f"{address} (host '{owner}')" for address, owner in owners)
-        raise Conflict(f"These initiators already belong to another host: {taken}.")
-    host = Host(server_id=server.id, name=name, server_group_keys=[], created_ms=clock.now(session))
+        owner_of = dict(owners)
+        raise Conflict(
+            f"These initiators already belong to another host: {taken}.",
+            fields={
+                f"{kind}s[{index}]": [f"Belongs to host '{owner_of[_normalized(kind, address)]}'."]
+                for kind, values in (("iqn", iqns), ("wwn", wwns))
+                for index, address in enumerate(values)
+                if _normalized(kind, address) in owner_of
+            },
+        )
+    host = Host(
+        server_id=server.id,
+        name=name,
+        server_group_keys=list(server_group_keys or []),
+        created_ms=clock.now(session),
+    )
     host.initiators = [
         HostInitiator(server_id=server.id, kind=kind, address=address) for kind, address in wanted
     ]
@@ -57,13 +87,41 @@ def create_host(
     return host
 
 
+def _normalized(kind: str, address: str) -> str:
+    return (normalize_iscsi_name if kind == InitiatorKind.IQN else normalize_wwn)(address)
+
+
+def create_host_group(session: Session, server: Server, *, name: str) -> HostGroup:
+    """A new, empty host group (the lab's; the guide's API has no call for it)."""
+    if session.scalar(
+        select(HostGroup.id).where(HostGroup.server_id == server.id, HostGroup.name == name)
+    ):
+        raise Conflict(
+            f"A host group named '{name}' already exists on server '{server.key}'.",
+            fields={"name": ["Taken."]},
+        )
+    group = HostGroup(server_id=server.id, name=name, created_ms=clock.now(session))
+    session.add(group)
+    session.flush()
+    return group
+
+
+def add_to_group(session: Session, group: HostGroup, host: Host) -> None:
+    """``host`` joins the group; a host is in at most one host group."""
+    if host.host_group_id not in (None, group.id):
+        other = session.get(HostGroup, host.host_group_id)
+        raise Conflict(f"Host '{host.name}' is already in host group '{other.name}'.")
+    host.host_group_id = group.id
+    session.flush()
+
+
 def _initiators(iqns: list[str], wwns: list[str]) -> list[tuple[str, str]]:
     """Normalised ``(kind, address)`` pairs; ``Invalid`` naming each bad one."""
     found: list[tuple[str, str]] = []
     problems: dict[str, list[str]] = {}
     for kind, field, values, normalize in (
-        ("iqn", "iqns", iqns, normalize_iscsi_name),
-        ("wwn", "wwns", wwns, normalize_wwn),
+        (InitiatorKind.IQN, "iqns", iqns, normalize_iscsi_name),
+        (InitiatorKind.WWN, "wwns", wwns, normalize_wwn),
     ):
         for index, value in enumerate(values):
             try:
@@ -169,6 +227,13 @@ def map_to_host(
     """Map a LUN to a host; mapping it again returns the existing mapping."""
     host = inventory.get_host(session, server, host_id)
     lun, volume = _lun_to_map(session, server, volume_id, lun_id)
+    return map_lun(session, host, lun, volume, lun_number)
+
+
+def map_lun(
+    session: Session, host: Host, lun: Lun, volume: Volume, lun_number: int | None
+) -> MappingView:
+    """Map ``lun`` (of ``volume``) to ``host``; mapping it again returns the existing mapping."""
     existing = session.scalar(
         select(LunMapping).where(LunMapping.host_id == host.id, LunMapping.lun_id == lun.id)
     )
@@ -223,6 +288,18 @@ def map_to_host_group(
     if not hosts:
         raise Conflict(f"Host group '{group.name}' has no hosts to map to.")
     lun, volume = _lun_to_map(session, server, volume_id, lun_id)
+    return map_lun_to_group(session, group, hosts, lun, volume, lun_number)
+
+
+def map_lun_to_group(
+    session: Session,
+    group: HostGroup,
+    hosts: list[Host],
+    lun: Lun,
+    volume: Volume,
+    lun_number: int | None,
+) -> MappingView:
+    """Map ``lun`` to every host of ``group`` (``hosts``) under one LUN number."""
     existing = list(
         session.scalars(
             select(LunMapping).where(

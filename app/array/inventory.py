@@ -30,6 +30,7 @@ from mockarray.array.models import (
     RemoteArray,
     Server,
     Snapshot,
+    TaskKind,
     Volume,
 )
 from mockarray.array.queries import ALL, Page, paginate
@@ -182,7 +183,7 @@ def get_snapshot(session: Session, server: Server, volume_id: str, snapshot_id: 
 def latest_split(session: Session, volume: Volume) -> LongTask | None:
     return session.scalar(
         select(LongTask)
-        .where(LongTask.kind == "split", LongTask.volume_id == volume.id)
+        .where(LongTask.kind == TaskKind.SPLIT, LongTask.volume_id == volume.id)
         .order_by(LongTask.started_ms.desc(), LongTask.id.desc())
         .limit(1)
     )

@@ -9,6 +9,7 @@ milliseconds (``BigInteger``) so they compare the same on every database.
 from __future__ import annotations
 
 import secrets
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -36,9 +37,38 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-SPLIT_SUPPORT = ("NONE", "ANY_TIME", "NOT_NEEDED", "FROM_SNAPSHOT")
-TASK_KINDS = ("split", "replication")
-INITIATOR_KINDS = ("iqn", "wwn")
+
+class SplitSupport(StrEnum):
+    """How a volume's clones are split from their snapshot (the guide's ``supports.split``)."""
+
+    NONE = "NONE"
+    ANY_TIME = "ANY_TIME"
+    NOT_NEEDED = "NOT_NEEDED"
+    FROM_SNAPSHOT = "FROM_SNAPSHOT"
+
+
+class TaskKind(StrEnum):
+    """What a long task does."""
+
+    SPLIT = "split"
+    REPLICATION = "replication"
+
+
+class Origin(StrEnum):
+    """How a volume was made from a snapshot (``Volume.origin_kind``)."""
+
+    CLONE = "clone"
+    RESTORE = "restore"
+
+
+class InitiatorKind(StrEnum):
+    IQN = "iqn"
+    WWN = "wwn"
+
+
+def one_of(column: str, values: type[StrEnum]) -> str:
+    """The SQL of a CHECK that ``column`` holds one of the enum's values."""
+    return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
 
 
 def new_fingerprint() -> str:
@@ -162,11 +192,8 @@ class Volume(Base):
         CheckConstraint(
             "shared_bytes >= 0 AND shared_bytes <= used_bytes", name="shared_within_used"
         ),
-        CheckConstraint(
-            "split_support IN ('NONE', 'ANY_TIME', 'NOT_NEEDED', 'FROM_SNAPSHOT')",
-            name="split_support_known",
-        ),
-        CheckConstraint("origin_kind IN ('clone', 'restore')", name="origin_kind_known"),
+        CheckConstraint(one_of("split_support", SplitSupport), name="split_support_known"),
+        CheckConstraint(one_of("origin_kind", Origin), name="origin_kind_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -184,7 +211,7 @@ class Volume(Base):
     volume_type: Mapped[str] = mapped_column(String(64), default="block")
     server_group_key: Mapped[str | None] = mapped_column(String(255))
     supports_revert: Mapped[bool] = mapped_column(Boolean, default=True)
-    split_support: Mapped[str] = mapped_column(String(16), default="ANY_TIME")
+    split_support: Mapped[str] = mapped_column(String(16), default=SplitSupport.ANY_TIME)
     auto_grow_vadp_rep: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The snapshot this volume was cloned from, while the clone depends on it.
     parent_snapshot_id: Mapped[int | None] = mapped_column(
@@ -328,7 +355,7 @@ class HostInitiator(Base):
     __table_args__ = (
         UniqueConstraint("server_id", "address"),
         Index("ix_host_initiator_host_id", "host_id"),
-        CheckConstraint("kind IN ('iqn', 'wwn')", name="kind_known"),
+        CheckConstraint(one_of("kind", InitiatorKind), name="kind_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -466,7 +493,7 @@ class LongTask(Base):
         Index("ix_long_task_remote_array_id", "remote_array_id"),
         Index("ix_long_task_destination_snapshot_id", "destination_snapshot_id"),
         Index("ix_long_task_array_id_kind_completes_ms", "array_id", "kind", "completes_ms"),
-        CheckConstraint("kind IN ('split', 'replication')", name="kind_known"),
+        CheckConstraint(one_of("kind", TaskKind), name="kind_known"),
         CheckConstraint("rate_bytes_per_s > 0", name="rate_positive"),
         CheckConstraint("completes_ms >= started_ms", name="completes_after_start"),
     )

@@ -24,25 +24,10 @@ from mockarray.array.models import (
     RemoteArray,
     Server,
     Snapshot,
+    TaskKind,
     Volume,
 )
-from mockarray.errors import Conflict, Invalid, NoSpace, NotFound
-
-
-def require(server: Server, *flags: str) -> None:
-    """``Invalid`` naming the first of the server's ``supports`` flags that is off."""
-    names = {
-        "replication": "replication",
-        "volume_replication": "volumeReplication",
-        "consistency_group_replication": "consistencyGroupReplication",
-        "new_snapshot_replication": "newSnapshotReplication",
-        "persistent_consistency_group": "persistentConsistencyGroup",
-    }
-    for flag in flags:
-        if not getattr(server, flag):
-            raise Invalid(
-                f"Server '{server.key}' does not support this: its supports.{names[flag]} is false."
-            )
+from mockarray.errors import Conflict, NoSpace, NotFound
 
 
 def replicate(
@@ -61,7 +46,7 @@ def replicate(
         task = tasks.start(
             session,
             array_id=server.array_id,
-            kind="replication",
+            kind=TaskKind.REPLICATION,
             snapshot_id=snapshot.id,
             remote_array_id=partner.id,
             total_bytes=_bytes_to_send(session, volume, snapshot, partner),
@@ -82,7 +67,7 @@ def _bytes_to_send(session: Session, volume: Volume, snapshot: Snapshot, partner
         select(Snapshot)
         .join(LongTask, LongTask.snapshot_id == Snapshot.id)
         .where(
-            LongTask.kind == "replication",
+            LongTask.kind == TaskKind.REPLICATION,
             LongTask.remote_array_id == partner.id,
             Snapshot.volume_id == volume.id,
             Snapshot.id != snapshot.id,
@@ -236,7 +221,7 @@ def progress(
         .outerjoin(Snapshot, LongTask.destination_snapshot_id == Snapshot.id)
         .outerjoin(Volume, Snapshot.volume_id == Volume.id)
         .outerjoin(Server, Volume.server_id == Server.id)
-        .where(LongTask.kind == "replication", LongTask.snapshot_id == snapshot.id)
+        .where(LongTask.kind == TaskKind.REPLICATION, LongTask.snapshot_id == snapshot.id)
         .order_by(LongTask.id)
     ).all()
     if not rows:
@@ -292,7 +277,7 @@ def sending(session: Session, snapshot_ids: list[int]) -> list[str]:
             select(RemoteArray.name)
             .join(LongTask, LongTask.remote_array_id == RemoteArray.id)
             .where(
-                LongTask.kind == "replication",
+                LongTask.kind == TaskKind.REPLICATION,
                 LongTask.snapshot_id.in_(snapshot_ids),
                 LongTask.completes_ms > clock.now(session),
             )

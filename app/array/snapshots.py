@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from mockarray.array import clock, inventory, replication, tasks
-from mockarray.array.models import CgSnapshot, Server, Snapshot, Volume
+from mockarray.array import capabilities, capacity, clock, inventory, replication, tasks
+from mockarray.array.models import CgSnapshot, Pool, Server, Snapshot, Volume, new_fingerprint
 from mockarray.errors import Conflict, Invalid
 
 
@@ -28,6 +28,35 @@ def create_snapshot(
     """
     volume = inventory.get_volume(session, server, volume_id)
     pool = inventory.find_pool(session, server, pool_id, field="poolId") if pool_id else None
+    return take_snapshot(
+        session,
+        server,
+        volume,
+        name=name,
+        pool=pool,
+        replicate=replicate,
+        is_auto_delete=is_auto_delete,
+        replication_rate=replication_rate,
+    )
+
+
+def take_snapshot(
+    session: Session,
+    server: Server,
+    volume: Volume,
+    *,
+    name: str,
+    pool: Pool | None = None,
+    replicate: bool = False,
+    is_auto_delete: bool = False,
+    replication_rate: int = 1,
+    ground_clone_required: bool = False,
+    own_bytes: int = 0,
+    room: capacity.Room | None = None,
+) -> Snapshot:
+    """Take a snapshot of ``volume`` now (see ``create_snapshot``). ``own_bytes`` is for
+    the lab: blocks since overwritten in the volume that the snapshot holds on its own
+    (taken from its pool, and the snapshot's content is no longer the volume's)."""
     wanted = {
         "pool_id": pool.id if pool else None,
         "replicate": replicate,
@@ -41,13 +70,31 @@ def create_snapshot(
             return existing
         raise Conflict(
             f"Volume '{volume.name}' already has a snapshot named '{name}' (id {existing.id}) "
-            "taken with other parameters; choose another name."
+            "taken with other parameters; choose another name.",
+            fields={"name": ["Taken."]},
         )
-    snapshot = Snapshot.of(volume, name=name, created_ms=clock.now(session), **wanted)
+    if replicate:
+        capabilities.require(server, "replication", "volumeReplication", "newSnapshotReplication")
+    capacity.ensure_room(
+        session,
+        pool or session.get(Pool, volume.pool_id),
+        own_bytes,
+        f"snapshot '{name}' of volume '{volume.name}'",
+        room,
+    )
+    snapshot = Snapshot.of(
+        volume,
+        name=name,
+        created_ms=clock.now(session),
+        ground_clone_required=ground_clone_required,
+        **wanted,
+    )
+    if own_bytes:
+        snapshot.used_bytes = own_bytes
+        snapshot.content_fingerprint = new_fingerprint()
     session.add(snapshot)
     session.flush()
     if replicate:
-        replication.require(server, "replication", "volume_replication", "new_snapshot_replication")
         partners = replication.partners_of_volume(session, server, volume)
         if not partners:
             raise Invalid(

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from mockarray.array import clock, inventory
-from mockarray.array.models import LongTask, Server, Snapshot, Volume
+from mockarray.array.models import LongTask, Origin, Server, Snapshot, TaskKind, Volume
 from mockarray.errors import NotFound
 
 
@@ -85,7 +85,7 @@ def settle(session: Session, array_id: int, now: int) -> None:
     on their snapshots. Called by writes before they check dependencies."""
     finished = select(LongTask.volume_id).where(
         LongTask.array_id == array_id,
-        LongTask.kind == "split",
+        LongTask.kind == TaskKind.SPLIT,
         LongTask.completes_ms <= now,
     )
     session.execute(
@@ -115,7 +115,7 @@ def split_status(session: Session, server: Server, volume_id: str) -> SplitStatu
     if task is None:
         if volume.parent_snapshot_id is not None:
             return SplitStatus(percentage_complete=0, complete=False)
-        if volume.origin_kind == "clone":
+        if volume.origin_kind == Origin.CLONE:
             # A clone made independent at once (its volume's clones need no split).
             return SplitStatus(percentage_complete=100, complete=True)
         raise NotFound(f"Volume '{volume_id}' has no split task: it is not a clone of a snapshot.")

@@ -11,9 +11,12 @@ from mockarray.array.models import (
     Host,
     Lun,
     LunMapping,
+    Origin,
     Pool,
     Server,
     Snapshot,
+    SplitSupport,
+    TaskKind,
     Volume,
     new_fingerprint,
 )
@@ -60,6 +63,50 @@ def _copy_of(source: Volume, **values) -> Volume:
     return Volume(**{**inherited, **values})
 
 
+# -- create ---------------------------------------------------------------------------
+
+
+def create_volume(
+    session: Session,
+    server: Server,
+    pool: Pool,
+    *,
+    name: str,
+    size: int,
+    used: int = 0,
+    thin: bool = True,
+    room: capacity.Room | None = None,
+    **characteristics,
+) -> Volume:
+    """A new volume holding ``used`` bytes of data (the lab builds volumes with data;
+    the guide's API has no call for it). Its name is free on the server, its data
+    fits its size and the pool has room for it (its size if thick)."""
+    if _name_taken(session, server, name) is not None:
+        raise Conflict(
+            f"A volume named '{name}' already exists on server '{server.key}'.",
+            fields={"name": ["Taken."]},
+        )
+    if used > size:
+        raise Invalid(
+            f"Volume '{name}' cannot hold {used} bytes: its size is {size} bytes.",
+            fields={"used": [f"At most the size ({size} bytes)."]},
+        )
+    capacity.ensure_room(session, pool, size if not thin else used, f"volume '{name}'", room)
+    volume = Volume(
+        server_id=server.id,
+        pool_id=pool.id,
+        name=name,
+        created_ms=clock.now(session),
+        size_bytes=size,
+        used_bytes=used,
+        thin=thin,
+        **characteristics,
+    )
+    session.add(volume)
+    session.flush()
+    return volume
+
+
 # -- clone and split ----------------------------------------------------------------
 
 
@@ -91,40 +138,89 @@ def clone(
                 else "."
             )
         )
+    return clone_snapshot(
+        session,
+        server,
+        source,
+        snapshot,
+        name=name,
+        server_group_key=group_key,
+        instant_split=instant_split,
+    )
+
+
+def clone_snapshot(
+    session: Session,
+    server: Server,
+    source: Volume,
+    snapshot: Snapshot,
+    *,
+    name: str,
+    server_group_key: str | None,
+    instant_split: bool,
+    size: int | None = None,
+    thin: bool = True,
+    room: capacity.Room | None = None,
+    **characteristics,
+) -> Volume:
+    """A new clone of ``snapshot`` (of ``source``): thin and dependent on the snapshot
+    until split, unless the source's clones need no split. ``size`` (at least the
+    source's), ``thin`` (only for a clone split at once) and ``characteristics``
+    (other ``Volume`` columns) are for the lab, which builds clones as they are now."""
+    if _name_taken(session, server, name) is not None:
+        raise Conflict(
+            f"A volume named '{name}' already exists on server '{server.key}'.",
+            fields={"name": ["Taken."]},
+        )
+    size = source.size_bytes if size is None else size
+    if size < source.size_bytes:
+        raise Invalid(
+            f"Clone '{name}' cannot be smaller than its source '{source.name}' "
+            f"({source.size_bytes} bytes).",
+            fields={"size": [f"At least {source.size_bytes} bytes."]},
+        )
+    if not thin and not instant_split:
+        raise Invalid(
+            f"Clone '{name}' is thin until it is split: a thick clone must be split.",
+            fields={"thin": ["An unsplit clone is thin."]},
+        )
     now = clock.now(session)
     # A volume whose clones need no split (NOT_NEEDED) is copied in full at once.
-    independent = source.split_support == "NOT_NEEDED"
+    independent = source.split_support == SplitSupport.NOT_NEEDED
     volume = _copy_of(
         source,
-        name=name,
-        created_ms=now,
-        thin=True,
-        used_bytes=snapshot.volume_used_bytes,
-        shared_bytes=0 if independent else snapshot.volume_used_bytes,
-        server_group_key=group_key,
-        parent_snapshot_id=None if independent else snapshot.id,
-        origin_snapshot_id=snapshot.id,
-        origin_kind="clone",
-        content_fingerprint=snapshot.content_fingerprint,
+        **{
+            "name": name,
+            "created_ms": now,
+            "size_bytes": size,
+            "thin": thin,
+            "used_bytes": snapshot.volume_used_bytes,
+            "shared_bytes": 0 if independent else snapshot.volume_used_bytes,
+            "server_group_key": server_group_key,
+            "parent_snapshot_id": None if independent else snapshot.id,
+            "origin_snapshot_id": snapshot.id,
+            "origin_kind": Origin.CLONE,
+            "content_fingerprint": snapshot.content_fingerprint,
+            **characteristics,
+        },
     )
-    if independent:
-        capacity.ensure_room(
-            session, session.get(Pool, source.pool_id), volume.used_bytes, f"clone '{name}'"
-        )
+    pool = session.get(Pool, volume.pool_id)
+    needed = volume.size_bytes if not thin else volume.used_bytes if independent else 0
+    capacity.ensure_room(session, pool, needed, f"clone '{name}'", room)
     session.add(volume)
     session.flush()
     if instant_split and not independent:
-        _start_split(session, server, volume, now=now, rate=None)
+        _start_split(session, server, volume, now=now, rate=None, room=room)
     return volume
 
 
 def _same_clone(session, existing: Volume, snapshot: Snapshot, group_key, instant: bool) -> bool:
     """Whether ``existing`` is what a clone call with these parameters made (a retry)."""
-    if existing.origin_kind != "clone" or existing.origin_snapshot_id != snapshot.id:
+    if existing.origin_kind != Origin.CLONE or existing.origin_snapshot_id != snapshot.id:
         return False
     if existing.server_group_key != group_key:
         return False
-    if existing.split_support == "NOT_NEEDED":
+    if existing.split_support == SplitSupport.NOT_NEEDED:
         return True
     split = inventory.latest_split(session, existing)
     split_at_once = split is not None and split.completes_ms == existing.created_ms
@@ -157,9 +253,9 @@ def split(session: Session, server: Server, volume_id: str, *, rate: int) -> tas
     task = inventory.latest_split(session, volume)
     if task is not None:
         return tasks.SplitStatus.of(task, now)
-    if volume.split_support == "NOT_NEEDED":
+    if volume.split_support == SplitSupport.NOT_NEEDED:
         return tasks.SplitStatus.of(None, now)
-    if volume.split_support == "NONE":
+    if volume.split_support == SplitSupport.NONE:
         raise Invalid(f"Volume '{volume.name}' cannot be split: its supports.split is NONE.")
     if volume.parent_snapshot_id is None:
         raise Conflict(
@@ -169,18 +265,23 @@ def split(session: Session, server: Server, volume_id: str, *, rate: int) -> tas
     return tasks.SplitStatus.of(task, now)
 
 
-def _start_split(session, server, volume: Volume, *, now: int, rate: int | None):
+def _start_split(session, server, volume: Volume, *, now: int, rate: int | None, room=None):
     """The clone takes its own copy of the shared data now (so the space is
     reserved at once), and stops depending on its snapshot when the task ends."""
     shared = volume.shared_bytes
     capacity.ensure_room(
-        session, session.get(Pool, volume.pool_id), shared, f"splitting clone '{volume.name}'"
+        session,
+        session.get(Pool, volume.pool_id),
+        # A thick clone has its whole size already.
+        shared if volume.thin else 0,
+        f"splitting clone '{volume.name}'",
+        room,
     )
     volume.shared_bytes = 0
     task = tasks.start(
         session,
         array_id=server.array_id,
-        kind="split",
+        kind=TaskKind.SPLIT,
         volume_id=volume.id,
         total_bytes=shared,
         # An instant split (rate None) is complete as it starts.
@@ -203,6 +304,7 @@ def _rewrite(
     used: int,
     what: str,
     snapshot_keeps: bool = True,
+    room: capacity.Room | None = None,
 ) -> None:
     """The volume's data changes: ``overwritten`` bytes of it are replaced and it
     then holds ``used`` bytes. As on a real array, its newest snapshot keeps the
@@ -222,7 +324,7 @@ def _rewrite(
     unshared = min(overwritten, volume.shared_bytes)
     grown = used - volume.used_bytes
     needed = kept + unshared + (grown if volume.thin else 0)
-    capacity.ensure_room(session, session.get(Pool, volume.pool_id), needed, what)
+    capacity.ensure_room(session, session.get(Pool, volume.pool_id), needed, what, room)
     if newest is not None:
         newest.used_bytes += kept
     volume.shared_bytes -= unshared
@@ -313,7 +415,7 @@ def restore_to_new(
     existing = _name_taken(session, server, target_volume_name)
     if existing is not None:
         if (
-            existing.origin_kind == "restore"
+            existing.origin_kind == Origin.RESTORE
             and existing.origin_snapshot_id == snapshot.id
             and existing.pool_id in {p.id for p in pools}
         ):
@@ -336,7 +438,7 @@ def restore_to_new(
         used_bytes=snapshot.volume_used_bytes,
         shared_bytes=0,
         origin_snapshot_id=snapshot.id,
-        origin_kind="restore",
+        origin_kind=Origin.RESTORE,
         content_fingerprint=snapshot.content_fingerprint,
     )
     session.add(volume)
@@ -401,6 +503,19 @@ def delete_volume(session: Session, server: Server, volume_id: str) -> None:
 def host_write(
     session: Session, server: Server, volume_id: str, *, size: int, append: bool = False
 ) -> Volume:
+    """A host writes ``size`` bytes to the volume (see ``write``)."""
+    volume = inventory.get_volume(session, server, volume_id)
+    return write(session, volume, size=size, append=append)
+
+
+def write(
+    session: Session,
+    volume: Volume,
+    *,
+    size: int,
+    append: bool = False,
+    room: capacity.Room | None = None,
+) -> Volume:
     """A host writes ``size`` bytes to the volume, as on a real array.
 
     Overwriting (the default) changes data the volume already holds: its newest
@@ -409,13 +524,13 @@ def host_write(
     holds) grows its used size. Either way the content changes. Space is
     checked first (``NoSpace``), so a write that does not fit changes nothing.
     """
-    volume = inventory.get_volume(session, server, volume_id)
     overwritten = 0 if append else min(size, volume.used_bytes)
     grown = size - overwritten
     if volume.used_bytes + grown > volume.size_bytes:
         raise Conflict(
             f"Volume '{volume.name}' holds {volume.used_bytes} of {volume.size_bytes} bytes; "
-            f"{grown} more do not fit."
+            f"{grown} more do not fit.",
+            fields={"used": [f"At most {volume.size_bytes} bytes."]},
         )
     _rewrite(
         session,
@@ -423,6 +538,7 @@ def host_write(
         overwritten=overwritten,
         used=volume.used_bytes + grown,
         what=f"writing to '{volume.name}'",
+        room=room,
     )
     volume.content_fingerprint = new_fingerprint()
     session.flush()

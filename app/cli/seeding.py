@@ -32,6 +32,7 @@ from mockarray.lab.seeding.loader import (
     reset,
     seed,
 )
+from mockarray.lab.seeding.loader import check as check_fixture
 from mockarray.units import format_size
 
 
@@ -40,8 +41,11 @@ from mockarray.units import format_size
 @click.option("--demo", is_flag=True, help="Seed the demo lab that ships with mockarray.")
 @click.option("--replace", is_flag=True, help="Empty the lab first (every array goes).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds arrays.")
+@click.option("--check", is_flag=True, help="Only validate FIXTURE; load nothing.")
 @pass_lab
-def seed_command(lab: Lab, fixture: str | None, demo: bool, replace: bool, if_empty: bool) -> None:
+def seed_command(
+    lab: Lab, fixture: str | None, demo: bool, replace: bool, if_empty: bool, check: bool
+) -> None:
     """Load the arrays described in the YAML file FIXTURE ('-' reads standard input).
 
     All or nothing: any problem is reported with its place in the file and
@@ -53,11 +57,12 @@ def seed_command(lab: Lab, fixture: str | None, demo: bool, replace: bool, if_em
       mockarray seed lab.yaml
       mockarray seed --replace lab.yaml
       mockarray seed --demo --if-empty
+      mockarray seed --check lab.yaml
     """
     if bool(fixture) == demo:
         raise click.UsageError("Name one FIXTURE file, or give --demo.")
     source, text = read_fixture(fixture, demo)
-    click.echo(seed_text(lab, text, source, replace=replace, if_empty=if_empty))
+    click.echo(seed_text(lab, text, source, replace=replace, if_empty=if_empty, check=check))
 
 
 def read_fixture(fixture: str | None, demo: bool) -> tuple[str, str]:
@@ -72,10 +77,16 @@ def read_fixture(fixture: str | None, demo: bool) -> tuple[str, str]:
     return str(path), path.read_text(encoding="utf-8")
 
 
-def seed_text(lab: Lab, text: str, source: str, *, replace=False, if_empty=False) -> str:
-    """Seed the fixture ``text`` (named ``source`` in messages); what was done."""
+def seed_text(
+    lab: Lab, text: str, source: str, *, replace=False, if_empty=False, check=False
+) -> str:
+    """Seed the fixture ``text`` (named ``source`` in messages), or only ``check``
+    it; what was done."""
 
     def act(session):
+        if check:
+            names = ", ".join(check_fixture(session, text, source, replace=replace))
+            return f"{source} is a good fixture (nothing loaded): {names}."
         if if_empty and not is_empty(session):
             return "The lab already holds arrays; nothing seeded."
         arrays = seed(session, text, source, replace=replace)

@@ -10,6 +10,10 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
+from mockarray.array import capabilities
+from mockarray.array.capabilities import Capability, Group
+from mockarray.array.models import SplitSupport
+
 
 class IdString(fields.Field):
     """An id: an integer in the database, a string on the wire (numbers accepted)."""
@@ -93,23 +97,16 @@ class StorageSchema(Schema):
 # -- servers ---------------------------------------------------------------------------
 
 
-class ServerSupportsSchema(Schema):
-    replication = fields.Boolean()
-    volumeReplication = fields.Boolean(attribute="volume_replication")
-    consistencyGroupReplication = fields.Boolean(attribute="consistency_group_replication")
-    newSnapshotReplication = fields.Boolean(attribute="new_snapshot_replication")
-    existingSnapshotReplication = fields.Boolean(attribute="existing_snapshot_replication")
-    replicationToItself = fields.Boolean(attribute="replication_to_itself")
-    deleteFromSnapshotGroup = fields.Boolean(attribute="delete_from_snapshot_group")
-    persistentConsistencyGroup = fields.Boolean(attribute="persistent_consistency_group")
-    singleConsistencyGroup = fields.Boolean(attribute="single_consistency_group")
+def _flag(capability: Capability) -> fields.Boolean:
+    return fields.Boolean(attribute=capability.column, metadata={"description": capability.meaning})
 
 
-class ServerConfigSchema(Schema):
-    isDpDestination = fields.Boolean(attribute="is_dp_destination")
-    isNfsServiceEnabled = fields.Boolean(attribute="is_nfs_service_enabled")
-    isIscsiServiceEnabled = fields.Boolean(attribute="is_iscsi_service_enabled")
-    isIncrementalConsistencyGroup = fields.Boolean(attribute="is_incremental_consistency_group")
+ServerSupportsSchema = Schema.from_dict(
+    capabilities.schema_fields(Group.SUPPORTS, _flag), name="ServerSupportsSchema"
+)
+ServerConfigSchema = Schema.from_dict(
+    capabilities.schema_fields(Group.CONFIG, _flag), name="ServerConfigSchema"
+)
 
 
 class ServerSchema(Schema):
@@ -152,7 +149,7 @@ class VolumeSupportsSchema(Schema):
     revert = fields.Boolean(attribute="supports_revert")
     split = fields.String(
         attribute="split_support",
-        metadata={"enum": ["NONE", "ANY_TIME", "NOT_NEEDED", "FROM_SNAPSHOT"]},
+        metadata={"enum": [str(value) for value in SplitSupport]},
     )
     autoGrowVadpRep = fields.Boolean(attribute="auto_grow_vadp_rep")
 

@@ -1,13 +1,19 @@
 """Seeding arrays from fixture documents, all or nothing.
 
-``seed()`` validates the whole document (shape first, then every reference
-and rule of the array) and reports every problem with its place in the
-document (``arrays[0].servers[1].volumes[3].size``). It loads nothing unless
-the whole document is good: the caller's transaction is rolled back on error.
+The loader builds what a document describes through the array's own functions
+(``mockarray.array``), under the seeding clock (an ``age`` sets a creation time
+in the past), so every rule of the array is checked once, where the API checks
+it, and a refusal has the API's wording. ``seed()`` reports every problem of the
+document in one run (shape, references and the array's rules), each with its
+place in the document (``arrays[0].servers[1].volumes[3].size``). It loads
+nothing unless the whole document is good: the caller's transaction is rolled
+back on error. ``check()`` does the same and loads nothing either way.
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
 from dataclasses import dataclass, field
 from importlib.resources import files
 
@@ -16,53 +22,44 @@ import yaml
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from mockarray.array import clock
-from mockarray.array.initiators import normalize_iscsi_name, normalize_wwn
+from mockarray.array import arrays as builder
+from mockarray.array import capacity, clock, groups, hosts, snapshots, tasks, volumes
+from mockarray.array.capabilities import Group
 from mockarray.array.luns import new_lun
-from mockarray.array.models import (
-    Array,
-    CgReplicationTarget,
-    CgSnapshot,
-    ConsistencyGroup,
-    Host,
-    HostGroup,
-    HostInitiator,
-    LongTask,
-    Lun,
-    LunMapping,
-    Network,
-    PluginSession,
-    Pool,
-    RemoteArray,
-    Server,
-    Snapshot,
-    Volume,
-    new_fingerprint,
-)
-from mockarray.array.sessions import hash_password
-from mockarray.errors import flatten
+from mockarray.array.models import Array, Host, PluginSession, Server, Snapshot, Volume
+from mockarray.errors import ArrayError, flatten
 from mockarray.lab.models import LabFixture
 from mockarray.lab.seeding.schema import LabFixtureSchema, ServerFixture
-from mockarray.units import format_size
 
 DEMO_FIXTURE = "demo.yaml"
 
-#: fixture key -> Server column, for ``supports`` and ``config``.
-SERVER_FLAGS = {
-    "replication": "replication",
-    "volumeReplication": "volume_replication",
-    "consistencyGroupReplication": "consistency_group_replication",
-    "newSnapshotReplication": "new_snapshot_replication",
-    "existingSnapshotReplication": "existing_snapshot_replication",
-    "replicationToItself": "replication_to_itself",
-    "deleteFromSnapshotGroup": "delete_from_snapshot_group",
-    "persistentConsistencyGroup": "persistent_consistency_group",
-    "singleConsistencyGroup": "single_consistency_group",
-    "isDpDestination": "is_dp_destination",
-    "isNfsServiceEnabled": "is_nfs_service_enabled",
-    "isIscsiServiceEnabled": "is_iscsi_service_enabled",
-    "isIncrementalConsistencyGroup": "is_incremental_consistency_group",
+#: The C YAML parser when PyYAML was built with it (much faster on big fixtures).
+YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: Lists of objects in the document: a shape problem drops the object it is in.
+OBJECT_LISTS = {
+    "arrays",
+    "servers",
+    "pools",
+    "volumes",
+    "snapshots",
+    "hosts",
+    "luns",
+    "hostGroups",
+    "networks",
+    "consistencyGroups",
+    "remoteArrays",
 }
+#: Lists of names (not objects): a problem there drops the object that holds the list.
+NAME_LISTS = {("consistencyGroups", "volumes"), ("hostGroups", "hosts")}
+#: How problems name the kinds of objects that are not one word.
+LABELS = {
+    "hostGroup": "Host group",
+    "consistencyGroup": "Consistency group",
+    "remote": "Remote array",
+    "cgSnapshot": "Group snapshot",
+}
+_SEGMENT = re.compile(r"([A-Za-z_]+)((?:\[\d+\])*)")
 
 
 class FixtureError(Exception):
@@ -82,586 +79,580 @@ def demo_fixture_text() -> str:
     return files("mockarray.lab.seeding").joinpath(DEMO_FIXTURE).read_text(encoding="utf-8")
 
 
-def parse(text: str, source: str) -> dict:
-    """The fixture's YAML, validated for shape; ``FixtureError`` otherwise."""
+def _broken_object(path: str) -> str | None:
+    """The place of the object a shape problem at ``path`` is in (``None``: the document)."""
+    place, parent, found = "", None, None
+    for name, indexes in _SEGMENT.findall(path):
+        place = f"{place}.{name}{indexes}" if place else f"{name}{indexes}"
+        if indexes and name in OBJECT_LISTS and (parent, name) not in NAME_LISTS:
+            found = place
+        parent = name
+    return found
+
+
+def parse(text: str, source: str) -> tuple[dict | None, list[tuple[str, str]], set[str]]:
+    """The fixture's YAML validated for shape: the document (its good parts, or None),
+    the shape problems and the places of the objects they drop."""
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=YamlLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
         problem = getattr(error, "problem", None) or str(error)
-        raise FixtureError(source, [(where, f"Not valid YAML: {problem}.")]) from None
+        return None, [(where, f"Not valid YAML: {problem}.")], set()
     if not isinstance(document, dict):
-        raise FixtureError(source, [("(document)", "Expected a mapping with an 'arrays' list.")])
+        return None, [("(document)", "Expected a mapping with an 'arrays' list.")], set()
     try:
-        return LabFixtureSchema().load(document)
+        return LabFixtureSchema().load(document), [], set()
     except ma.ValidationError as error:
-        problems = [
+        problems = sorted(
             (path, " ".join(messages)) for path, messages in flatten(error.messages).items()
-        ]
-        raise FixtureError(source, sorted(problems)) from None
+        )
+        dropped = {_broken_object(path) for path, _ in problems}
+        valid = error.valid_data if isinstance(error.valid_data, dict) else {}
+        if None in dropped or not isinstance(valid.get("arrays"), list):
+            return None, problems, set()
+        return valid, problems, dropped
+
+
+class _Refused(Exception):
+    """An object of the document was not built (its problem is already reported)."""
 
 
 @dataclass
 class _Loader:
-    """Builds the objects of one document, collecting every problem on the way."""
+    """Builds the objects of one document through the array's functions, collecting
+    every problem on the way (a refused object is skipped, and so are the references
+    to it: one problem is reported once)."""
 
     session: Session
-    source: str
     problems: list[tuple[str, str]] = field(default_factory=list)
-    #: The simulated clock's time when loading starts; fixture ages count back from it.
+    #: Places of the objects dropped for a shape problem.
+    dropped: set[str] = field(default_factory=set)
+    #: (kind, scope, name) of objects that were refused: references to them are quiet.
+    refused: set[tuple[str, int, str]] = field(default_factory=set)
+    #: (remote array object, array name, path) to link once every array exists.
+    partner_links: list = field(default_factory=list)
+    #: Names of the arrays this document made (a clash with them needs no --replace).
+    made: dict[str, set[str]] = field(default_factory=dict)
     now: int = 0
-    #: Volumes whose definition was refused: references to them are not reported again.
-    broken_volumes: set[tuple[int, str]] = field(default_factory=set)
-    #: (array name, remote array object, path) to link once every array exists.
-    partner_links: list[tuple[str, RemoteArray, str]] = field(default_factory=list)
+    room: capacity.Room | None = None
+    #: LUNs made for the volumes of this document, by volume id.
+    luns: dict = field(default_factory=dict)
 
     def problem(self, path: str, message: str) -> None:
         self.problems.append((path, message))
+
+    def refusal(self, path: str, error: ArrayError) -> None:
+        """The array's refusal, at the place of the field it names (if it names one)."""
+        if error.fields and len(error.fields) == 1:
+            (name,) = error.fields
+            self.problem(f"{path}.{name}", error.message)
+        else:
+            self.problem(path, error.message)
+
+    def build(self, path: str, age: int, make, *args, **kwargs):
+        """``make(...)`` at the time ``age`` ago; ``_Refused`` (reported) when the array refuses."""
+        try:
+            with clock.pinned(self.session, self.now - age):
+                return make(*args, **kwargs)
+        except ArrayError as error:
+            self.refusal(path, error)
+            raise _Refused from None
+
+    def items(self, specs: list, path: str, kind: str, scope: int):
+        """``(index, spec, place)`` of the list's objects that are not dropped, each name once."""
+        names: set[str] = set()
+        for i, spec in enumerate(specs):
+            place = f"{path}[{i}]"
+            name = spec.get("name") if isinstance(spec, dict) else None
+            if place in self.dropped or not isinstance(spec, dict):
+                if name:
+                    self.refused.add((kind, scope, name))
+                continue
+            if name in names:
+                label = LABELS.get(kind, kind.capitalize())
+                self.problem(f"{place}.name", f"{label} '{name}' is defined twice.")
+                continue
+            names.add(name)
+            yield i, spec, place
+
+    def missing(self, kind: str, scope: int, name: str, path: str, message: str) -> None:
+        if (kind, scope, name) not in self.refused:
+            self.problem(path, message)
 
     # -- arrays -------------------------------------------------------------------
 
     def load(self, document: dict) -> list[Array]:
         # Ages count back from the simulated clock, like every new object's time.
         self.now = clock.now(self.session)
-        for spec in document["arrays"]:
-            # Hostnames compare case-insensitively, as DNS (and login) does.
-            spec["hostname"] = spec["hostname"].strip().lower()
-            spec.setdefault("serialNumber", f"MA-{spec['name'].upper()}")
-        self._check_array_identities(document["arrays"])
-        if self.problems:
-            return []
-        arrays = [self._array(spec, f"arrays[{i}]") for i, spec in enumerate(document["arrays"])]
-        self._link_partners()
+        self.room = capacity.Room(self.session)
+        arrays = []
+        for _i, spec, place in self.items(document["arrays"], "arrays", "array", 0):
+            try:
+                arrays.append(self._array(spec, place))
+            except _Refused:
+                continue
+        for partner, array_name, path in self.partner_links:
+            with contextlib.suppress(_Refused):
+                self.build(path, 0, builder.link_partner, self.session, partner, array_name)
         return arrays
 
-    def _check_array_identities(self, specs: list[dict]) -> None:
-        clashing: set[int] = set()  # arrays already reported: one problem each is enough
-        for key, column in (
-            ("name", Array.name),
-            ("hostname", Array.hostname),
-            ("ipAddress", Array.ip_address),
-            ("serialNumber", Array.serial_number),
-        ):
-            values = [spec.get(key) for spec in specs]
-            taken = set(
-                self.session.scalars(select(column).where(column.in_([v for v in values if v])))
-            )
-            seen: set[str] = set()
-            for i, value in enumerate(values):
-                if value is None or i in clashing:
-                    continue
-                path = f"arrays[{i}].{key}"
-                if value in taken:
-                    self.problem(
-                        path,
-                        f"An array with {key} '{value}' already exists in the database; "
-                        "use 'mockarray seed --replace' to start from an empty lab.",
-                    )
-                    clashing.add(i)
-                elif value in seen:
-                    self.problem(path, f"'{value}' is used by another array of this fixture.")
-                    clashing.add(i)
-                seen.add(value)
-
     def _array(self, spec: dict, path: str) -> Array:
-        array = Array(
-            name=spec["name"],
-            hostname=spec["hostname"],
-            ip_address=spec["ipAddress"],
-            port=spec["port"],
-            vendor=spec["vendor"],
-            model=spec["model"],
-            version=spec["version"],
-            serial_number=spec["serialNumber"],
-            naa_oui=spec["naaOui"].lower(),
-            username=spec["username"],
-            password_hash=hash_password(spec["password"]),
-            created_ms=self.now,
-        )
-        self.session.add(array)
-        self.session.flush()
+        values = {
+            "name": spec["name"],
+            "hostname": spec["hostname"],
+            "ip_address": spec["ipAddress"],
+            "port": spec["port"],
+            "vendor": spec["vendor"],
+            "model": spec["model"],
+            "version": spec["version"],
+            "serial_number": spec.get("serialNumber"),
+            "naa_oui": spec["naaOui"],
+            "username": spec["username"],
+            "password": spec["password"],
+        }
+        try:
+            with clock.pinned(self.session, self.now):
+                array = builder.create_array(self.session, **values)
+        except ArrayError as error:
+            (key,) = error.fields
+            value = {
+                "name": spec["name"],
+                "hostname": spec["hostname"].strip().lower(),
+                "ipAddress": spec["ipAddress"],
+                "serialNumber": spec.get("serialNumber") or f"MA-{spec['name'].upper()}",
+            }[key]
+            mine = value in self.made.get(key, set())
+            hint = "" if mine else " Use 'mockarray seed --replace' to start from an empty lab."
+            self.problem(f"{path}.{key}", error.message + hint)
+            raise _Refused from None
+        for key, column in builder.IDENTITIES.items():
+            self.made.setdefault(key, set()).add(getattr(array, column.key))
         servers = spec["servers"] or [ServerFixture().load({})]
-        keys: set[str] = set()
-        names: set[str] = set()
         for i, server_spec in enumerate(servers):
             server_path = f"{path}.servers[{i}]"
+            if server_path in self.dropped:
+                continue
             key = server_spec.get("id") or ("0" if len(servers) == 1 else str(i + 1))
             name = server_spec.get("name") or (
                 array.name if len(servers) == 1 else f"{array.name}-vs{key}"
             )
-            if key in keys:
-                self.problem(f"{server_path}.id", f"Server id '{key}' is used twice.")
+            try:
+                server = self.build(
+                    server_path,
+                    0,
+                    builder.create_server,
+                    self.session,
+                    array,
+                    key=key,
+                    name=name,
+                    flags={group: server_spec[group] for group in Group},
+                    parity=server_spec["parity"],
+                    system_size_bytes=server_spec["systemSize"],
+                    data_reduction=server_spec["dataReduction"],
+                )
+            except _Refused:
                 continue
-            if name in names:
-                self.problem(f"{server_path}.name", f"Server name '{name}' is used twice.")
-                continue
-            keys.add(key)
-            names.add(name)
-            self._server(array, server_spec, key, name, server_path)
+            self._server(array, server, server_spec, server_path)
+        # Splits made before the fixture's moment are complete: the clones are independent.
+        tasks.settle(self.session, array.id, self.now)
         return array
 
     # -- servers and what they hold ---------------------------------------------------
 
-    def _server(self, array: Array, spec: dict, key: str, name: str, path: str) -> None:
-        flags = {
-            SERVER_FLAGS[flag]: value
-            for group in ("supports", "config")
-            for flag, value in spec[group].items()
-        }
-        server = Server(
-            array_id=array.id,
-            key=key,
-            name=name,
-            parity=spec["parity"],
-            system_size_bytes=spec["systemSize"],
-            data_reduction=spec["dataReduction"],
-            **flags,
-        )
-        self.session.add(server)
+    def _server(self, array: Array, server: Server, spec: dict, path: str) -> None:
+        pools = {}
+        for _, pool_spec, place in self.items(spec["pools"], f"{path}.pools", "pool", server.id):
+            try:
+                pools[pool_spec["name"]] = self.build(
+                    place,
+                    0,
+                    builder.create_pool,
+                    self.session,
+                    server,
+                    name=pool_spec["name"],
+                    capacity=pool_spec["capacity"],
+                )
+            except _Refused:
+                self.refused.add(("pool", server.id, pool_spec["name"]))
+        partners = {}
+        for _, partner_spec, place in self.items(
+            spec["remoteArrays"], f"{path}.remoteArrays", "remote", server.id
+        ):
+            try:
+                partner = self.build(
+                    place,
+                    0,
+                    builder.create_remote_array,
+                    self.session,
+                    server,
+                    name=partner_spec["name"],
+                    host_address=partner_spec["hostAddress"],
+                )
+            except _Refused:
+                self.refused.add(("remote", server.id, partner_spec["name"]))
+                continue
+            partners[partner_spec["name"]] = partner
+            if partner_spec["array"]:
+                self.partner_links.append((partner, partner_spec["array"], f"{place}.array"))
+        made = self._volumes(array, server, pools, spec["volumes"], path)
+        host_objects = self._hosts(array, server, made, spec["hosts"], path)
+        self._host_groups(array, server, host_objects, made, spec["hostGroups"], path)
+        for _, network_spec, place in self.items(
+            spec["networks"], f"{path}.networks", "network", server.id
+        ):
+            try:
+                self.build(
+                    place,
+                    0,
+                    builder.create_network,
+                    self.session,
+                    server,
+                    name=network_spec["name"],
+                    ip_address=network_spec["ipAddress"],
+                    wwpn=network_spec["wwpn"],
+                    iqn=network_spec["iqn"],
+                    server_group_key=network_spec["serverGroupKey"],
+                    **network_spec["config"],
+                )
+            except _Refused:
+                continue
+        self._consistency_groups(server, made, spec["consistencyGroups"], path)
         self.session.flush()
-        pools = self._pools(server, spec["pools"], path)
-        remote_arrays = self._remote_arrays(server, spec["remoteArrays"], path)
-        volumes = self._volumes(array, server, pools, spec["volumes"], path)
-        hosts = self._hosts(array, server, volumes, spec["hosts"], path)
-        self._host_groups(array, server, hosts, volumes, spec["hostGroups"], path)
-        self._networks(server, spec["networks"], path)
-        self._consistency_groups(server, volumes, remote_arrays, spec["consistencyGroups"], path)
-        self.session.flush()
-        self._check_capacity(server, pools, spec["pools"], path)
 
-    def _pools(self, server: Server, specs: list[dict], path: str) -> dict[str, Pool]:
-        pools: dict[str, Pool] = {}
-        for i, spec in enumerate(specs):
-            if spec["name"] in pools:
-                self.problem(f"{path}.pools[{i}].name", f"Pool '{spec['name']}' is defined twice.")
+    def _volumes(self, array, server, pools, specs, path) -> dict[str, Volume]:
+        made: dict[str, Volume] = {}
+        snaps: dict[tuple[str, str], Snapshot] = {}
+        for _, spec, place in self.items(specs, f"{path}.volumes", "volume", server.id):
+            try:
+                volume = self._volume(server, pools, made, snaps, spec, place)
+            except _Refused:
+                self.refused.add(("volume", server.id, spec["name"]))
                 continue
-            pool = Pool(
-                server_id=server.id,
-                name=spec["name"],
-                capacity_bytes=spec["capacity"],
-                created_ms=self.now,
-            )
-            self.session.add(pool)
-            pools[spec["name"]] = pool
-        self.session.flush()
-        return pools
-
-    def _volumes(
-        self, array: Array, server: Server, pools: dict[str, Pool], specs: list[dict], path: str
-    ) -> dict[str, Volume]:
-        volumes: dict[str, Volume] = {}
-        snapshots: dict[tuple[str, str], Snapshot] = {}
-        for i, spec in enumerate(specs):
-            volume_path = f"{path}.volumes[{i}]"
-            if spec["name"] in volumes:
-                self.problem(f"{volume_path}.name", f"Volume '{spec['name']}' is defined twice.")
-                continue
-            volume = self._volume(array, server, pools, volumes, snapshots, spec, volume_path)
-            if volume is None:
-                self.broken_volumes.add((server.id, spec["name"]))
-                continue
-            volumes[spec["name"]] = volume
-            for j, snap_spec in enumerate(spec["snapshots"]):
-                snap_path = f"{volume_path}.snapshots[{j}]"
-                if (spec["name"], snap_spec["name"]) in snapshots:
-                    self.problem(
-                        f"{snap_path}.name",
-                        f"Snapshot '{snap_spec['name']}' is defined twice on this volume.",
+            made[spec["name"]] = volume
+            if spec["lun"] is not None:
+                lun = new_lun(
+                    array,
+                    volume,
+                    name=spec["lun"].get("name"),
+                    online=spec["lun"]["online"],
+                    # A LUN is made as the fixture's moment (as seeding always did).
+                    created_ms=self.now,
+                )
+                lun.private_iscsi_target = spec["lun"].get("privateIscsiTarget")
+                self.session.add(lun)
+                self.luns[volume.id] = lun
+            for _, snap_spec, snap_place in self.items(
+                spec["snapshots"], f"{place}.snapshots", "snapshot", volume.id
+            ):
+                try:
+                    snaps[(spec["name"], snap_spec["name"])] = self.build(
+                        snap_place,
+                        snap_spec["age"],
+                        snapshots.take_snapshot,
+                        self.session,
+                        server,
+                        volume,
+                        name=snap_spec["name"],
+                        is_auto_delete=snap_spec["isAutoDelete"],
+                        ground_clone_required=snap_spec["groundCloneRequired"],
+                        own_bytes=snap_spec["used"],
+                        room=self.room,
                     )
-                    continue
-                snapshot = Snapshot(
-                    volume_id=volume.id,
-                    name=snap_spec["name"],
-                    created_ms=self.now - snap_spec["age"],
-                    is_auto_delete=snap_spec["isAutoDelete"],
-                    ground_clone_required=snap_spec["groundCloneRequired"],
-                    volume_used_bytes=volume.used_bytes,
-                    used_bytes=snap_spec["used"],
-                    # A snapshot that holds nothing of its own has the volume's content.
-                    content_fingerprint=(
-                        volume.content_fingerprint if snap_spec["used"] == 0 else new_fingerprint()
-                    ),
-                )
-                self.session.add(snapshot)
-                snapshots[(spec["name"], snap_spec["name"])] = snapshot
-            self.session.flush()
-        return volumes
+                except _Refused:
+                    self.refused.add(("snapshot", volume.id, snap_spec["name"]))
+        return made
 
-    def _volume(self, array, server, pools, volumes, snapshots, spec, path) -> Volume | None:
-        parent: Snapshot | None = None
-        source: Volume | None = None
-        if spec["cloneOf"]:
-            source = volumes.get(spec["cloneOf"]["volume"])
-            parent = snapshots.get((spec["cloneOf"]["volume"], spec["cloneOf"]["snapshot"]))
-            if source is None and (server.id, spec["cloneOf"]["volume"]) in self.broken_volumes:
-                return None
-            if source is None:
-                self.problem(
-                    f"{path}.cloneOf.volume",
-                    f"No volume '{spec['cloneOf']['volume']}' is defined before this clone "
-                    "on this server (list a clone after its source).",
-                )
-                return None
-            if parent is None:
-                self.problem(
-                    f"{path}.cloneOf.snapshot",
-                    f"Volume '{source.name}' has no snapshot '{spec['cloneOf']['snapshot']}'.",
-                )
-                return None
-        pool = self._pool_for(pools, spec, source, path)
-        if pool is None:
-            return None
-        size = spec.get("size", source.size_bytes if source else None)
-        if size is None:
-            self.problem(f"{path}.size", "Missing: every volume but a clone needs a size.")
-            return None
-        if source is not None and size < source.size_bytes:
-            self.problem(
-                f"{path}.size",
-                f"A clone cannot be smaller than its source ({format_size(source.size_bytes)}).",
-            )
-            return None
-        shared = parent.volume_used_bytes if parent and not spec["split"] else 0
-        used = spec.get("used", parent.volume_used_bytes if parent else 0)
-        if used > size:
-            self.problem(f"{path}.used", f"Used ({used} B) cannot exceed the size ({size} B).")
-            return None
-        if parent is not None and used < parent.volume_used_bytes:
-            self.problem(
-                f"{path}.used",
-                f"A clone holds at least its snapshot's data ({parent.volume_used_bytes} B).",
-            )
-            return None
-        if parent is not None and not spec["thin"] and not spec["split"]:
-            self.problem(f"{path}.thin", "An unsplit clone is thin; set thin: true or split: true.")
-            return None
-        created = self.now - spec["age"]
-        volume = Volume(
-            server_id=server.id,
-            pool_id=pool.id,
-            name=spec["name"],
-            created_ms=created,
-            size_bytes=size,
-            used_bytes=used,
-            shared_bytes=shared,
-            thin=spec["thin"],
-            volume_type=spec["type"],
-            server_group_key=spec["serverGroupKey"],
-            supports_revert=spec["supports"]["revert"],
-            split_support=spec["supports"]["split"],
-            auto_grow_vadp_rep=spec["supports"]["autoGrowVadpRep"],
-            parent_snapshot_id=parent.id if parent is not None and not spec["split"] else None,
-            origin_snapshot_id=parent.id if parent is not None else None,
-            origin_kind="clone" if parent is not None else None,
-            mount_path=spec["mountPath"],
-            content_fingerprint=(
-                parent.content_fingerprint
-                if parent is not None and used == parent.volume_used_bytes
-                else new_fingerprint()
-            ),
-        )
-        self.session.add(volume)
-        self.session.flush()
-        if parent is not None and spec["split"]:
-            # A clone that was split before the fixture's moment: a finished task.
-            self.session.add(
-                LongTask(
-                    array_id=array.id,
-                    kind="split",
-                    volume_id=volume.id,
-                    started_ms=created,
-                    completes_ms=created,
-                    total_bytes=parent.volume_used_bytes,
-                    rate_bytes_per_s=max(parent.volume_used_bytes, 1),
-                )
-            )
-        if spec["lun"] is not None:
-            lun = new_lun(array, volume, name=spec["lun"].get("name"), online=spec["lun"]["online"])
-            lun.private_iscsi_target = spec["lun"].get("privateIscsiTarget")
-            self.session.add(lun)
-        return volume
-
-    def _pool_for(self, pools, spec, source, path) -> Pool | None:
+    def _pool_for(self, server, pools, spec, path):
         if spec.get("pool"):
             pool = pools.get(spec["pool"])
             if pool is None:
                 known = ", ".join(pools) or "none"
-                self.problem(f"{path}.pool", f"No pool '{spec['pool']}' here (pools: {known}).")
+                self.missing(
+                    "pool",
+                    server.id,
+                    spec["pool"],
+                    f"{path}.pool",
+                    f"Server '{server.key}' has no pool '{spec['pool']}' (pools: {known}).",
+                )
+                raise _Refused
             return pool
-        if source is not None:
-            return self.session.get(Pool, source.pool_id)
         if not pools:
-            self.problem(f"{path}.pool", "This server has no pools: define one under 'pools'.")
-            return None
+            self.problem(
+                f"{path}.pool", f"Server '{server.key}' has no pools: define one under 'pools'."
+            )
+            raise _Refused
         return next(iter(pools.values()))
 
-    def _check_capacity(self, server: Server, pools: dict[str, Pool], specs, path) -> None:
-        from mockarray.array.capacity import pool_free_bytes
+    def _characteristics(self, spec: dict) -> dict:
+        return {
+            "volume_type": spec["type"],
+            "server_group_key": spec["serverGroupKey"],
+            "supports_revert": spec["supports"]["revert"],
+            "split_support": spec["supports"]["split"],
+            "auto_grow_vadp_rep": spec["supports"]["autoGrowVadpRep"],
+            "mount_path": spec["mountPath"],
+        }
 
-        rows = self.session.execute(
-            select(Pool.name, pool_free_bytes()).where(Pool.server_id == server.id)
+    def _volume(self, server, pools, made, snaps, spec, path) -> Volume:
+        if not spec["cloneOf"]:
+            pool = self._pool_for(server, pools, spec, path)
+            if spec.get("size") is None:
+                self.problem(f"{path}.size", "Missing: every volume but a clone needs a size.")
+                raise _Refused
+            return self.build(
+                path,
+                spec["age"],
+                volumes.create_volume,
+                self.session,
+                server,
+                pool,
+                name=spec["name"],
+                size=spec["size"],
+                used=spec.get("used", 0),
+                thin=spec["thin"],
+                room=self.room,
+                **self._characteristics(spec),
+            )
+        source_name, snapshot_name = spec["cloneOf"]["volume"], spec["cloneOf"]["snapshot"]
+        source = made.get(source_name)
+        if source is None:
+            self.missing(
+                "volume",
+                server.id,
+                source_name,
+                f"{path}.cloneOf.volume",
+                f"No volume '{source_name}' is defined before this clone on server "
+                f"'{server.key}' (list a clone after its source).",
+            )
+            raise _Refused
+        parent = snaps.get((source_name, snapshot_name))
+        if parent is None:
+            self.missing(
+                "snapshot",
+                source.id,
+                snapshot_name,
+                f"{path}.cloneOf.snapshot",
+                f"Volume '{source_name}' has no snapshot '{snapshot_name}'.",
+            )
+            raise _Refused
+        characteristics = self._characteristics(spec)
+        if spec.get("pool"):
+            characteristics["pool_id"] = self._pool_for(server, pools, spec, path).id
+        clone = self.build(
+            path,
+            spec["age"],
+            volumes.clone_snapshot,
+            self.session,
+            server,
+            source,
+            parent,
+            name=spec["name"],
+            instant_split=spec["split"],
+            size=spec.get("size"),
+            thin=spec["thin"],
+            room=self.room,
+            **characteristics,
         )
-        for name, free in rows:
-            if free < 0:
-                index = next(i for i, spec in enumerate(specs) if spec["name"] == name)
-                self.problem(
-                    f"{path}.pools[{index}].capacity",
-                    f"Pool '{name}' is {format_size(-free)} short: its volumes and snapshots "
-                    f"take more than its capacity ({format_size(pools[name].capacity_bytes)}).",
-                )
+        used = spec.get("used", parent.volume_used_bytes)
+        if used < parent.volume_used_bytes:
+            self.problem(
+                f"{path}.used",
+                f"Clone '{spec['name']}' holds at least its snapshot's data "
+                f"({parent.volume_used_bytes} bytes).",
+            )
+            raise _Refused
+        if used > clone.used_bytes:
+            # Written to since it was made.
+            self.build(
+                path,
+                spec["age"],
+                volumes.write,
+                self.session,
+                clone,
+                size=used - clone.used_bytes,
+                append=True,
+                room=self.room,
+            )
+        return clone
 
     # -- hosts, groups, mappings --------------------------------------------------------
 
-    def _lun_of(self, array: Array, volume: Volume) -> Lun:
-        lun = self.session.scalar(select(Lun).where(Lun.volume_id == volume.id))
+    def _lun_of(self, array: Array, volume: Volume):
+        lun = self.luns.get(volume.id)
         if lun is None:
-            lun = new_lun(array, volume, online=True)
+            lun = new_lun(array, volume, online=True, created_ms=self.now)
             self.session.add(lun)
             self.session.flush()
+            self.luns[volume.id] = lun
         return lun
 
-    def _hosts(self, array, server, volumes, specs, path) -> dict[str, Host]:
-        hosts: dict[str, Host] = {}
-        addresses: set[str] = set()
-        for i, spec in enumerate(specs):
-            host_path = f"{path}.hosts[{i}]"
-            if spec["name"] in hosts:
-                self.problem(f"{host_path}.name", f"Host '{spec['name']}' is defined twice.")
+    def _hosts(self, array, server, made, specs, path) -> dict[str, Host]:
+        found: dict[str, Host] = {}
+        for _, spec, place in self.items(specs, f"{path}.hosts", "host", server.id):
+            try:
+                host = self.build(
+                    place,
+                    0,
+                    hosts.create_host,
+                    self.session,
+                    server,
+                    name=spec["name"],
+                    iqns=spec["iqns"],
+                    wwns=spec["wwns"],
+                    server_group_keys=spec["serverGroupKeys"],
+                )
+            except _Refused:
+                self.refused.add(("host", server.id, spec["name"]))
                 continue
-            host = Host(
-                server_id=server.id,
-                name=spec["name"],
-                server_group_keys=spec["serverGroupKeys"],
-                created_ms=self.now,
-            )
-            self.session.add(host)
-            self.session.flush()
-            for kind, key, normalize in (
-                ("iqn", "iqns", normalize_iscsi_name),
-                ("wwn", "wwns", normalize_wwn),
-            ):
-                for j, raw in enumerate(spec[key]):
-                    try:
-                        address = normalize(raw)
-                    except ValueError as error:
-                        self.problem(f"{host_path}.{key}[{j}]", str(error))
-                        continue
-                    if address in addresses:
-                        self.problem(
-                            f"{host_path}.{key}[{j}]",
-                            f"{address} already belongs to another host of this server.",
-                        )
-                        continue
-                    addresses.add(address)
-                    self.session.add(
-                        HostInitiator(
-                            host_id=host.id, server_id=server.id, kind=kind, address=address
-                        )
-                    )
-            hosts[spec["name"]] = host
-            self._map(array, [host], volumes, spec["luns"], f"{host_path}.luns", None)
-        return hosts
+            found[spec["name"]] = host
+            self._map(array, server, made, spec["luns"], f"{place}.luns", host=host)
+        return found
 
-    def _map(self, array, hosts, volumes, refs, path, group: HostGroup | None) -> None:
+    def _map(self, array, server, made, refs, path, *, host=None, group=None, members=()):
         for i, ref in enumerate(refs):
-            volume = volumes.get(ref["volume"])
-            if volume is None and self._is_broken(ref["volume"], hosts):
+            place = f"{path}[{i}]"
+            if place in self.dropped:
                 continue
+            volume = made.get(ref["volume"])
             if volume is None:
-                self.problem(f"{path}[{i}].volume", f"No volume '{ref['volume']}' on this server.")
+                self.missing(
+                    "volume",
+                    server.id,
+                    ref["volume"],
+                    f"{place}.volume",
+                    f"Server '{server.key}' has no volume '{ref['volume']}'.",
+                )
                 continue
             lun = self._lun_of(array, volume)
-            for host in hosts:
-                taken = self.session.scalar(
-                    select(LunMapping).where(
-                        LunMapping.host_id == host.id,
-                        (LunMapping.lun_number == ref["lunNumber"]) | (LunMapping.lun_id == lun.id),
+            try:
+                if group is None:
+                    self.build(
+                        place, 0, hosts.map_lun, self.session, host, lun, volume, ref["lunNumber"]
                     )
-                )
-                if taken is not None:
-                    self.problem(
-                        f"{path}[{i}]",
-                        f"Host '{host.name}' already has LUN number {taken.lun_number} "
-                        f"or volume '{volume.name}' mapped.",
+                else:
+                    self.build(
+                        place,
+                        0,
+                        hosts.map_lun_to_group,
+                        self.session,
+                        group,
+                        members,
+                        lun,
+                        volume,
+                        ref["lunNumber"],
                     )
-                    continue
-                self.session.add(
-                    LunMapping(
-                        host_id=host.id,
-                        lun_id=lun.id,
-                        lun_number=ref["lunNumber"],
-                        host_group_id=group.id if group else None,
-                        created_ms=self.now,
-                    )
-                )
-                self.session.flush()
-
-    def _is_broken(self, volume_name: str, hosts: list[Host]) -> bool:
-        return any((host.server_id, volume_name) in self.broken_volumes for host in hosts)
-
-    def _host_groups(self, array, server, hosts, volumes, specs, path) -> None:
-        names: set[str] = set()
-        for i, spec in enumerate(specs):
-            group_path = f"{path}.hostGroups[{i}]"
-            if spec["name"] in names:
-                self.problem(f"{group_path}.name", f"Host group '{spec['name']}' is defined twice.")
+            except _Refused:
                 continue
-            names.add(spec["name"])
-            group = HostGroup(server_id=server.id, name=spec["name"], created_ms=self.now)
-            self.session.add(group)
-            self.session.flush()
+
+    def _host_groups(self, array, server, found, made, specs, path) -> None:
+        for _, spec, place in self.items(specs, f"{path}.hostGroups", "hostGroup", server.id):
+            try:
+                group = self.build(
+                    place, 0, hosts.create_host_group, self.session, server, name=spec["name"]
+                )
+            except _Refused:
+                continue
             members = []
             for j, host_name in enumerate(spec["hosts"]):
-                host = hosts.get(host_name)
+                host = found.get(host_name)
                 if host is None:
-                    self.problem(f"{group_path}.hosts[{j}]", f"No host '{host_name}' here.")
-                elif host.host_group_id is not None:
-                    self.problem(
-                        f"{group_path}.hosts[{j}]",
-                        f"Host '{host_name}' is already in another host group.",
+                    self.missing(
+                        "host",
+                        server.id,
+                        host_name,
+                        f"{place}.hosts[{j}]",
+                        f"Server '{server.key}' has no host '{host_name}'.",
                     )
-                else:
-                    host.host_group_id = group.id
-                    members.append(host)
-            self._map(array, members, volumes, spec["luns"], f"{group_path}.luns", group)
+                    continue
+                try:
+                    self.build(
+                        f"{place}.hosts[{j}]", 0, hosts.add_to_group, self.session, group, host
+                    )
+                except _Refused:
+                    continue
+                members.append(host)
+            if members:
+                self._map(
+                    array, server, made, spec["luns"], f"{place}.luns", group=group, members=members
+                )
 
-    def _networks(self, server: Server, specs: list[dict], path: str) -> None:
-        names: set[str] = set()
-        for i, spec in enumerate(specs):
-            if spec["name"] in names:
-                self.problem(f"{path}.networks[{i}].name", f"Network '{spec['name']}' twice.")
-                continue
-            names.add(spec["name"])
-            wwpn = spec["wwpn"]
-            if wwpn is not None:
-                try:
-                    wwpn = normalize_wwn(wwpn)
-                except ValueError as error:
-                    self.problem(f"{path}.networks[{i}].wwpn", str(error))
-            iqn = spec["iqn"]
-            if iqn is not None:
-                try:
-                    iqn = normalize_iscsi_name(iqn)
-                except ValueError as error:
-                    self.problem(f"{path}.networks[{i}].iqn", str(error))
-            self.session.add(
-                Network(
-                    server_id=server.id,
+    # -- consistency groups --------------------------------------------------------------
+
+    def _consistency_groups(self, server, made, specs, path) -> None:
+        for _, spec, place in self.items(
+            specs, f"{path}.consistencyGroups", "consistencyGroup", server.id
+        ):
+            try:
+                group = self.build(
+                    place,
+                    spec["age"],
+                    groups.create_group,
+                    self.session,
+                    server,
                     name=spec["name"],
-                    ip_address=spec["ipAddress"],
-                    wwpn=wwpn,
-                    iqn=iqn,
-                    server_group_key=spec["serverGroupKey"],
-                    created_ms=self.now,
-                    **spec["config"],
+                    incremental=spec["incremental"],
+                    replication_target=spec["replicationTarget"],
                 )
-            )
-
-    # -- consistency groups and partners ----------------------------------------------------
-
-    def _remote_arrays(
-        self, server: Server, specs: list[dict], path: str
-    ) -> dict[str, RemoteArray]:
-        partners: dict[str, RemoteArray] = {}
-        for i, spec in enumerate(specs):
-            if spec["name"] in partners:
-                self.problem(f"{path}.remoteArrays[{i}].name", f"'{spec['name']}' twice.")
+            except _Refused:
                 continue
-            partner = RemoteArray(
-                server_id=server.id,
-                name=spec["name"],
-                host_address=spec["hostAddress"],
-                created_ms=self.now,
-            )
-            self.session.add(partner)
-            partners[spec["name"]] = partner
-            if spec["array"]:
-                self.partner_links.append(
-                    (spec["array"], partner, f"{path}.remoteArrays[{i}].array")
-                )
-        self.session.flush()
-        return partners
-
-    def _consistency_groups(self, server, volumes, partners, specs, path) -> None:
-        names: set[str] = set()
-        for i, spec in enumerate(specs):
-            group_path = f"{path}.consistencyGroups[{i}]"
-            if spec["name"] in names:
-                self.problem(f"{group_path}.name", f"Group '{spec['name']}' is defined twice.")
-                continue
-            names.add(spec["name"])
-            group = ConsistencyGroup(
-                server_id=server.id,
-                name=spec["name"],
-                created_ms=self.now - spec["age"],
-                incremental=spec["incremental"],
-                replication_target=spec["replicationTarget"],
-            )
-            self.session.add(group)
-            self.session.flush()
-            members: list[Volume] = []
             for j, volume_name in enumerate(spec["volumes"]):
-                volume = volumes.get(volume_name)
-                if volume is None and (server.id, volume_name) in self.broken_volumes:
-                    continue
+                volume = made.get(volume_name)
                 if volume is None:
-                    self.problem(f"{group_path}.volumes[{j}]", f"No volume '{volume_name}' here.")
-                elif volume.consistency_group_id is not None:
-                    self.problem(
-                        f"{group_path}.volumes[{j}]",
-                        f"Volume '{volume_name}' is already in another consistency group.",
-                    )
-                else:
-                    volume.consistency_group_id = group.id
-                    members.append(volume)
-            for j, target in enumerate(spec["targets"]):
-                partner = partners.get(target)
-                if partner is None:
-                    self.problem(
-                        f"{group_path}.targets[{j}]",
-                        f"No remote array '{target}' on this server (see remoteArrays).",
+                    self.missing(
+                        "volume",
+                        server.id,
+                        volume_name,
+                        f"{place}.volumes[{j}]",
+                        f"Server '{server.key}' has no volume '{volume_name}'.",
                     )
                     continue
-                self.session.add(
-                    CgReplicationTarget(consistency_group_id=group.id, remote_array_id=partner.id)
-                )
-            for j, snap_spec in enumerate(spec["snapshots"]):
-                self._cg_snapshot(group, members, snap_spec, f"{group_path}.snapshots[{j}]")
+                try:
+                    self.build(f"{place}.volumes[{j}]", 0, groups.join, self.session, group, volume)
+                except _Refused:
+                    continue
+            for j, target in enumerate(spec["targets"]):
+                if ("remote", server.id, target) in self.refused:
+                    continue
+                try:
+                    self.build(
+                        f"{place}.targets[{j}]",
+                        0,
+                        groups.add_target,
+                        self.session,
+                        server,
+                        group,
+                        target,
+                    )
+                except _Refused:
+                    continue
+            self.session.flush()
+            for _, snap_spec, snap_place in self.items(
+                spec["snapshots"], f"{place}.snapshots", "cgSnapshot", group.id
+            ):
+                try:
+                    self.build(
+                        snap_place,
+                        snap_spec["age"],
+                        groups.snapshot_group,
+                        self.session,
+                        server,
+                        group,
+                        name=snap_spec["name"],
+                    )
+                except _Refused:
+                    continue
 
-    def _cg_snapshot(self, group, members, spec, path) -> None:
-        created = self.now - spec["age"]
-        cg_snapshot = CgSnapshot(
-            consistency_group_id=group.id, name=spec["name"], created_ms=created
-        )
-        self.session.add(cg_snapshot)
-        self.session.flush()
-        for volume in members:
-            clash = self.session.scalar(
-                select(Snapshot.id).where(
-                    Snapshot.volume_id == volume.id, Snapshot.name == spec["name"]
-                )
-            )
-            if clash is not None:
-                self.problem(
-                    f"{path}.name",
-                    f"Volume '{volume.name}' already has a snapshot named '{spec['name']}'.",
-                )
-                continue
-            self.session.add(
-                Snapshot.of(
-                    volume, name=spec["name"], created_ms=created, cg_snapshot_id=cg_snapshot.id
-                )
-            )
-        self.session.flush()
 
-    def _link_partners(self) -> None:
-        for array_name, partner, path in self.partner_links:
-            array_id = self.session.scalar(select(Array.id).where(Array.name == array_name))
-            if array_id is None:
-                self.problem(path, f"No array named '{array_name}' in this fixture or database.")
-            else:
-                partner.partner_array_id = array_id
+def _problems(session: Session, text: str, source: str) -> tuple[list[Array], list]:
+    """Build the document in ``session``; the arrays and every problem found."""
+    document, problems, dropped = parse(text, source)
+    if document is None:
+        return [], problems
+    loader = _Loader(session, dropped=dropped)
+    arrays = loader.load(document)
+    return arrays, problems + loader.problems
 
 
 def seed(
@@ -672,18 +663,33 @@ def seed(
     ``replace`` empties the lab first. ``record`` keeps the document, so that
     ``mockarray reset`` can load it again.
     """
-    document = parse(text, source)
     if replace:
         wipe(session)
-    loader = _Loader(session, source)
-    arrays = loader.load(document)
-    if loader.problems:
+    arrays, problems = _problems(session, text, source)
+    if problems:
         # The caller's transaction is rolled back: nothing of the document stays.
-        raise FixtureError(source, loader.problems)
+        raise FixtureError(source, problems)
     if record:
         session.add(LabFixture(source=source, document=text, seeded_ms=clock.now(session)))
     session.flush()
     return arrays
+
+
+def check(session: Session, text: str, source: str, *, replace: bool = False) -> list[str]:
+    """Validate a fixture document exactly as ``seed`` would, and load nothing: the
+    names of the arrays it would make; ``FixtureError`` lists every problem."""
+    savepoint = session.begin_nested()
+    try:
+        if replace:
+            wipe(session)
+        arrays, problems = _problems(session, text, source)
+        names = [array.name for array in arrays]
+    finally:
+        savepoint.rollback()
+        session.expire_all()
+    if problems:
+        raise FixtureError(source, problems)
+    return names
 
 
 def wipe(session: Session, *, forget_fixtures: bool = True) -> None:

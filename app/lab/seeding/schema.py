@@ -11,7 +11,9 @@ import re
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from mockarray.array.models import SPLIT_SUPPORT
+from mockarray.array import capabilities
+from mockarray.array.capabilities import Capability, Group
+from mockarray.array.models import SplitSupport
 from mockarray.units import parse_duration_ms, parse_size
 
 NAME = validate.Length(min=1, max=255)
@@ -43,23 +45,18 @@ class Strict(ma.Schema):
         unknown = ma.RAISE
 
 
-class ServerSupports(Strict):
-    replication = fields.Boolean()
-    volumeReplication = fields.Boolean()
-    consistencyGroupReplication = fields.Boolean()
-    newSnapshotReplication = fields.Boolean()
-    existingSnapshotReplication = fields.Boolean()
-    replicationToItself = fields.Boolean()
-    deleteFromSnapshotGroup = fields.Boolean()
-    persistentConsistencyGroup = fields.Boolean()
-    singleConsistencyGroup = fields.Boolean()
+def _flag(capability: Capability) -> fields.Boolean:
+    return fields.Boolean(
+        metadata={"description": f"{capability.meaning}; default {capability.default}"}
+    )
 
 
-class ServerConfig(Strict):
-    isDpDestination = fields.Boolean()
-    isNfsServiceEnabled = fields.Boolean()
-    isIscsiServiceEnabled = fields.Boolean()
-    isIncrementalConsistencyGroup = fields.Boolean()
+ServerSupports = Strict.from_dict(
+    capabilities.schema_fields(Group.SUPPORTS, _flag), name="ServerSupports"
+)
+ServerConfig = Strict.from_dict(
+    capabilities.schema_fields(Group.CONFIG, _flag), name="ServerConfig"
+)
 
 
 class PoolFixture(Strict):
@@ -77,7 +74,7 @@ class SnapshotFixture(Strict):
 
 class VolumeSupports(Strict):
     revert = fields.Boolean(load_default=True)
-    split = fields.String(load_default="ANY_TIME", validate=validate.OneOf(SPLIT_SUPPORT))
+    split = fields.Enum(SplitSupport, load_default=SplitSupport.ANY_TIME)
     autoGrowVadpRep = fields.Boolean(load_default=False)
 
 
