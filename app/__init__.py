@@ -1,4 +1,13 @@
-"""mockarray: a simulated storage array behind the IBM Spectrum CDM Storage Plugin REST API."""
+"""mockarray: a simulated storage array behind the IBM Spectrum CDM Storage Plugin REST API.
+
+The rooms (README's "Layout" draws them): ``web`` (the shared HTTP kit),
+``plugin`` (the guide's API), ``array`` (the array: tables and rules), ``lab``
+(everything that drives the arrays from outside: control plane, clock,
+checkpoints, faults, journal, seeding) and ``cli`` (the ``mockarray``
+command), on a ground floor of ``config``, ``database``, ``errors``,
+``queries`` and ``units``. This module wires them: ``create_app`` and
+``open_database``.
+"""
 
 from __future__ import annotations
 

@@ -33,9 +33,9 @@ from mockarray.array.models import (
     TaskKind,
     Volume,
 )
-from mockarray.array.queries import ALL, Page, paginate
 from mockarray.errors import NotFound
 from mockarray.identity import PLUGIN_ID
+from mockarray.queries import ALL, Page, paginate
 
 #: Ids are 32-bit on every database; a larger number names nothing.
 MAX_ID = 2**31 - 1

@@ -3,6 +3,8 @@
 One Click group; each command group is a module of its own. Every command but
 ``serve`` works on the database directly (no server needs to run), with the
 configuration from ``MOCKARRAY_*`` variables; see ``context.Lab``.
+
+May import: any room (it is a front end, like the two HTTP APIs).
 """
 
 from __future__ import annotations

@@ -8,11 +8,11 @@ import time
 import click
 
 from mockarray.array import clock
-from mockarray.array.queries import Page
 from mockarray.cli.context import Lab, pass_lab
 from mockarray.cli.output import when
 from mockarray.cli.types import DURATION
 from mockarray.lab import journal
+from mockarray.queries import Page
 
 
 @click.command("journal")

@@ -1,4 +1,13 @@
-"""Lab control: how a test run drives the simulated arrays (checkpoints, faults,
-the request journal). Plain functions over a database session, like
-``mockarray.array``; the control plane (``mockarray.lab.api``) and the CLI call them.
+"""The lab: everything that drives the simulated arrays from outside.
+
+Holds: the lab's tables (``models``), the simulated clock (``clock``),
+checkpoints, fault rules, the request journal, host writes, seeding from
+YAML fixtures with the demo lab (``seeding``), and the control plane's HTTP
+API under ``/mockarray/api`` (``api``), which also attaches the fault gate
+and the journal to every plugin call. The command line calls the same
+functions.
+
+May import: ``mockarray.array`` and the ground floor; ``lab.api`` also
+``mockarray.web`` and the plugin API's hooks. The rest of the lab knows no
+HTTP.
 """

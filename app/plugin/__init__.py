@@ -1,7 +1,12 @@
-"""The HTTP layer: one blueprint per resource of the plugin API.
+"""The plugin API: the guide's resources under ``/storageplugin/api`` and nothing else.
 
-Views parse (marshmallow), call the array's behaviour (``mockarray.array``) and
-serialize; they hold no rules of their own. Conventions live in ``core``.
+One module per resource: views parse (marshmallow, ``schemas``), call the
+array's behaviour and serialize; they hold no rules of their own. The
+plugin API's conventions (the session header, the call log behind
+``GET /log``, the hooks others attach to every call) are in ``core``.
+
+May import: ``mockarray.web``, ``mockarray.array`` and the ground floor.
+Nothing of the lab: the lab attaches itself through ``core.CallHooks``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import marshmallow as ma
 
-from mockarray.array.queries import Page
+from mockarray.queries import Page
 
 TOTAL_HEADER = "X-Total-Count"
 

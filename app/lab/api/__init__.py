@@ -1,9 +1,10 @@
-"""The control plane: lab control kept apart from the plugin API.
+"""The control plane: the lab's HTTP API, apart from the plugin API.
 
 Under ``/mockarray/api`` with its own OpenAPI document
 (``/mockarray/api/openapi.json``), the same JSON error shape, and a bearer
 token (``MOCKARRAY_ADMIN_TOKEN``); without a token only loopback clients may
-use it. Every function also has a ``mockarray`` command.
+use it. Every function also has a ``mockarray`` command. ``plugin_hooks``
+attaches the lab's fault gate and journal to every plugin API call.
 """
 
 from __future__ import annotations
