@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from mockarray.errors import ArrayError, Invalid, NotFound
 from mockarray.lab.models import FaultRule
+from mockarray.naming import normalize_action
 
 
 class InjectedFault(ArrayError):
@@ -28,10 +29,6 @@ class InjectedFault(ArrayError):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
-
-
-def normalize_action(name: str | None) -> str | None:
-    return name.replace("-", "").replace("_", "").lower() if name else None
 
 
 def add_rule(

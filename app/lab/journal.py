@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
-from mockarray.lab.faults import normalize_action
 from mockarray.lab.models import JournalEntry
+from mockarray.naming import normalize_action
 from mockarray.queries import Page, paginate
 
 #: Journal trimming runs once every this many entries, to keep each insert cheap.

@@ -18,12 +18,9 @@ import marshmallow as ma
 from flask import request
 
 from mockarray.errors import Invalid
+from mockarray.naming import normalize_action
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.responses import no_content
-
-
-def normalize(name: str) -> str:
-    return name.replace("-", "").replace("_", "").lower()
 
 
 @dataclass(frozen=True)
@@ -58,7 +55,9 @@ class Actions:
 
         def register(handler: Callable) -> Callable:
             summary = (handler.__doc__ or name).strip().splitlines()[0]
-            self.actions[normalize(name)] = Action(name, handler, body, response, status, summary)
+            self.actions[normalize_action(name)] = Action(
+                name, handler, body, response, status, summary
+            )
             return handler
 
         return register
@@ -67,7 +66,7 @@ class Actions:
         return [action.name for action in self.actions.values()]
 
     def _find(self, name: str | None) -> Action:
-        action = self.actions.get(normalize(name or ""))
+        action = self.actions.get(normalize_action(name or ""))
         if action is None:
             said = f"Unknown action '{name}'" if name else "The action parameter is missing"
             raise Invalid(

@@ -11,6 +11,7 @@ from flask import Flask, Response, current_app, g, request
 
 from mockarray.array import clock
 from mockarray.lab import faults, journal
+from mockarray.naming import normalize_action
 from mockarray.plugin.core import call_hooks, call_path, caller
 from mockarray.web.transaction import database, db_session, defer_write, is_read
 
@@ -66,7 +67,7 @@ def journal_call(response: Response, duration_ms: float) -> None:
         "session": who.session_tag,
         "method": request.method,
         "path": call_path(),
-        "action": faults.normalize_action(request.args.get("action")),
+        "action": normalize_action(request.args.get("action")),
         "status": response.status_code,
         "duration_ms": round(duration_ms, 3),
         "body": journal.redact(body),
