@@ -10,6 +10,7 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
 
+from mockarray.web.errors import ErrorSchema
 from mockarray.web.openapi import Api, documented, response_name
 
 
@@ -37,13 +38,20 @@ class ApiBlueprint(Blueprint):
 
     ARGUMENTS_PARSER = _Parser()
 
-    def refuses(self, *statuses: int):
+    def refuses(self, *statuses: int, description: str | None = None):
         """Document error statuses a view answers beyond its API's usual ones
-        (``@blp.refuses(507)``), with the API's description of each."""
+        (``@blp.refuses(507)``), with the API's description of each or with
+        ``description``."""
 
         def decorate(view):
             for status in statuses:
-                view = self.alt_response(status, response=response_name(status))(view)
+                if description is None:
+                    documented = self.alt_response(status, response=response_name(status))
+                else:
+                    documented = self.alt_response(
+                        status, schema=ErrorSchema, description=description
+                    )
+                view = documented(view)
             return view
 
         return decorate
