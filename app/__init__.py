@@ -5,7 +5,7 @@ The rooms (README's "Layout" draws them): ``web`` (the shared HTTP kit),
 (everything that drives the arrays from outside: control plane, clock,
 checkpoints, faults, journal, seeding) and ``cli`` (the ``mockarray``
 command), on a ground floor of ``config``, ``database``, ``errors``,
-``naming``, ``queries`` and ``units``. This module wires them: ``create_app`` and
+``fields``, ``naming``, ``queries`` and ``units``. This module wires them: ``create_app`` and
 ``open_database``.
 """
 

@@ -46,6 +46,21 @@ DURATION_HELP = "a duration such as 90s, 15m, 6h, 3d or 2w (a bare number is mil
 RANGE_HELP = "a duration or a range of two (500ms, 200-800, 1s-3s; bare numbers are milliseconds)"
 
 
+def _pattern(units) -> str:
+    """An ECMA-262 regular expression (JSON Schema's) for what ``_scaled`` reads;
+    units match in any case."""
+    spelled = sorted(
+        ("".join(f"[{c.lower()}{c.upper()}]" for c in unit) for unit in units if unit),
+        key=len,
+        reverse=True,
+    )
+    return rf"^\s*\d+(\.\d+)?\s*({'|'.join(spelled)})?\s*$"
+
+
+SIZE_PATTERN = _pattern(_SIZE_UNITS)
+DURATION_PATTERN = _pattern(_DURATION_UNITS)
+
+
 def parse_size(value: object) -> int:
     """Bytes from an integer or a string with a decimal (KB) or binary (KiB) unit."""
     if isinstance(value, bool):

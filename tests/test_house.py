@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app"
 
 #: Shared ground floor: importable from every room.
-BASE = {"config", "database", "errors", "identity", "naming", "queries", "units"}
+BASE = {"config", "database", "errors", "fields", "identity", "naming", "queries", "units"}
 #: room -> the rooms of mockarray it may import besides BASE and itself.
 MAY_IMPORT = {
     "array": set(),
@@ -28,7 +28,17 @@ MAY_IMPORT = {
     "cli": {"array", "lab", "plugin", "web", "migrate", "wsgi", "(root)"},
 }
 #: Rooms that know nothing of HTTP or the command line.
-NO_FRAMEWORK = {"array", "lab", "queries", "database", "errors", "units", "identity", "naming"}
+NO_FRAMEWORK = {
+    "array",
+    "lab",
+    "queries",
+    "database",
+    "errors",
+    "units",
+    "identity",
+    "naming",
+    "fields",
+}
 FRAMEWORKS = {"flask", "flask_smorest", "webargs", "werkzeug.exceptions", "click"}
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from flask import Flask
-from flask_smorest import Api, Blueprint
 
 from mockarray.plugin import (
     consistencygroup,
@@ -32,7 +31,9 @@ from mockarray.plugin import (
     storage,
     volume,
 )
-from mockarray.plugin.core import API_PREFIX, SESSION_HEADER, init_conventions
+from mockarray.plugin.core import API_PREFIX, ERRORS, SESSION_HEADER, init_conventions
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.openapi import Api
 
 RESOURCES = (
     info,
@@ -74,12 +75,12 @@ def init_api(app: Flask) -> None:
             "security": [{"session": []}],
         },
     )
-    api = Api(app)
+    api = Api(app, errors=ERRORS)
     api.spec.components.security_scheme(
         "session", {"type": "apiKey", "in": "header", "name": SESSION_HEADER}
     )
     # One parent blueprint carries the conventions; each resource nests in it.
-    plugin = Blueprint("plugin", __name__, url_prefix=API_PREFIX)
+    plugin = ApiBlueprint("plugin", __name__, url_prefix=API_PREFIX)
     init_conventions(plugin)
     for resource in RESOURCES:
         plugin.register_blueprint(resource.blp)

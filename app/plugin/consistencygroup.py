@@ -95,7 +95,9 @@ def condense(sid, cgid, body):
         log.info("condense group=%s snapshot=%s: %s", cgid, decision.name, decision.reason)
 
 
-@group_actions.action("take-snapshot", body=TakeSnapshotSchema, response=CgSnapshotSchema)
+@group_actions.action(
+    "take-snapshot", body=TakeSnapshotSchema, response=CgSnapshotSchema, refuses=(507,)
+)
 def take_snapshot(sid, cgid, body):
     """Snapshot every volume of the group at once."""
     return groups.take_snapshot(

@@ -24,6 +24,7 @@ from mockarray.array import inventory, sessions
 from mockarray.errors import Unauthorized
 from mockarray.plugin import calllog
 from mockarray.web.media import check_media_types, view_attribute
+from mockarray.web.openapi import ErrorDocs, Operation
 from mockarray.web.transaction import (
     db_session,
     defer_write,
@@ -41,6 +42,49 @@ def public(view: F) -> F:
     """Mark a view that needs no session (``GET /info``, ``POST /session``)."""
     view._mockarray_public = True  # type: ignore[attr-defined]
     return view
+
+
+def is_public(view: Callable) -> bool:
+    return getattr(view, "_mockarray_public", False)
+
+
+# -- what the OpenAPI document says of errors ---------------------------------------
+
+
+def _error_statuses(operation: Operation) -> set[int]:
+    statuses = {415, 503}
+    if not is_public(operation.view):
+        statuses.add(401)
+        if operation.writes:
+            statuses.add(409)
+    if operation.path_arguments:
+        statuses.add(404)
+    if operation.takes_query or operation.takes_body:
+        statuses.add(400)
+    if operation.takes_body:
+        statuses.add(413)
+    return statuses
+
+
+ERRORS = ErrorDocs(
+    descriptions={
+        400: "Invalid input: 'message' says what is wrong, 'errors' names each field.",
+        401: f"No session: the {SESSION_HEADER} header is missing, unknown or expired. "
+        "Open one with POST /session.",
+        404: "No such object on the session's array (objects of other arrays are not "
+        "visible), or no such path.",
+        409: "The array's current state forbids the call (a mapped volume, a name already "
+        "taken, a clone depending on a snapshot...), or another call changed the same "
+        "objects at the same time; 'message' says which.",
+        413: "The request body is too large.",
+        415: "The Accept header does not admit what the call answers with (application/json), "
+        "or the request body is not application/json.",
+        503: "The array's database is busy or unavailable (retry after Retry-After seconds), "
+        "or not migrated yet.",
+        507: "Not enough free space in the pool.",
+    },
+    statuses=_error_statuses,
+)
 
 
 # -- hooks ---------------------------------------------------------------------------

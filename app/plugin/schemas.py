@@ -13,33 +13,7 @@ from marshmallow import fields
 from mockarray.array import capabilities
 from mockarray.array.capabilities import Capability, Group
 from mockarray.array.models import SplitSupport
-
-
-class IdString(fields.Field):
-    """An id: an integer in the database, a string on the wire (numbers accepted)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else str(value)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise ma.ValidationError("Not a valid id: expected a string.")
-        text = str(value).strip()
-        if not text:
-            raise ma.ValidationError("Must not be empty.")
-        return text
-
-    def _jsonschema_type_mapping(self):  # pragma: no cover - used by apispec only
-        return {"type": "string"}
-
-
-class WholeNumber(fields.Integer):
-    """An integer; a numeric string is accepted, a fraction (``8443.5``) is not."""
-
-    def _validated(self, value):
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise self.make_error("invalid", input=value)
-        return super()._validated(value)
+from mockarray.fields import IdString, WholeNumber
 
 
 class Inline(fields.Nested):
@@ -205,7 +179,9 @@ class LunSchema(Schema):
     naaId = fields.String(attribute="naa_id")
     volumeId = IdString(attribute="volume_id")
     privateIscsiTarget = fields.String(attribute="private_iscsi_target", allow_none=True)
-    volumeType = fields.Function(lambda lun: lun.volume.volume_type, dump_only=True)
+    volumeType = fields.Function(
+        lambda lun: lun.volume.volume_type, dump_only=True, metadata={"type": "string"}
+    )
 
 
 class LunListSchema(Schema):
@@ -213,8 +189,12 @@ class LunListSchema(Schema):
 
 
 class HostConfigSchema(Schema):
-    fc = fields.Function(lambda host: any(i.kind == "wwn" for i in host.initiators))
-    iscsi = fields.Function(lambda host: any(i.kind == "iqn" for i in host.initiators))
+    fc = fields.Function(
+        lambda host: any(i.kind == "wwn" for i in host.initiators), metadata={"type": "boolean"}
+    )
+    iscsi = fields.Function(
+        lambda host: any(i.kind == "iqn" for i in host.initiators), metadata={"type": "boolean"}
+    )
 
 
 class HostSchema(Schema):

@@ -17,6 +17,11 @@ blp = ApiBlueprint("session", __name__, description="Log in to an array.")
 @public
 @blp.arguments(SessionRequestSchema)
 @blp.response(201, SessionSchema)
+@blp.refuses(
+    401,
+    description="No array answers to that hostname, ipAddress and port, or the username "
+    "or password is wrong.",
+)
 @blp.doc(security=[{}, {"basic": []}])
 def create_session(body):
     """Open a session to the array named by ``hostname`` and/or ``ipAddress``.

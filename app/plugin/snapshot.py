@@ -59,6 +59,7 @@ def create(sid: str, vid: str, body: dict):
 @blp.route("/server/<sid>/volume/<vid>/snapshot", methods=["POST"])
 @blp.arguments(SnapshotCreateSchema)
 @blp.response(201, SnapshotCreatedSchema)
+@blp.refuses(507)
 def create_snapshot(body, sid, vid):
     """Take a snapshot of the volume (also ``POST …/volume/{vid}?action=createSnapshot``).
 

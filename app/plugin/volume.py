@@ -67,7 +67,7 @@ def _split_rate() -> int:
     return int(current_app.config["SPLIT_RATE"])
 
 
-@volume_actions.action("clone", body=CloneRequestSchema, response=VolumeSchema)
+@volume_actions.action("clone", body=CloneRequestSchema, response=VolumeSchema, refuses=(507,))
 def clone(sid, vid, body):
     """Clone one of the volume's snapshots into a new thin volume."""
     return volumes.clone(
@@ -88,19 +88,21 @@ def mount(sid, vid, body):
     return {"path": volumes.mount(db_session(), current_server(sid), vid, path=body["path"])}
 
 
-@volume_actions.action("split", response=SplitStatusSchema)
+@volume_actions.action("split", response=SplitStatusSchema, refuses=(507,))
 def split(sid, vid):
     """Start splitting a clone from its snapshot; progress in splitstatus."""
     return volumes.split(db_session(), current_server(sid), vid, rate=_split_rate())
 
 
-@volume_actions.action("restore", body=RestoreRequestSchema, response=VolumeSchema)
+@volume_actions.action("restore", body=RestoreRequestSchema, response=VolumeSchema, refuses=(507,))
 def restore(sid, vid, body):
     """Revert the volume to one of its own snapshots."""
     return volumes.restore(db_session(), current_server(sid), vid, snapshot_id=body["snapshotId"])
 
 
-@volume_actions.action("restore-to-alternate", body=RestoreToAlternateSchema, response=VolumeSchema)
+@volume_actions.action(
+    "restore-to-alternate", body=RestoreToAlternateSchema, response=VolumeSchema, refuses=(507,)
+)
 def restore_to_alternate(sid, vid, body):
     """Write one of the volume's snapshots over another volume."""
     return volumes.restore_to_alternate(
@@ -112,7 +114,9 @@ def restore_to_alternate(sid, vid, body):
     )
 
 
-@volume_actions.action("restore-to-new", body=RestoreToNewSchema, response=VolumeSchema)
+@volume_actions.action(
+    "restore-to-new", body=RestoreToNewSchema, response=VolumeSchema, refuses=(507,)
+)
 def restore_to_new(sid, vid, body):
     """Restore one of the volume's snapshots into a new volume."""
     return volumes.restore_to_new(
@@ -126,7 +130,11 @@ def restore_to_new(sid, vid, body):
 
 
 @volume_actions.action(
-    "createSnapshot", body=SnapshotCreateSchema, response=SnapshotCreatedSchema, status=201
+    "createSnapshot",
+    body=SnapshotCreateSchema,
+    response=SnapshotCreatedSchema,
+    status=201,
+    refuses=(507,),
 )
 def create_snapshot(sid, vid, body):
     """Take a snapshot (the same as POST …/volume/{vid}/snapshot)."""

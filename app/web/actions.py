@@ -1,12 +1,17 @@
 """``POST <object>?action=<name>``: the guide's actions, one dispatcher.
 
-Each object path declares its actions with their input and output schemas
-and success status; the dispatcher matches the name ignoring case, ``-`` and
-``_`` (``get-Progress``, ``getProgress``), parses the body with the action's
-schema (``400`` naming the fields) and answers with its schema. An unknown or
-missing action is ``400`` listing the object's actions. The OpenAPI document
-lists the actions as the ``action`` parameter's values, with a ``oneOf`` of
-their bodies.
+Each object path declares its actions with their input and output schemas,
+success status and the errors they add (``refuses``); the dispatcher matches
+the name ignoring case, ``-`` and ``_`` (``get-Progress``, ``getProgress``),
+parses the body with the action's schema (``400`` naming the fields) and
+answers with its schema. An unknown or missing action is ``400`` listing the
+object's actions.
+
+The OpenAPI document is built from the same declarations with flask-smorest's
+decorators: the ``action`` query parameter (an enum of the names), the body
+as ``anyOf`` the actions' bodies, each titled with its action (the action, not
+the body, picks which applies), each success status with the actions that
+answer it (empty answers without content), and the actions' error statuses.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 
 import marshmallow as ma
 from flask import request
+from marshmallow import fields
 
 from mockarray.errors import Invalid
 from mockarray.naming import normalize_action
@@ -31,6 +37,32 @@ class Action:
     response: type[ma.Schema] | None
     status: int
     summary: str
+    refuses: tuple[int, ...] = ()
+
+
+def _answer(action: Action) -> str:
+    if action.response is None:
+        return "no body"
+    return action.response.__name__.removesuffix("Schema")
+
+
+class ActionName(fields.String):
+    """The ``action`` query parameter: one of an object's actions, deserialized to
+    it. Unknown or missing, it is the object's ``400`` listing its actions (not a
+    field error of its own)."""
+
+    def __init__(self, actions: Actions):
+        self.actions = actions
+        super().__init__(
+            required=True,
+            metadata={
+                "enum": actions.names(),
+                "description": "The action; matched ignoring case, '-' and '_'.",
+            },
+        )
+
+    def deserialize(self, value, attr=None, data=None, **kwargs) -> Action:
+        return self.actions.find(None if value is ma.missing else value)
 
 
 class Actions:
@@ -49,14 +81,16 @@ class Actions:
         body: type[ma.Schema] | None = None,
         response: type[ma.Schema] | None = None,
         status: int = 200,
+        refuses: tuple[int, ...] = (),
     ):
         """Declare an action. The handler gets the path's arguments, and ``body``
-        (the parsed body) when the action takes one."""
+        (the parsed body) when the action takes one. ``refuses``: error statuses
+        it answers beyond its API's usual ones (``507``)."""
 
         def register(handler: Callable) -> Callable:
             summary = (handler.__doc__ or name).strip().splitlines()[0]
             self.actions[normalize_action(name)] = Action(
-                name, handler, body, response, status, summary
+                name, handler, body, response, status, summary, tuple(refuses)
             )
             return handler
 
@@ -65,7 +99,7 @@ class Actions:
     def names(self) -> list[str]:
         return [action.name for action in self.actions.values()]
 
-    def _find(self, name: str | None) -> Action:
+    def find(self, name: str | None) -> Action:
         action = self.actions.get(normalize_action(name or ""))
         if action is None:
             said = f"Unknown action '{name}'" if name else "The action parameter is missing"
@@ -76,8 +110,7 @@ class Actions:
             )
         return action
 
-    def dispatch(self, **view_args):
-        action = self._find(request.args.get("action"))
+    def dispatch(self, action: Action, **view_args):
         if action.body is not None:
             view_args["body"] = self.blp.ARGUMENTS_PARSER.parse(
                 action.body(), request, location="json"
@@ -92,47 +125,85 @@ class Actions:
             return answer
         return action.response().dump(result), action.status, headers
 
+    # -- the OpenAPI document -------------------------------------------------------------
+
+    def _summary(self) -> str:
+        return f"Actions on a {self.subject}: {', '.join(self.names())}"
+
+    def _description(self) -> str:
+        def line(action: Action) -> str:
+            body = "" if action.body else " No body."
+            answer = "" if action.response else " Answers no body."
+            return f"- `{action.name}` ({action.status}): {action.summary}{body}{answer}"
+
+        return "\n".join(line(action) for action in self.actions.values())
+
+    def _request_body(self) -> dict | None:
+        with_body = [action for action in self.actions.values() if action.body is not None]
+        if not with_body:
+            return None
+        return {
+            "required": False,
+            "description": "The body of the action named by 'action' (each titled with it).",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {
+                                "title": action.name,
+                                "description": f"The body of action={action.name}.",
+                                "allOf": [action.body],
+                            }
+                            for action in with_body
+                        ]
+                    }
+                }
+            },
+        }
+
+    def _documented_answers(self, view: Callable) -> Callable:
+        by_status: dict[int, list[Action]] = {}
+        for action in self.actions.values():
+            by_status.setdefault(action.status, []).append(action)
+        for status, actions in sorted(by_status.items(), reverse=True):
+            description = "; ".join(f"{a.name}: {_answer(a)}" for a in actions)
+            answering = [a for a in actions if a.response is not None]
+            if not answering:
+                schema = None
+            elif len(actions) == 1:
+                schema = answering[0].response
+            else:
+                schema = {
+                    "anyOf": [
+                        {
+                            "title": a.name,
+                            "description": f"The answer of action={a.name}.",
+                            "allOf": [a.response],
+                        }
+                        for a in answering
+                    ]
+                }
+            view = self.blp.alt_response(
+                status, schema=schema, description=description, success=True
+            )(view)
+        return view
+
     def register(self) -> None:
         """Add the POST route; call once every action is declared."""
-        bodies = list(dict.fromkeys(a.body for a in self.actions.values() if a.body is not None))
-        responses: dict[str, dict] = {}
-        for action in self.actions.values():
-            entry = responses.setdefault(
-                str(action.status), {"description": "", "content": {"application/json": {}}}
-            )
-            entry["description"] = " ".join(
-                filter(None, [entry["description"], f"{action.name}: {action.summary}"])
-            )
-            if action.response is not None:
-                schema = entry["content"]["application/json"].setdefault("schema", {"oneOf": []})
-                if action.response not in schema["oneOf"]:
-                    schema["oneOf"].append(action.response)
-        for entry in responses.values():
-            if not entry["content"]["application/json"]:
-                del entry["content"]
-        doc = {
-            "summary": f"Actions on a {self.subject}: {', '.join(self.names())}",
-            "description": "\n".join(f"- `{a.name}`: {a.summary}" for a in self.actions.values()),
-            "parameters": [
-                {
-                    "in": "query",
-                    "name": "action",
-                    "required": True,
-                    "description": "Matched ignoring case, '-' and '_'.",
-                    "schema": {"type": "string", "enum": self.names()},
-                }
-            ],
-            "responses": responses,
-        }
-        if bodies:
-            doc["requestBody"] = {
-                "required": False,
-                "content": {"application/json": {"schema": {"oneOf": bodies}}},
-            }
+        query = ma.Schema.from_dict(
+            {"action": ActionName(self)}, name=f"{self.subject.title().replace(' ', '')}Action"
+        )
 
-        def act(**view_args):
-            return self.dispatch(**view_args)
+        def act(query: dict, **view_args):
+            return self.dispatch(query["action"], **view_args)
 
         act.__name__ = f"{self.subject.replace(' ', '_')}_action"
-        act.__doc__ = doc["summary"]
-        self.blp.route(self.rule, methods=["POST"])(self.blp.doc(**doc)(act))
+        act.__doc__ = f"{self._summary()}\n\n{self._description()}"
+        view = self.blp.arguments(query, location="query")(act)
+        view = self._documented_answers(view)
+        refused = sorted({status for action in self.actions.values() for status in action.refuses})
+        view = self.blp.refuses(*refused)(view)
+        body = self._request_body()
+        if body is not None:
+            view = self.blp.doc(requestBody=body)(view)
+        self.blp.route(self.rule, methods=["POST"])(view)

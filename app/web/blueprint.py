@@ -1,11 +1,17 @@
 """The blueprint every resource of both APIs is built on: flask-smorest's, with
-``400`` (not webargs' ``422``) for invalid parameters and bodies."""
+``400`` (not webargs' ``422``) for invalid parameters and bodies, and the
+kit's documentation (``mockarray.web.openapi``): registered with an API (the
+parent of its resources), it lists each operation's error statuses and, on
+lists, ``X-Total-Count``."""
 
 from __future__ import annotations
 
 import marshmallow as ma
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
+
+from mockarray.web.errors import ErrorSchema
+from mockarray.web.openapi import Api, documented, response_name
 
 
 class _Parser(FlaskParser):
@@ -27,6 +33,35 @@ class _Parser(FlaskParser):
 
 
 class ApiBlueprint(Blueprint):
-    """One resource of an API: its views declare their input and output schemas."""
+    """One resource of an API (or the API's root): its views declare their input
+    and output schemas."""
 
     ARGUMENTS_PARSER = _Parser()
+
+    def refuses(self, *statuses: int, description: str | None = None):
+        """Document error statuses a view answers beyond its API's usual ones
+        (``@blp.refuses(507)``), with the API's description of each or with
+        ``description``."""
+
+        def decorate(view):
+            for status in statuses:
+                if description is None:
+                    documented = self.alt_response(status, response=response_name(status))
+                else:
+                    documented = self.alt_response(
+                        status, schema=ErrorSchema, description=description
+                    )
+                view = documented(view)
+            return view
+
+        return decorate
+
+    def register_views_in_doc(self, api, app, spec, *, name, parameters):
+        if not isinstance(api, Api):
+            return super().register_views_in_doc(api, app, spec, name=name, parameters=parameters)
+        original = self._docs
+        self._docs = documented(original, api, app, name)
+        try:
+            return super().register_views_in_doc(api, app, spec, name=name, parameters=parameters)
+        finally:
+            self._docs = original

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
+import marshmallow as ma
 from flask import Flask, request
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException
@@ -27,6 +28,30 @@ LOCATION_WORDS = {
     "view_args": "path",
     "headers": "header",
 }
+
+
+class ErrorSchema(ma.Schema):
+    """The one error shape, as the OpenAPI documents show it (``error_response`` makes it)."""
+
+    class Meta:
+        ordered = True
+
+    code = ma.fields.Integer(required=True, metadata={"description": "The HTTP status."})
+    status = ma.fields.String(
+        required=True, metadata={"description": "The status's phrase ('Not Found')."}
+    )
+    message = ma.fields.String(
+        required=True,
+        metadata={"description": "What was wrong and how to fix it, in a sentence or two."},
+    )
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={
+            "description": "Invalid input only: each field (dotted path, '(body)' for the "
+            "whole body) with what is wrong with it."
+        },
+    )
 
 
 def error_response(code: int, message: str, errors: dict | None = None, headers=None):

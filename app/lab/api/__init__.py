@@ -10,10 +10,11 @@ attaches the lab's fault gate and journal to every plugin API call.
 from __future__ import annotations
 
 from flask import Flask
-from flask_smorest import Api, Blueprint
 
 from mockarray.lab.api import checkpoints, clock, faults, journal, reset, writes
-from mockarray.lab.api.core import CONTROL_PREFIX, init_control_conventions
+from mockarray.lab.api.core import CONTROL_PREFIX, ERRORS, init_control_conventions
+from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.openapi import Api
 
 RESOURCES = (reset, checkpoints, faults, clock, journal, writes)
 
@@ -35,9 +36,9 @@ def init_control(app: Flask, version: str) -> None:
             "security": [{"token": []}],
         },
     )
-    api = Api(app, config_prefix="CONTROL")
+    api = Api(app, errors=ERRORS, config_prefix="CONTROL")
     api.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
-    control = Blueprint("control", __name__, url_prefix=CONTROL_PREFIX)
+    control = ApiBlueprint("control", __name__, url_prefix=CONTROL_PREFIX)
     init_control_conventions(control)
     for resource in RESOURCES:
         control.register_blueprint(resource.blp)

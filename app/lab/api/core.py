@@ -10,9 +10,43 @@ from flask_smorest import Blueprint
 
 from mockarray.errors import Forbidden, Unauthorized
 from mockarray.web.media import check_media_types
+from mockarray.web.openapi import ErrorDocs, Operation
 from mockarray.web.transaction import discard_unit_of_work, finish_unit_of_work
 
 CONTROL_PREFIX = "/mockarray/api"
+
+
+def _error_statuses(operation: Operation) -> set[int]:
+    statuses = {401, 403, 415, 503}
+    if operation.writes:
+        statuses.add(409)
+    if operation.path_arguments:
+        statuses.add(404)
+    if operation.takes_query or operation.takes_body:
+        statuses.add(400)
+    if operation.takes_body:
+        statuses.add(413)
+    return statuses
+
+
+ERRORS = ErrorDocs(
+    descriptions={
+        400: "Invalid input: 'message' says what is wrong, 'errors' names each field.",
+        401: "MOCKARRAY_ADMIN_TOKEN is set and the call did not send "
+        "'Authorization: Bearer <token>' with it.",
+        403: "MOCKARRAY_ADMIN_TOKEN is unset and the client is not on the loopback interface.",
+        404: "No such checkpoint, fault rule, array, server or volume, or no such path.",
+        409: "The lab's state forbids the call (a checkpoint name already taken...), or "
+        "another call changed the same objects at the same time; 'message' says which.",
+        413: "The request body is too large.",
+        415: "The Accept header does not admit application/json, or the request body is not "
+        "application/json.",
+        503: "The database is busy or unavailable (retry after Retry-After seconds), or not "
+        "migrated yet.",
+        507: "Not enough free space in the pool.",
+    },
+    statuses=_error_statuses,
+)
 
 
 def _is_loopback(address: str | None) -> bool:

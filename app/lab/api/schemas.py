@@ -5,20 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from mockarray.lab.seeding.schema import Size
-from mockarray.plugin.schemas import NAME, IdString, Schema, WholeNumber
-from mockarray.units import parse_duration_ms
-
-
-class Duration(fields.Field):
-    """A duration with a unit (``90s``, ``15m``, ``1h``, ``2d``); a bare number,
-    string or not, is milliseconds (``mockarray.units.parse_duration_ms``)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return parse_duration_ms(value)
-        except ValueError as error:
-            raise ma.ValidationError(str(error)) from None
+from mockarray.fields import Duration, IdString, Size, WholeNumber
+from mockarray.plugin.schemas import NAME, Schema
 
 
 def _http_method(value: str) -> None:

@@ -13,6 +13,7 @@ blp = ApiBlueprint("control_writes", __name__, description="Host writes.")
 @blp.route("/arrays/<array>/servers/<sid>/volumes/<vid>/writes", methods=["POST"])
 @blp.arguments(WriteRequestSchema)
 @blp.response(200, WriteSchema)
+@blp.refuses(507)
 def write(body, array, sid, vid):
     """A host writes ``bytes`` to the volume (overwriting, or ``append``): its used
     size, its snapshots' space, the pool's free space and its content change.

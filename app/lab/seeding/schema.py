@@ -14,30 +14,10 @@ from marshmallow import fields, validate
 from mockarray.array import capabilities
 from mockarray.array.capabilities import Capability, Group
 from mockarray.array.models import SplitSupport
-from mockarray.units import parse_duration_ms, parse_size
+from mockarray.fields import Age, Size
 
 NAME = validate.Length(min=1, max=255)
 OUI = re.compile(r"^[0-9a-fA-F]{6}$")
-
-
-class Size(fields.Field):
-    """Bytes: an integer or a string with a unit (``500GiB``)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return parse_size(value)
-        except ValueError as error:
-            raise ma.ValidationError(str(error)) from None
-
-
-class Age(fields.Field):
-    """How long ago something was created: ``3d``, ``6h``; in milliseconds."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return parse_duration_ms(value)
-        except ValueError as error:
-            raise ma.ValidationError(str(error)) from None
 
 
 class Strict(ma.Schema):
