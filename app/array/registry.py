@@ -6,8 +6,10 @@ Building thousands of objects, those queries (and a flush per object, for its id
 are most of the time. A ``Registry`` passed to the functions answers from memory
 instead: it reads what a server, volume or host already holds once (nothing for
 the objects made through it), then keeps up with what is made through it; and
-the objects it is given are flushed in batches, so they get their ids at the next
-flush (``flush()``, or any query, which flushes first). The database constraints
+the objects it is given are flushed in batches (``flush()``, or any query, which
+flushes first), so they refer to each other by object until then (on SQLite the
+registry gives them their ids at once; elsewhere they get them at the flush).
+The database constraints
 still back every rule. Like ``capacity.Room``, it is only valid while nothing
 else makes or removes those objects in the transaction. The API never passes one.
 """
