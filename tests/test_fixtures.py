@@ -26,6 +26,8 @@ from mockarray.array.models import (
     Host,
     HostInitiator,
     LongTask,
+    Lun,
+    LunMapping,
     Network,
     Pool,
     RemoteArray,
@@ -37,6 +39,7 @@ from mockarray.lab.models import LabFixture
 from mockarray.lab.seeding.loader import FixtureError, check, demo_fixture_text, seed
 from mockarray.units import format_size, parse_duration_ms, parse_size
 from tests.factories import array_doc, standard_server
+from tests.helpers import recorded_statements
 
 GiB = 2**30
 TiB = 2**40
@@ -245,6 +248,99 @@ def test_seed_records_the_document_for_reset(demo):
     assert fixture.document == demo_fixture_text()
 
 
+def test_objects_built_in_batches_are_as_the_api_makes_them(database):
+    """Seeding checks names and LUN numbers in memory and flushes in batches: what it
+    builds is linked and filled in as when each object is flushed on its own."""
+    server = {
+        "pools": [{"name": "p", "capacity": "1TiB"}],
+        "volumes": [
+            {
+                "name": "v1",
+                "size": "10GiB",
+                "used": "1GiB",
+                "lun": {"name": "v1-lun"},
+                "snapshots": [{"name": "plain"}, {"name": "own", "used": "1MiB"}],
+            },
+            {"name": "v2", "size": "10GiB", "used": "2GiB"},
+            {"name": "c1", "cloneOf": {"volume": "v1", "snapshot": "plain"}},
+        ],
+        "hosts": [
+            {
+                "name": "h1",
+                "iqns": ["iqn.2000-01.test:h1"],
+                "luns": [{"volume": "v1", "lunNumber": 0}],
+            },
+            {
+                "name": "h2",
+                "iqns": ["iqn.2000-01.test:h2"],
+                "luns": [{"volume": "v2", "lunNumber": 0}],
+            },
+        ],
+        "hostGroups": [
+            {"name": "g", "hosts": ["h1", "h2"], "luns": [{"volume": "c1", "lunNumber": 7}]}
+        ],
+    }
+    seed_text(database, dump(array_doc("alpha", 1, servers=[server])))
+    volumes = {v.name: v for v in scalars(database, select(Volume))}
+    snapshots = {s.name: s for s in scalars(database, select(Snapshot))}
+    assert {s.volume_id for s in snapshots.values()} == {volumes["v1"].id}
+    assert snapshots["plain"].content_fingerprint == volumes["v1"].content_fingerprint
+    assert snapshots["plain"].volume_used_bytes == volumes["v1"].used_bytes
+    assert snapshots["own"].content_fingerprint != volumes["v1"].content_fingerprint
+    assert volumes["c1"].parent_snapshot_id == snapshots["plain"].id
+    assert volumes["c1"].content_fingerprint == snapshots["plain"].content_fingerprint
+    assert all(v.shared_bytes == 0 for name, v in volumes.items() if name != "c1")
+    luns = dict(
+        query(database, select(Volume.name, Lun.name).join(Lun, Lun.volume_id == Volume.id))
+    )
+    assert luns == {"v1": "v1-lun", "v2": "v2", "c1": "c1"}
+    mappings = query(
+        database,
+        select(Host.name, Volume.name, LunMapping.lun_number, LunMapping.host_group_id.is_not(None))
+        .join(Host, LunMapping.host_id == Host.id)
+        .join(Lun, LunMapping.lun_id == Lun.id)
+        .join(Volume, Lun.volume_id == Volume.id)
+        .order_by(Host.name, LunMapping.lun_number),
+    )
+    assert mappings == [
+        ("h1", "v1", 0, False),
+        ("h1", "c1", 7, True),
+        ("h2", "v2", 0, False),
+        ("h2", "c1", 7, True),
+    ]
+
+
+def test_seeding_runs_as_many_statements_for_200_volumes_as_for_20(database):
+    """Names and LUN numbers are checked in memory and rows are inserted in batches:
+    no statement per volume, snapshot, LUN or mapping."""
+
+    def lab(name: str, number: int, volumes: int) -> str:
+        server = {
+            "pools": [{"name": "p", "capacity": "100TiB"}],
+            "volumes": [
+                {"name": f"v{i}", "size": "1GiB", "snapshots": [{"name": "s", "used": "1MiB"}]}
+                for i in range(volumes)
+            ],
+            "hosts": [
+                {
+                    "name": f"h{h}",
+                    "iqns": [f"iqn.2000-01.test:h{h}"],
+                    "luns": [{"volume": f"v{i}", "lunNumber": i} for i in range(h, volumes, 2)],
+                }
+                for h in range(2)
+            ],
+        }
+        return dump(array_doc(name, number, servers=[server]))
+
+    counts = []
+    for name, number, volumes in (("small", 1, 20), ("large", 2, 200)):
+        text = lab(name, number, volumes)
+        with recorded_statements(database) as statements:
+            seed_text(database, text)
+        counts.append(len(statements))
+    assert counts[1] == counts[0], counts
+
+
 def test_sizes_with_units_and_plain_integers_are_stored_in_bytes(database):
     server = {
         "pools": [{"name": "p", "capacity": "500GiB"}],
@@ -369,6 +465,24 @@ BAD_DOCUMENTS = [
             lambda d: server_of(d)["hosts"][0]["luns"].append({"volume": "vol2", "lunNumber": 3})
         ),
         f"{S}.hosts[0].luns[1]",
+        "LUN number 3 is already used on host 'host-iscsi' (by volume 'vol1')",
+    ),
+    Bad(
+        "volume mapped twice to a host",
+        edited(
+            lambda d: server_of(d)["hosts"][0]["luns"].append({"volume": "vol1", "lunNumber": 4})
+        ),
+        f"{S}.hosts[0].luns[1]",
+        "Volume 'vol1' is already mapped to host 'host-iscsi' as LUN number 3; unmap it first",
+    ),
+    Bad(
+        "host group's LUN number used on one of its hosts",
+        edited(
+            lambda d: server_of(d)["hostGroups"][0].update(
+                luns=[{"volume": "vol2", "lunNumber": 3}]
+            )
+        ),
+        f"{S}.hostGroups[0].luns[0]",
         "LUN number 3 is already used on host 'host-iscsi' (by volume 'vol1')",
     ),
     Bad(

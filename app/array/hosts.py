@@ -26,6 +26,7 @@ from mockarray.array.models import (
     Server,
     Volume,
 )
+from mockarray.array.registry import Registry
 from mockarray.errors import Conflict, Invalid, NotFound
 
 MAX_LUN_NUMBER = 16383
@@ -42,6 +43,7 @@ def create_host(
     iqns: list[str],
     wwns: list[str],
     server_group_keys: list[str] | None = None,
+    registry: Registry | None = None,
 ) -> Host:
     """A new host; retried with the same name and initiators, the existing one."""
     wanted = _initiators(iqns, wwns)
@@ -84,6 +86,8 @@ def create_host(
     ]
     session.add(host)
     session.flush()
+    if registry is not None:
+        registry.made_host(host)
     return host
 
 
@@ -188,22 +192,28 @@ def _lun_to_map(
     return lun, volume
 
 
-def _numbers_in_use(session: Session, host_ids: list[int]) -> dict[int, tuple[int, str]]:
-    """LUN number -> (host id, volume name) for the hosts."""
+def _numbers_in_use(
+    session: Session, hosts: list[Host], registry: Registry | None = None
+) -> dict[int, tuple[str, str]]:
+    """LUN number -> (host name, volume name) for the hosts."""
+    if registry is not None:
+        if len(hosts) == 1:
+            return registry.numbers_in_use(hosts[0])
+        return {n: used for host in hosts for n, used in registry.numbers_in_use(host).items()}
+    names = {host.id: host.name for host in hosts}
     rows = session.execute(
         select(LunMapping.lun_number, LunMapping.host_id, Volume.name)
         .join(Lun, LunMapping.lun_id == Lun.id)
         .join(Volume, Lun.volume_id == Volume.id)
-        .where(LunMapping.host_id.in_(host_ids))
+        .where(LunMapping.host_id.in_(names))
     ).all()
-    return {number: (host_id, volume) for number, host_id, volume in rows}
+    return {number: (names[host_id], volume) for number, host_id, volume in rows}
 
 
-def _pick_number(in_use: dict[int, tuple[int, str]], wanted: int | None, hosts: list[Host]) -> int:
+def _pick_number(in_use: dict[int, tuple[str, str]], wanted: int | None) -> int:
     if wanted is not None:
         if wanted in in_use:
-            host_id, volume = in_use[wanted]
-            host = next(h.name for h in hosts if h.id == host_id)
+            host, volume = in_use[wanted]
             raise Conflict(
                 f"LUN number {wanted} is already used on host '{host}' (by volume '{volume}'); "
                 "choose another lunNumber or leave it out to get the lowest free one."
@@ -231,12 +241,21 @@ def map_to_host(
 
 
 def map_lun(
-    session: Session, host: Host, lun: Lun, volume: Volume, lun_number: int | None
+    session: Session,
+    host: Host,
+    lun: Lun,
+    volume: Volume,
+    lun_number: int | None,
+    registry: Registry | None = None,
 ) -> MappingView:
-    """Map ``lun`` (of ``volume``) to ``host``; mapping it again returns the existing mapping."""
-    existing = session.scalar(
-        select(LunMapping).where(LunMapping.host_id == host.id, LunMapping.lun_id == lun.id)
-    )
+    """Map ``lun`` (of ``volume``) to ``host``; mapping it again returns the existing mapping.
+    With a ``registry`` (seeding), ids are known after its next flush."""
+    if registry is not None:
+        existing = registry.mapping(host, lun)
+    else:
+        existing = session.scalar(
+            select(LunMapping).where(LunMapping.host_id == host.id, LunMapping.lun_id == lun.id)
+        )
     if existing is not None:
         if lun_number is None or lun_number == existing.lun_number:
             return _view(existing, volume)
@@ -244,12 +263,14 @@ def map_lun(
             f"Volume '{volume.name}' is already mapped to host '{host.name}' as LUN number "
             f"{existing.lun_number}; unmap it first to change the number."
         )
-    number = _pick_number(_numbers_in_use(session, [host.id]), lun_number, [host])
-    mapping = LunMapping(
-        host_id=host.id, lun_id=lun.id, lun_number=number, created_ms=clock.now(session)
-    )
-    session.add(mapping)
-    session.flush()
+    number = _pick_number(_numbers_in_use(session, [host], registry), lun_number)
+    # The LUN by object: in a registry's batch, it may have no id yet.
+    mapping = LunMapping(host_id=host.id, lun=lun, lun_number=number, created_ms=clock.now(session))
+    if registry is not None:
+        registry.made_mapping(host, mapping, volume)
+    else:
+        session.add(mapping)
+        session.flush()
     return _view(mapping, volume)
 
 
@@ -298,15 +319,20 @@ def map_lun_to_group(
     lun: Lun,
     volume: Volume,
     lun_number: int | None,
+    registry: Registry | None = None,
 ) -> MappingView:
-    """Map ``lun`` to every host of ``group`` (``hosts``) under one LUN number."""
-    existing = list(
-        session.scalars(
-            select(LunMapping).where(
-                LunMapping.host_id.in_([h.id for h in hosts]), LunMapping.lun_id == lun.id
+    """Map ``lun`` to every host of ``group`` (``hosts``) under one LUN number.
+    With a ``registry`` (seeding), ids are known after its next flush."""
+    if registry is not None:
+        existing = [m for m in (registry.mapping(h, lun) for h in hosts) if m is not None]
+    else:
+        existing = list(
+            session.scalars(
+                select(LunMapping).where(
+                    LunMapping.host_id.in_([h.id for h in hosts]), LunMapping.lun_id == lun.id
+                )
             )
         )
-    )
     numbers = {m.lun_number for m in existing}
     if len(numbers) > 1 or (lun_number is not None and numbers - {lun_number}):
         raise Conflict(
@@ -316,18 +342,21 @@ def map_lun_to_group(
     wanted = lun_number if lun_number is not None else next(iter(numbers), None)
     mapped = {m.host_id for m in existing}
     unmapped = [h for h in hosts if h.id not in mapped]
-    number = _pick_number(_numbers_in_use(session, [h.id for h in unmapped]), wanted, unmapped)
+    number = _pick_number(_numbers_in_use(session, unmapped, registry), wanted)
     for host in unmapped:
-        session.add(
-            LunMapping(
-                host_id=host.id,
-                lun_id=lun.id,
-                lun_number=number,
-                host_group_id=group.id,
-                created_ms=clock.now(session),
-            )
+        mapping = LunMapping(
+            host_id=host.id,
+            lun=lun,
+            lun_number=number,
+            host_group_id=group.id,
+            created_ms=clock.now(session),
         )
-    session.flush()
+        if registry is not None:
+            registry.made_mapping(host, mapping, volume)
+        else:
+            session.add(mapping)
+    if registry is None:
+        session.flush()
     return MappingView(
         name=volume.name,
         volume_id=volume.id,

@@ -31,7 +31,8 @@ def new_lun(
 ) -> Lun:
     serial = new_serial_number()
     lun = Lun(
-        volume_id=volume.id,
+        # By object: a volume made in a batch (seeding) has no id until it is flushed.
+        volume=volume,
         name=name or volume.name,
         serial_number=serial,
         naa_id=naa_id(array.naa_oui, serial),

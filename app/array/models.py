@@ -277,12 +277,15 @@ class Snapshot(Base):
         ForeignKey("cg_snapshot.id", ondelete="SET NULL")
     )
 
+    volume: Mapped[Volume] = relationship(foreign_keys=[volume_id])
+
     @classmethod
     def of(cls, volume: Volume, *, name: str, created_ms: int, **values) -> Snapshot:
         """A snapshot of ``volume`` as it is now: its used size and content, and
         nothing held on its own yet."""
         return cls(
-            volume_id=volume.id,
+            # By object: a volume made in a batch (seeding) has no id until it is flushed.
+            volume=volume,
             name=name,
             created_ms=created_ms,
             volume_used_bytes=volume.used_bytes,

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from mockarray.array import capabilities, capacity, clock, inventory, replication, tasks
 from mockarray.array.models import CgSnapshot, Pool, Server, Snapshot, Volume, new_fingerprint
+from mockarray.array.registry import Registry
 from mockarray.errors import Conflict, Invalid
 
 
@@ -53,18 +54,23 @@ def take_snapshot(
     ground_clone_required: bool = False,
     own_bytes: int = 0,
     room: capacity.Room | None = None,
+    registry: Registry | None = None,
 ) -> Snapshot:
     """Take a snapshot of ``volume`` now (see ``create_snapshot``). ``own_bytes`` is for
     the lab: blocks since overwritten in the volume that the snapshot holds on its own
-    (taken from its pool, and the snapshot's content is no longer the volume's)."""
+    (taken from its pool, and the snapshot's content is no longer the volume's). With a
+    ``registry`` (seeding), the snapshot gets its id at the registry's next flush."""
     wanted = {
         "pool_id": pool.id if pool else None,
         "replicate": replicate,
         "is_auto_delete": is_auto_delete,
     }
-    existing = session.scalar(
-        select(Snapshot).where(Snapshot.volume_id == volume.id, Snapshot.name == name)
-    )
+    if registry is not None:
+        existing = registry.snapshots(volume).get(name)
+    else:
+        existing = session.scalar(
+            select(Snapshot).where(Snapshot.volume_id == volume.id, Snapshot.name == name)
+        )
     if existing is not None:
         if all(getattr(existing, key) == value for key, value in wanted.items()):
             return existing
@@ -92,8 +98,12 @@ def take_snapshot(
     if own_bytes:
         snapshot.used_bytes = own_bytes
         snapshot.content_fingerprint = new_fingerprint()
-    session.add(snapshot)
-    session.flush()
+    if registry is not None:
+        registry.made_snapshot(volume, snapshot)
+    else:
+        session.add(snapshot)
+    if registry is None or replicate:
+        session.flush()
     if replicate:
         partners = replication.partners_of_volume(session, server, volume)
         if not partners:

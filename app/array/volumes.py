@@ -3,7 +3,7 @@ mount and delete, with the rules of a real array."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm import Session
 
 from mockarray.array import capacity, clock, inventory, tasks
@@ -20,6 +20,7 @@ from mockarray.array.models import (
     Volume,
     new_fingerprint,
 )
+from mockarray.array.registry import Registry
 from mockarray.array.snapshots import dependent_clones, drop_empty_group_snapshots
 from mockarray.errors import Conflict, Invalid, NoSpace, NotFound
 
@@ -45,6 +46,21 @@ def _own_snapshot(session: Session, server: Server, volume: Volume, snapshot_id:
 
 def _name_taken(session: Session, server: Server, name: str) -> Volume | None:
     return session.scalar(select(Volume).where(Volume.server_id == server.id, Volume.name == name))
+
+
+def _ensure_name_free(
+    session: Session, server: Server, name: str, registry: Registry | None
+) -> None:
+    """``Conflict`` when a volume of the server is named ``name``."""
+    if registry is not None:
+        taken = name in registry.volume_names(server)
+    else:
+        taken = _name_taken(session, server, name) is not None
+    if taken:
+        raise Conflict(
+            f"A volume named '{name}' already exists on server '{server.key}'.",
+            fields={"name": ["Taken."]},
+        )
 
 
 def _copy_of(source: Volume, **values) -> Volume:
@@ -76,16 +92,14 @@ def create_volume(
     used: int = 0,
     thin: bool = True,
     room: capacity.Room | None = None,
+    registry: Registry | None = None,
     **characteristics,
 ) -> Volume:
     """A new volume holding ``used`` bytes of data (the lab builds volumes with data;
     the guide's API has no call for it). Its name is free on the server, its data
-    fits its size and the pool has room for it (its size if thick)."""
-    if _name_taken(session, server, name) is not None:
-        raise Conflict(
-            f"A volume named '{name}' already exists on server '{server.key}'.",
-            fields={"name": ["Taken."]},
-        )
+    fits its size and the pool has room for it (its size if thick). With a
+    ``registry`` (seeding), the volume gets its id at the registry's next flush."""
+    _ensure_name_free(session, server, name, registry)
     if used > size:
         raise Invalid(
             f"Volume '{name}' cannot hold {used} bytes: its size is {size} bytes.",
@@ -99,11 +113,17 @@ def create_volume(
         created_ms=clock.now(session),
         size_bytes=size,
         used_bytes=used,
+        # Set now, not at the flush: its snapshots copy them, maybe before it.
+        shared_bytes=0,
+        content_fingerprint=new_fingerprint(),
         thin=thin,
         **characteristics,
     )
-    session.add(volume)
-    session.flush()
+    if registry is not None:
+        registry.made_volume(server, volume)
+    else:
+        session.add(volume)
+        session.flush()
     return volume
 
 
@@ -161,17 +181,14 @@ def clone_snapshot(
     size: int | None = None,
     thin: bool = True,
     room: capacity.Room | None = None,
+    registry: Registry | None = None,
     **characteristics,
 ) -> Volume:
     """A new clone of ``snapshot`` (of ``source``): thin and dependent on the snapshot
     until split, unless the source's clones need no split. ``size`` (at least the
     source's), ``thin`` (only for a clone split at once) and ``characteristics``
     (other ``Volume`` columns) are for the lab, which builds clones as they are now."""
-    if _name_taken(session, server, name) is not None:
-        raise Conflict(
-            f"A volume named '{name}' already exists on server '{server.key}'.",
-            fields={"name": ["Taken."]},
-        )
+    _ensure_name_free(session, server, name, registry)
     size = source.size_bytes if size is None else size
     if size < source.size_bytes:
         raise Invalid(
@@ -184,6 +201,9 @@ def clone_snapshot(
             f"Clone '{name}' is thin until it is split: a thick clone must be split.",
             fields={"thin": ["An unsplit clone is thin."]},
         )
+    if inspect(snapshot).pending:
+        # Taken in a registry's batch (seeding): in the database before a clone refers to it.
+        session.flush()
     now = clock.now(session)
     # A volume whose clones need no split (NOT_NEEDED) is copied in full at once.
     independent = source.split_support == SplitSupport.NOT_NEEDED
@@ -207,7 +227,10 @@ def clone_snapshot(
     pool = session.get(Pool, volume.pool_id)
     needed = volume.size_bytes if not thin else volume.used_bytes if independent else 0
     capacity.ensure_room(session, pool, needed, f"clone '{name}'", room)
-    session.add(volume)
+    if registry is not None:
+        registry.made_volume(server, volume)
+    else:
+        session.add(volume)
     session.flush()
     if instant_split and not independent:
         _start_split(session, server, volume, now=now, rate=None, room=room)

@@ -27,6 +27,7 @@ from mockarray.array import capacity, clock, groups, hosts, snapshots, tasks, vo
 from mockarray.array.capabilities import Group
 from mockarray.array.luns import new_lun
 from mockarray.array.models import Array, Host, PluginSession, Server, Snapshot, Volume
+from mockarray.array.registry import Registry
 from mockarray.errors import ArrayError, flatten
 from mockarray.lab.models import LabFixture
 from mockarray.lab.seeding.schema import LabFixtureSchema, ServerFixture
@@ -130,14 +131,17 @@ class _Loader:
     #: Places of the objects dropped for a shape problem.
     dropped: set[str] = field(default_factory=set)
     #: (kind, scope, name) of objects that were refused: references to them are quiet.
-    refused: set[tuple[str, int, str]] = field(default_factory=set)
+    #: The scope is a server's id, or the volume (object) of a snapshot.
+    refused: set[tuple[str, object, str]] = field(default_factory=set)
     #: (remote array object, array name, path) to link once every array exists.
     partner_links: list = field(default_factory=list)
     #: Names of the arrays this document made (a clash with them needs no --replace).
     made: dict[str, set[str]] = field(default_factory=dict)
     now: int = 0
     room: capacity.Room | None = None
-    #: LUNs made for the volumes of this document, by volume id.
+    #: Names and LUN numbers taken, in memory: no query per object, flushes in batches.
+    registry: Registry | None = None
+    #: LUNs made for the volumes of this document, by volume.
     luns: dict = field(default_factory=dict)
 
     def problem(self, path: str, message: str) -> None:
@@ -160,7 +164,7 @@ class _Loader:
             self.refusal(path, error)
             raise _Refused from None
 
-    def items(self, specs: list, path: str, kind: str, scope: int):
+    def items(self, specs: list, path: str, kind: str, scope: object):
         """``(index, spec, place)`` of the list's objects that are not dropped, each name once."""
         names: set[str] = set()
         for i, spec in enumerate(specs):
@@ -177,7 +181,7 @@ class _Loader:
             names.add(name)
             yield i, spec, place
 
-    def missing(self, kind: str, scope: int, name: str, path: str, message: str) -> None:
+    def missing(self, kind: str, scope: object, name: str, path: str, message: str) -> None:
         if (kind, scope, name) not in self.refused:
             self.problem(path, message)
 
@@ -187,6 +191,7 @@ class _Loader:
         # Ages count back from the simulated clock, like every new object's time.
         self.now = clock.now(self.session)
         self.room = capacity.Room(self.session)
+        self.registry = Registry(self.session)
         arrays = []
         for _i, spec, place in self.items(document["arrays"], "arrays", "array", 0):
             try:
@@ -196,6 +201,7 @@ class _Loader:
         for partner, array_name, path in self.partner_links:
             with contextlib.suppress(_Refused):
                 self.build(path, 0, builder.link_partner, self.session, partner, array_name)
+        self.registry.flush()
         return arrays
 
     def _array(self, spec: dict, path: str) -> Array:
@@ -341,10 +347,10 @@ class _Loader:
                     created_ms=self.now,
                 )
                 lun.private_iscsi_target = spec["lun"].get("privateIscsiTarget")
-                self.session.add(lun)
-                self.luns[volume.id] = lun
+                self.registry.add(lun)
+                self.luns[volume] = lun
             for _, snap_spec, snap_place in self.items(
-                spec["snapshots"], f"{place}.snapshots", "snapshot", volume.id
+                spec["snapshots"], f"{place}.snapshots", "snapshot", volume
             ):
                 try:
                     snaps[(spec["name"], snap_spec["name"])] = self.build(
@@ -359,9 +365,10 @@ class _Loader:
                         ground_clone_required=snap_spec["groundCloneRequired"],
                         own_bytes=snap_spec["used"],
                         room=self.room,
+                        registry=self.registry,
                     )
                 except _Refused:
-                    self.refused.add(("snapshot", volume.id, snap_spec["name"]))
+                    self.refused.add(("snapshot", volume, snap_spec["name"]))
         return made
 
     def _pool_for(self, server, pools, spec, path):
@@ -413,6 +420,7 @@ class _Loader:
                 used=spec.get("used", 0),
                 thin=spec["thin"],
                 room=self.room,
+                registry=self.registry,
                 **self._characteristics(spec),
             )
         source_name, snapshot_name = spec["cloneOf"]["volume"], spec["cloneOf"]["snapshot"]
@@ -431,7 +439,7 @@ class _Loader:
         if parent is None:
             self.missing(
                 "snapshot",
-                source.id,
+                source,
                 snapshot_name,
                 f"{path}.cloneOf.snapshot",
                 f"Volume '{source_name}' has no snapshot '{snapshot_name}'.",
@@ -453,6 +461,7 @@ class _Loader:
             size=spec.get("size"),
             thin=spec["thin"],
             room=self.room,
+            registry=self.registry,
             **characteristics,
         )
         used = spec.get("used", parent.volume_used_bytes)
@@ -480,12 +489,11 @@ class _Loader:
     # -- hosts, groups, mappings --------------------------------------------------------
 
     def _lun_of(self, array: Array, volume: Volume):
-        lun = self.luns.get(volume.id)
+        lun = self.luns.get(volume)
         if lun is None:
             lun = new_lun(array, volume, online=True, created_ms=self.now)
-            self.session.add(lun)
-            self.session.flush()
-            self.luns[volume.id] = lun
+            self.registry.add(lun)
+            self.luns[volume] = lun
         return lun
 
     def _hosts(self, array, server, made, specs, path) -> dict[str, Host]:
@@ -502,6 +510,7 @@ class _Loader:
                     iqns=spec["iqns"],
                     wwns=spec["wwns"],
                     server_group_keys=spec["serverGroupKeys"],
+                    registry=self.registry,
                 )
             except _Refused:
                 self.refused.add(("host", server.id, spec["name"]))
@@ -529,7 +538,15 @@ class _Loader:
             try:
                 if group is None:
                     self.build(
-                        place, 0, hosts.map_lun, self.session, host, lun, volume, ref["lunNumber"]
+                        place,
+                        0,
+                        hosts.map_lun,
+                        self.session,
+                        host,
+                        lun,
+                        volume,
+                        ref["lunNumber"],
+                        registry=self.registry,
                     )
                 else:
                     self.build(
@@ -542,6 +559,7 @@ class _Loader:
                         lun,
                         volume,
                         ref["lunNumber"],
+                        registry=self.registry,
                     )
             except _Refused:
                 continue

@@ -64,16 +64,21 @@ class LunFixture(Strict):
     privateIscsiTarget = fields.String()
 
 
+# One instance each, made once: a schema costs far more to make than to use (once per volume).
+_LUN = LunFixture()
+_VOLUME_SUPPORTS = VolumeSupports()
+
+
 class LunOrFlag(fields.Field):
     """``lun: true`` or ``lun: {name: ..., online: ...}``."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         if value is True:
-            return LunFixture().load({})
+            return _LUN.load({})
         if value is False or value is None:
             return None
         if isinstance(value, dict):
-            return LunFixture().load(value)
+            return _LUN.load(value)
         raise ma.ValidationError("Expected true, false or a mapping with name/online.")
 
 
@@ -90,7 +95,7 @@ class VolumeFixture(Strict):
     thin = fields.Boolean(load_default=True)
     type = fields.String(load_default="block", validate=validate.Length(min=1, max=64))
     serverGroupKey = fields.String(load_default=None)
-    supports = fields.Nested(VolumeSupports, load_default=lambda: VolumeSupports().load({}))
+    supports = fields.Nested(VolumeSupports, load_default=lambda: _VOLUME_SUPPORTS.load({}))
     age = Age(load_default=0)
     mountPath = fields.String(load_default=None)
     lun = LunOrFlag(load_default=None)
