@@ -5,6 +5,9 @@ database when ``MOCKARRAY_TEST_DATABASE_URL`` names a server (it is created
 for the run and dropped after). It is migrated once with Alembic; each test
 starts from an empty lab.
 
+Shared helpers (API client, assertions, lab builders, live server) are in
+``tests/support``.
+
 Every test hashes passwords with one PBKDF2 round (``cheap_password_hashes``).
 ``frozen`` stops the simulated arrays' clock. A module that shares one app
 between its tests overrides ``app`` with ``module_app`` and uses ``fresh_lab``.
@@ -25,10 +28,10 @@ from mockarray.array.models import Checkpoint, FaultRule, JournalEntry, LabClock
 from mockarray.database import Database
 from mockarray.lab.seeding.loader import wipe
 from mockarray.migrate import upgrade
-from tests.factories import Api, Lab
-from tests.helpers import ids
-
-TEST_DATABASE_URL = "MOCKARRAY_TEST_DATABASE_URL"
+from tests.support.api import Api
+from tests.support.checks import ids
+from tests.support.db import TEST_DATABASE_URL
+from tests.support.lab import Lab
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,8 @@ import urllib.request
 
 import pytest
 
+from tests.support.live import Gunicorn
+
 pytestmark = pytest.mark.live
 
 
@@ -78,8 +80,6 @@ def mockarray_url(request):
     if os.environ.get("MOCKARRAY_URL"):
         yield os.environ["MOCKARRAY_URL"]
         return
-    from tests.test_live import Gunicorn
-
     database_url = request.getfixturevalue("migrated")
     data_dir = request.getfixturevalue("tmp_path_factory").mktemp("ci-example")
     server = Gunicorn(database_url, data_dir).start()

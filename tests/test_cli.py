@@ -11,9 +11,9 @@ from sqlalchemy import delete, select
 from mockarray import create_app
 from mockarray.array.models import Array, LabFixture, RemoteArray, Server, Volume, now_ms
 from mockarray.array.sessions import hash_password
-from tests.factories import PASSWORD, Api, array_doc, standard_server
-from tests.helpers import head_revision
-from tests.test_fixtures import row_counts
+from tests.support.api import PASSWORD, Api
+from tests.support.db import head_revision, row_counts
+from tests.support.lab import array_doc, standard_server
 
 # -- helpers --------------------------------------------------------------------------------------
 

@@ -16,10 +16,20 @@ from sqlalchemy import func, select, update
 from mockarray import create_app
 from mockarray.array.models import PluginSession, now_ms
 from mockarray.lab.seeding.loader import wipe
-from tests.factories import PASSWORD, PREFIX, SESSION_HEADER, Api, Lab, array_doc, basic_auth
-from tests.helpers import recorded_statements, refused
+from tests.support.api import (
+    ALPHA_LOGIN,
+    PASSWORD,
+    PREFIX,
+    SESSION_HEADER,
+    Api,
+    basic_auth,
+    login,
+    present,
+)
+from tests.support.checks import assert_error
+from tests.support.db import recorded_statements
+from tests.support.lab import Lab, array_doc
 
-ALPHA_LOGIN = {"hostname": "alpha.lab.test"}
 STANDARD_VOLUMES = ["vol1", "vol2", "vol1-clone"]
 READS = [
     "/storage",
@@ -32,46 +42,6 @@ READS = [
 
 
 # -- helpers ---------------------------------------------------------------------
-
-
-def error_body(response, status: int) -> dict:
-    """The JSON error of ``response``: the one shape (``tests.helpers.refused``),
-    a sentence, no stack trace."""
-    body = refused(response, status)
-    text = response.get_data(as_text=True)
-    assert len(body["message"].split()) >= 4, body
-    assert "Traceback" not in text and 'File "' not in text, text
-    return body
-
-
-def assert_error(response, status: int, *words: str, fields: tuple[str, ...] = ()) -> dict:
-    """An error answer whose message names ``words`` and, for invalid input, ``fields``."""
-    body = error_body(response, status)
-    message = body["message"].lower()
-    for word in words:
-        assert word.lower() in message, body
-    if fields:
-        assert set(body["errors"]) == set(fields), body
-        for name, problems in body["errors"].items():
-            assert problems and all(isinstance(p, str) and p for p in problems), body
-            assert name.lower() in message, body
-    else:
-        assert "errors" not in body, body
-    return body
-
-
-def present(headers: dict[str, str | None]) -> dict[str, str]:
-    """The headers that have a value (``None`` leaves one out)."""
-    return {name: value for name, value in headers.items() if value is not None}
-
-
-def login(client, body=None, **headers):
-    """``POST /session`` to alpha with HTTP Basic and the given extra headers."""
-    return client.post(
-        f"{PREFIX}/session",
-        json=ALPHA_LOGIN if body is None else body,
-        headers=present({**basic_auth("admin", PASSWORD), **headers}),
-    )
 
 
 def post_raw(client, data: str, content_type: str | None = "application/json"):
@@ -339,7 +309,7 @@ def test_a_malformed_json_body_is_400(client, lab):
         '"alpha.lab.test"',
         "1",
     ]:
-        body = error_body(post_raw(client, raw), 400)
+        body = assert_error(post_raw(client, raw), 400)
         assert re.search(r"body|json", body["message"], re.IGNORECASE), (raw, body)
 
 

@@ -15,8 +15,8 @@ import pytest
 
 from mockarray import create_app
 from mockarray.array import sessions
-from tests.factories import Api
-from tests.helpers import control, ids, ok, state
+from tests.support.api import Api, control
+from tests.support.checks import ids, ok, state
 
 HOUR_MS = 3_600_000
 

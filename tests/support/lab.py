@@ -1,18 +1,17 @@
-"""Test data: fixture documents built in Python, and a logged-in API client."""
+"""Labs for the tests: fixture documents built in Python, seeded by ``Lab``."""
 
 from __future__ import annotations
 
-import base64
 import copy
 from dataclasses import dataclass
 
-from flask.testing import FlaskClient
+import yaml
 
+from mockarray.array.models import Array
 from mockarray.lab.seeding.loader import seed
+from tests.support.api import PASSWORD
 
-PASSWORD = "secret"
-PREFIX = "/storageplugin/api"
-SESSION_HEADER = "x-storageplugin-sessionid"
+# -- fixture documents -------------------------------------------------------------------
 
 
 def array_doc(name: str, number: int = 1, **overrides) -> dict:
@@ -77,66 +76,24 @@ def standard_server() -> dict:
     }
 
 
+def standard_arrays() -> tuple[dict, dict]:
+    """``alpha``: the standard server; ``beta``: an empty array, for isolation tests."""
+    return array_doc("alpha", 1, servers=[standard_server()]), array_doc("beta", 2)
+
+
 @dataclass
 class Lab:
+    """Seeds arrays from fixture documents built in Python (``array_doc``)."""
+
     app: object
 
-    def seed(self, *arrays: dict, source: str = "test.yaml"):
+    def seed(self, *arrays: dict, source: str = "test.yaml") -> list[Array]:
         """Seed the given array entries; returns the created arrays."""
-        import yaml
-
         text = yaml.safe_dump({"arrays": list(arrays)})
         database = self.app.extensions["mockarray.db"]
         with database.transaction() as session:
             return seed(session, text, source)
 
-    def standard(self):
+    def standard(self) -> list[Array]:
         """``alpha``: the standard server; ``beta``: an empty array, for isolation tests."""
-        return self.seed(
-            array_doc("alpha", 1, servers=[standard_server()]),
-            array_doc("beta", 2),
-        )
-
-
-def basic_auth(username: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{username}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
-@dataclass
-class Api:
-    """A test client that sends the session header and the guide's media types."""
-
-    client: FlaskClient
-    session_id: str
-    storage_id: str
-
-    @classmethod
-    def login(cls, client: FlaskClient, hostname: str, password: str = PASSWORD) -> Api:
-        response = client.post(
-            f"{PREFIX}/session",
-            json={"hostname": hostname},
-            headers=basic_auth("admin", password),
-        )
-        assert response.status_code == 201, response.get_json()
-        body = response.get_json()
-        return cls(client, body["sessionId"], body["storageId"])
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {SESSION_HEADER: self.session_id, "Accept": "application/json"}
-
-    def get(self, path: str, **kwargs):
-        return self.client.get(PREFIX + path, headers=self.headers, **kwargs)
-
-    def post(self, path: str, json=None, **kwargs):
-        return self.client.post(PREFIX + path, headers=self.headers, json=json, **kwargs)
-
-    def delete(self, path: str, **kwargs):
-        return self.client.delete(PREFIX + path, headers=self.headers, **kwargs)
-
-    def ids(self, path: str, key: str, name_field: str = "name") -> dict[str, str]:
-        """``{name: id}`` of a list."""
-        response = self.get(path)
-        assert response.status_code == 200, response.get_json()
-        return {item[name_field]: item["id"] for item in response.get_json()[key]}
+        return self.seed(*standard_arrays())
