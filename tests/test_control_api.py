@@ -6,10 +6,9 @@ Each function is driven through the control plane and checked through the
 plugin API (``/storageplugin/api``), as a test run would. The lab is
 ``tests.support.lab.Lab.standard`` (arrays ``alpha`` and ``beta``).
 
-One app serves the whole module (building one per test would take most of
-the time). The control plane's own tables (faults, journal, checkpoints,
-clock) are not arrays' state, so ``fresh_lab`` empties them, with the arrays,
-before and after every test, and puts the app's settings back.
+The control plane's own tables (faults, journal, checkpoints, clock) are not
+arrays' state; the ``app`` fixture empties them, with the arrays, after every
+test, and puts the app's settings back.
 """
 
 from __future__ import annotations
@@ -46,16 +45,6 @@ GiB = 2**30
 HOUR_MS = 3_600_000
 TOKEN = "lab-token-0123456789"
 REMOTE = {"REMOTE_ADDR": "10.0.0.5"}
-
-pytestmark = pytest.mark.usefixtures("fresh_lab")
-
-
-@pytest.fixture(scope="module")
-def app(module_app):
-    """One app for the module (building one per test would take most of the time);
-    ``fresh_lab`` gives every test an empty lab and the default settings."""
-    return module_app
-
 
 # -- helpers ------------------------------------------------------------------------------
 

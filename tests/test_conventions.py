@@ -105,8 +105,9 @@ def journal_inserts(statements: list[str]) -> int:
 
 
 @pytest.fixture
-def make_app(migrated, tmp_path):
-    """Build an app on the test database with settings of the test's own."""
+def make_app(app, migrated, tmp_path):
+    """Build an app on the test database with settings of the test's own (``app``
+    empties the lab after)."""
     made = []
 
     def make(**settings):

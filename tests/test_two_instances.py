@@ -20,8 +20,6 @@ from tests.support.checks import ids, ok, state
 
 HOUR_MS = 3_600_000
 
-pytestmark = pytest.mark.usefixtures("fresh_lab")
-
 
 @pytest.fixture
 def app_b(app, tmp_path):
