@@ -20,8 +20,6 @@ import urllib.request
 
 import pytest
 
-from tests.support.live import Gunicorn
-
 pytestmark = pytest.mark.live
 
 
@@ -80,6 +78,9 @@ def mockarray_url(request):
     if os.environ.get("MOCKARRAY_URL"):
         yield os.environ["MOCKARRAY_URL"]
         return
+    # This repository's own helper; a copy of this file pointed at a server needs none.
+    from tests.support.live import Gunicorn
+
     database_url = request.getfixturevalue("migrated")
     data_dir = request.getfixturevalue("tmp_path_factory").mktemp("ci-example")
     server = Gunicorn(database_url, data_dir).start()

@@ -52,15 +52,18 @@ def assert_error(
     field: str | None = None,
     fields: tuple[str, ...] | None = None,
     ignore_case: bool = False,
+    sentence: bool = True,
     where: object = None,
 ) -> dict:
     """An error answer in the one JSON error shape, with ``status``; its body.
 
-    The message is a sentence (no stack trace) that names every one of
-    ``fragments`` (in any case if ``ignore_case``). ``field`` must be in the
-    body's ``errors`` and named in the message; ``fields`` are exactly the
-    ``errors`` (``()``: the body has none), each with its problems as text and
-    named in the message. ``where`` (a path, a case) is shown when a check fails.
+    The message names every one of ``fragments`` (in any case if
+    ``ignore_case``) and carries no stack trace; it is a sentence of four words
+    at least unless ``sentence=False`` (a fault's message, which the test wrote).
+    ``field`` must be in the body's ``errors`` and named in the message;
+    ``fields`` are exactly the ``errors`` (``()``: the body has none), each with
+    its problems as text and named in the message. ``where`` (a path, a case) is
+    shown when a check fails.
     """
     text = response.get_data(as_text=True)
     assert response.status_code == status, (where, response.status_code, text)
@@ -71,6 +74,7 @@ def assert_error(
     assert body["status"] == HTTPStatus(status).phrase, (where, body)
     message = body["message"]
     assert isinstance(message, str) and message.strip(), (where, body)
+    assert not sentence or len(message.split()) >= 4, (where, body)
     assert "Traceback" not in text and 'File "' not in text, (where, text)
     folded = message.lower() if ignore_case else message
     for fragment in fragments:
