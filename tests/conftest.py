@@ -106,15 +106,19 @@ def shared_app(migrated, tmp_path_factory):
 
 
 def no_fsync_per_commit(database: Database) -> None:
-    """A test database need not survive a power cut: on SQLite the worker's app
-    commits with ``synchronous=NORMAL`` (WAL still; no fsync per commit) instead
-    of the server's ``FULL``. Servers the tests start keep ``FULL``."""
-    if not database.is_sqlite:
-        return
+    """A test database need not survive a power cut: the worker's app commits
+    without waiting for the disk (SQLite: ``synchronous=NORMAL`` in WAL instead
+    of the server's ``FULL``; PostgreSQL: ``synchronous_commit=off``). Servers
+    the tests start keep their own settings."""
 
     @event.listens_for(database.engine, "connect")
-    def _normal_sync(dbapi_connection, _record):
-        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+    def _no_fsync(dbapi_connection, _record):
+        if database.is_sqlite:
+            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+        else:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET synchronous_commit TO off")
+            dbapi_connection.commit()
 
     database.engine.dispose()
 
