@@ -6,6 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# pytest-xdist workers: each has its own app, database, ports and temp dirs.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 .PHONY: install migrate seed-demo run test test-postgres lint format clean
 
@@ -27,10 +30,10 @@ run: install
 	exec $(BIN)/mockarray serve --demo
 
 test: install
-	$(BIN)/pytest
+	$(PYTEST)
 
 test-postgres: install
-	MOCKARRAY_TEST_DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest
+	MOCKARRAY_TEST_DATABASE_URL=$(POSTGRES_URL) $(PYTEST)
 
 lint: install
 	$(BIN)/ruff check .

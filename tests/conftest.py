@@ -1,35 +1,51 @@
-"""Fixtures: ``app``, ``client``, ``runner`` on a throwaway, migrated database.
+"""Fixtures: ``app``, ``client``, ``runner``, ``lab``, ``api``, ``ref`` on a migrated test database.
 
 The database is SQLite in a temporary directory, or a throwaway PostgreSQL
 database when ``MOCKARRAY_TEST_DATABASE_URL`` names a server (it is created
-for the run and dropped after). It is migrated once with Alembic; each test
-starts from an empty lab.
+for the run and dropped after). Each xdist worker has a database of its own,
+migrated once with Alembic.
+
+``app`` is one app per worker (building one takes far longer than most tests):
+each test gets it with an empty lab, an empty call log and its settings as
+built, and whatever the test changes (lab, control plane, ``app.config``) is
+put back after it. ``client`` and ``runner`` are its test client and CLI runner;
+``database`` its ``Database``. A test that needs settings of its own builds an
+app of its own with ``create_app``.
+
+``lab`` seeds fixture documents built in Python (``tests.support.lab``); a lab
+the worker has seeded before comes back from a snapshot of itself, its times
+moved on to now. ``api`` is a session on ``alpha`` of the standard lab
+(``Lab.standard``), logged in afresh for each test; ``ref`` its ids by short
+name. Modules with a lab of their own override ``api`` and ``ref``.
 
 Every test hashes passwords with one PBKDF2 round (``cheap_password_hashes``).
-``frozen`` stops the simulated arrays' clock. A module that shares one app
-between its tests overrides ``app`` with ``module_app`` and uses ``fresh_lab``.
+``frozen`` stops the simulated arrays' clock. ``module_app`` and ``fresh_lab``
+are kept for modules written when only some modules shared an app: they are
+the same app, and the same clean lab around each test.
+
+Shared helpers (API client, assertions, lab builders, live server) are in
+``tests/support``.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from mockarray import create_app
 from mockarray.array import sessions
 from mockarray.array.clock import wall_ms
 from mockarray.database import Database
-from mockarray.lab.models import Checkpoint, FaultRule, JournalEntry, LabClock
-from mockarray.lab.seeding.loader import wipe
 from mockarray.migrate import upgrade
-from tests.factories import Api, Lab
-from tests.helpers import ids
-
-TEST_DATABASE_URL = "MOCKARRAY_TEST_DATABASE_URL"
+from tests.support.api import Api
+from tests.support.checks import ids
+from tests.support.db import TEST_DATABASE_URL
+from tests.support.lab import Lab, LabSnapshots, clear_lab
 
 
 @pytest.fixture(autouse=True)
@@ -68,21 +84,65 @@ def migrated(database_url):
     return database_url
 
 
-@pytest.fixture
-def app(migrated, tmp_path):
+# -- one app per worker ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def shared_app(migrated, tmp_path_factory):
+    """The worker's app; tests get it through ``app``."""
     app = create_app(
         {
             "DATABASE_URL": migrated,
-            "DATA_DIR": str(tmp_path),
+            "DATA_DIR": str(tmp_path_factory.mktemp("app")),
             "SESSION_TIMEOUT": 1800,
             "TESTING": True,
         }
     )
+    app.extensions["tests.lab_snapshots"] = LabSnapshots()
+    no_fsync_per_commit(app.extensions["mockarray.db"])
+    clear_lab(app.extensions["mockarray.db"])
     yield app
-    database = app.extensions["mockarray.db"]
-    with database.transaction() as session:
-        wipe(session)
-    database.dispose()
+    app.extensions["mockarray.db"].dispose()
+
+
+def no_fsync_per_commit(database: Database) -> None:
+    """A test database need not survive a power cut: the worker's app commits
+    without waiting for the disk (SQLite: ``synchronous=NORMAL`` in WAL instead
+    of the server's ``FULL``; PostgreSQL: ``synchronous_commit=off``). Servers
+    the tests start keep their own settings."""
+
+    @event.listens_for(database.engine, "connect")
+    def _no_fsync(dbapi_connection, _record):
+        if database.is_sqlite:
+            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+        else:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET synchronous_commit TO off")
+            dbapi_connection.commit()
+
+    database.engine.dispose()
+
+
+def empty_call_log(app) -> None:
+    """No line in the app's call log (``GET /log``): the file emptied, the rotated ones gone."""
+    log_dir = Path(str(app.config["LOG_DIR"]))
+    for path in log_dir.glob("api.log.*"):
+        path.unlink()
+    current = log_dir / "api.log"
+    if current.exists() and current.stat().st_size:
+        current.write_bytes(b"")
+
+
+@pytest.fixture
+def app(shared_app):
+    """The worker's app, with an empty lab and call log; after the test, its
+    settings as they were and an empty lab again."""
+    settings = dict(shared_app.config)
+    empty_call_log(shared_app)
+    yield shared_app
+    shared_app.config.clear()
+    shared_app.config.update(settings)
+    clear_lab(shared_app.extensions["mockarray.db"])
 
 
 @pytest.fixture
@@ -106,8 +166,8 @@ def runner(app):
 
 @pytest.fixture
 def lab(app) -> Lab:
-    """Seeds arrays from fixture documents built in Python."""
-    return Lab(app)
+    """Seeds arrays from fixture documents built in Python (``tests.support.lab``)."""
+    return Lab(app, app.extensions.get("tests.lab_snapshots"))
 
 
 @pytest.fixture
@@ -118,9 +178,17 @@ def api(client, lab) -> Api:
 
 
 @pytest.fixture
-def ref(api) -> dict[str, str]:
+def ref(api, lab) -> dict[str, str]:
     """Every id of the standard lab (``api``) under a short name, read through the
-    API. A module with a lab of its own overrides it."""
+    API (once per snapshot of the lab: a lab put back from one has its ids). A
+    module with a lab of its own overrides it."""
+    memo = lab.memo()
+    if "ref" not in memo:
+        memo["ref"] = standard_ids(api)
+    return dict(memo["ref"])
+
+
+def standard_ids(api: Api) -> dict[str, str]:
     volumes = ids(api, "/server/0/volume", "volumes")
     vol1_snaps = ids(api, f"/server/0/volume/{volumes['vol1']}/snapshot", "snapshots")
     vol2_snaps = ids(api, f"/server/0/volume/{volumes['vol2']}/snapshot", "snapshots")
@@ -153,54 +221,28 @@ def ref(api) -> dict[str, str]:
     }
 
 
-# -- one app for a whole module ----------------------------------------------------------
+# -- kept for modules that ask for them -----------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def module_app(migrated, tmp_path_factory):
-    """One app for a module whose tests would spend most of their time building one.
-
-    The module overrides ``app`` with it and uses ``fresh_lab``, which empties
-    the lab around each test and puts the app's settings back::
-
-        pytestmark = pytest.mark.usefixtures("fresh_lab")
-
-
-        @pytest.fixture(scope="module")
-        def app(module_app):
-            return module_app
-    """
-    app = create_app(
-        {
-            "DATABASE_URL": migrated,
-            "DATA_DIR": str(tmp_path_factory.mktemp("module-app")),
-            "SESSION_TIMEOUT": 1800,
-            "TESTING": True,
-        }
-    )
-    yield app
-    app.extensions["mockarray.db"].dispose()
-
-
-def clear_lab_control(database: Database) -> None:
-    """An empty lab: no array, session or seeded fixture, and none of what the
-    control plane keeps beside them (faults, journal, checkpoints, clock)."""
-    with database.transaction() as session:
-        wipe(session)
-        for model in (FaultRule, JournalEntry, Checkpoint, LabClock):
-            session.execute(delete(model))
+def module_app(shared_app):
+    """The worker's app (``shared_app``), for a module that overrides ``app``
+    with it; such a module uses ``fresh_lab``."""
+    return shared_app
 
 
 @pytest.fixture
-def fresh_lab(app, database):
-    """An empty lab (``clear_lab_control``) before and after the test, and the
-    app's settings as they were."""
-    settings = dict(app.config)
-    clear_lab_control(database)
+def fresh_lab(shared_app):
+    """An empty lab and call log before the test; after it, the app's settings
+    as they were and an empty lab (what ``app`` does, for a module that
+    overrides ``app`` with ``module_app``)."""
+    settings = dict(shared_app.config)
+    clear_lab(shared_app.extensions["mockarray.db"])
+    empty_call_log(shared_app)
     yield
-    app.config.clear()
-    app.config.update(settings)
-    clear_lab_control(database)
+    shared_app.config.clear()
+    shared_app.config.update(settings)
+    clear_lab(shared_app.extensions["mockarray.db"])
 
 
 # -- the simulated clock -----------------------------------------------------------------

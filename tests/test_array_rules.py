@@ -30,7 +30,7 @@ from mockarray.array.models import (
     Volume,
 )
 from mockarray.errors import Conflict, NoSpace
-from tests.factories import array_doc
+from tests.support.lab import array_doc
 
 GiB = 2**30
 #: A simulated time far from the real one, so a test never depends on the wall clock.

@@ -78,7 +78,8 @@ def mockarray_url(request):
     if os.environ.get("MOCKARRAY_URL"):
         yield os.environ["MOCKARRAY_URL"]
         return
-    from tests.test_live import Gunicorn
+    # This repository's own helper; a copy of this file pointed at a server needs none.
+    from tests.support.live import Gunicorn
 
     database_url = request.getfixturevalue("migrated")
     data_dir = request.getfixturevalue("tmp_path_factory").mktemp("ci-example")

@@ -18,9 +18,9 @@ from mockarray.array.sessions import hash_password
 from mockarray.cli.testing import MockarrayRunner
 from mockarray.database import Database
 from mockarray.lab.models import LabFixture
-from tests.factories import PASSWORD, Api, array_doc, standard_server
-from tests.helpers import head_revision
-from tests.test_fixtures import row_counts
+from tests.support.api import PASSWORD, Api
+from tests.support.db import head_revision, row_counts
+from tests.support.lab import array_doc, standard_server
 
 # -- helpers --------------------------------------------------------------------------------------
 

@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from mockarray.array.models import LongTask
-from tests.factories import PREFIX, Api, array_doc
-from tests.helpers import refused
+from tests.support.api import PREFIX, Api
+from tests.support.checks import assert_error
+from tests.support.lab import array_doc
 
 DAY_MS = 86_400_000
 #: 2030-03-17T17:46:40.123Z, and how take-snapshot writes it in a name.
@@ -197,11 +198,6 @@ def replications(database) -> int:
         return session.scalar(select(func.count()).select_from(LongTask))
 
 
-def error_of(response, status: int) -> str:
-    """The message of an error answer (``tests.helpers.refused``)."""
-    return refused(response, status)["message"]
-
-
 GROUP_KEYS = ["id", "name", "creationTime", "volumeIds", "config", "targets"]
 
 
@@ -253,7 +249,9 @@ def test_add_volume_refusals(site, beta, where, volume, extra, status, says):
     )()
     before = site.state()
 
-    message = error_of(site.act("cg", "add-volume", {"volumeId": volume_id, **extra}), status)
+    message = assert_error(site.act("cg", "add-volume", {"volumeId": volume_id, **extra}), status)[
+        "message"
+    ]
 
     assert says in message
     assert site.state() == before
@@ -287,7 +285,7 @@ def test_remove_volume_refusals_change_nothing(site, volumes, status):
     ids = [v if v.isdigit() else site.vid(v) for v in volumes]
     before = site.state()
 
-    message = error_of(site.act("cg", "remove-volume", {"volumeIds": ids}), status)
+    message = assert_error(site.act("cg", "remove-volume", {"volumeIds": ids}), status)["message"]
 
     if status == 409:
         assert volumes[-1] in message
@@ -320,7 +318,7 @@ def test_invalid_bodies_are_400_naming_the_field(site, group, action, body, bad)
 
     response = site.act(group, action, body)
 
-    assert bad in error_of(response, 400)
+    assert bad in assert_error(response, 400)["message"]
     assert bad in response.get_json()["errors"]
     assert site.group_snapshot_names(group) == before
 
@@ -376,11 +374,11 @@ def test_take_snapshot_snapshots_every_member_under_one_group_snapshot(site, fro
     progress = site.api.post(
         f"/server/{SID}/volume/{site.vid('v1')}/snapshot/{member}?action=get-Progress", json={}
     )
-    error_of(progress, 404)
+    assert_error(progress, 404)
 
 
 def test_take_snapshot_of_an_empty_group_is_409(site):
-    message = error_of(site.act("empty", "take-snapshot", {"prefix": "daily"}), 409)
+    message = assert_error(site.act("empty", "take-snapshot", {"prefix": "daily"}), 409)["message"]
 
     assert "empty" in message
     assert site.group_snapshot_names("empty") == set()
@@ -395,7 +393,9 @@ def test_take_snapshot_is_all_or_nothing(site, frozen, database):
     assert taken.status_code == 201, taken.get_json()
     before = site.state()
 
-    message = error_of(site.act("cg", "take-snapshot", {"prefix": "daily", "replicate": True}), 409)
+    message = assert_error(
+        site.act("cg", "take-snapshot", {"prefix": "daily", "replicate": True}), 409
+    )["message"]
 
     assert name in message
     assert "v2" in message
@@ -430,7 +430,7 @@ def test_take_snapshot_replicate_sends_every_member_to_every_target(site):
             assert response.status_code == 200, response.get_json()
             assert response.get_json()["name"] == name
         # s2's partner is no target of the group.
-        error_of(progress(site, volume, snapshot_id, "s2-partner"), 404)
+        assert_error(progress(site, volume, snapshot_id, "s2-partner"), 404)
 
 
 def delete_member(site: Site, volume: str, snapshot_id: str):
@@ -452,7 +452,7 @@ def test_deleting_a_member_snapshot_needs_delete_from_snapshot_group(client, lab
     site = make_site(client, lab, deleteFromSnapshotGroup=False)
     member = site.snapshots("v1")["cg.snap1"]
 
-    message = error_of(delete_member(site, "v1", member["id"]), 409)
+    message = assert_error(delete_member(site, "v1", member["id"]), 409)["message"]
 
     assert "cg.snap1" in message
     assert member["consistencyGroupSnapshotId"] in message
@@ -598,7 +598,9 @@ def test_add_replication_target_answers_the_partner_and_is_idempotent(site):
 def test_add_replication_target_names_a_remote_array_of_the_server(site, target):
     before = site.targets()
 
-    message = error_of(site.act("cg", "add-replication-target", {"targetName": target}), 404)
+    message = assert_error(site.act("cg", "add-replication-target", {"targetName": target}), 404)[
+        "message"
+    ]
 
     assert target in message
     assert site.targets() == before
@@ -630,7 +632,7 @@ def test_server_flags_refuse_actions_with_400_naming_the_flag(
         "v1": set(site.snapshots("v1")),
     }
 
-    message = error_of(site.act("cg", action, body), 400)
+    message = assert_error(site.act("cg", action, body), 400)["message"]
 
     assert flag in message
     after = {

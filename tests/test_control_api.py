@@ -4,12 +4,11 @@ request journal and host writes.
 
 Each function is driven through the control plane and checked through the
 plugin API (``/storageplugin/api``), as a test run would. The lab is
-``tests.factories.Lab.standard`` (arrays ``alpha`` and ``beta``).
+``tests.support.lab.Lab.standard`` (arrays ``alpha`` and ``beta``).
 
-One app serves the whole module (building one per test would take most of
-the time). The control plane's own tables (faults, journal, checkpoints,
-clock) are not arrays' state, so ``fresh_lab`` empties them, with the arrays,
-before and after every test, and puts the app's settings back.
+The control plane's own tables (faults, journal, checkpoints, clock) are not
+arrays' state; the ``app`` fixture empties them, with the arrays, after every
+test, and puts the app's settings back.
 """
 
 from __future__ import annotations
@@ -26,39 +25,27 @@ from mockarray.array import sessions
 from mockarray.array.clock import wall_ms
 from mockarray.array.models import Snapshot, Volume
 from mockarray.lab import faults as lab_faults
-from tests.factories import PASSWORD, PREFIX, Api, array_doc, basic_auth
-from tests.helpers import (
-    CONTROL,
+from tests.support.api import CONTROL, PASSWORD, PREFIX, Api, basic_auth, control
+from tests.support.checks import (
     JOURNAL_ENTRY_KEYS,
+    assert_error,
     clock_state,
-    control,
     fault_rules,
-    fingerprint,
-    fingerprints,
     free_space,
     ids,
     listed,
     ok,
-    refused,
     split_status,
     state,
     take_snapshot,
 )
+from tests.support.db import fingerprint, fingerprints
+from tests.support.lab import array_doc
 
 GiB = 2**30
 HOUR_MS = 3_600_000
 TOKEN = "lab-token-0123456789"
 REMOTE = {"REMOTE_ADDR": "10.0.0.5"}
-
-pytestmark = pytest.mark.usefixtures("fresh_lab")
-
-
-@pytest.fixture(scope="module")
-def app(module_app):
-    """One app for the module (building one per test would take most of the time);
-    ``fresh_lab`` gives every test an empty lab and the default settings."""
-    return module_app
-
 
 # -- helpers ------------------------------------------------------------------------------
 
@@ -146,7 +133,7 @@ def test_without_a_token_a_remote_client_is_403_and_changes_nothing(client, lab,
     lab.standard()
     method, path, body = GUARDED[call]
     response = control(client, method, path, body, environ_base=REMOTE)
-    refused(response, 403, "MOCKARRAY_ADMIN_TOKEN")
+    assert_error(response, 403, "MOCKARRAY_ADMIN_TOKEN")
     nothing_changed(client, database)
 
 
@@ -170,7 +157,7 @@ def test_with_a_token_a_missing_or_wrong_bearer_is_401(app, client, lab, databas
         headers["Authorization"] = BAD_AUTHORIZATION[sent]
     environ = REMOTE if remote else {}
     response = control(client, method, path, body, headers=headers, environ_base=environ)
-    refused(response, 401, "Bearer")
+    assert_error(response, 401, "Bearer")
     app.config["ADMIN_TOKEN"] = ""
     nothing_changed(client, database)
 
@@ -215,7 +202,7 @@ ERROR_CASES = {
 def test_control_plane_errors_have_the_plugin_apis_json_shape(client, case):
     method, path, kwargs, status = ERROR_CASES[case]
     kwargs = {"headers": {"Accept": "application/json"}, **kwargs}
-    refused(client.open(CONTROL + path, method=method, **kwargs), status)
+    assert_error(client.open(CONTROL + path, method=method, **kwargs), status)
 
 
 # -- the OpenAPI document -----------------------------------------------------------------------
@@ -284,20 +271,20 @@ def test_reset_brings_back_the_seeded_lab_and_ends_every_session(client, api, re
 
     assert ok(control(client, "POST", "/reset", {})) == {"arrays": ["alpha", "beta"]}
 
-    refused(api.get("/server/0/volume"), 401)
+    assert_error(api.get("/server/0/volume"), 401)
     again = Api.login(client, "alpha.lab.test")
     assert names_and_stats(again) == seeded
 
 
 def test_reset_with_empty_leaves_no_array(client, api):
     assert ok(control(client, "POST", "/reset", {"empty": True})) == {"arrays": []}
-    refused(api.get("/storage"), 401)
+    assert_error(api.get("/storage"), 401)
     response = client.post(
         f"{PREFIX}/session",
         json={"hostname": "alpha.lab.test"},
         headers=basic_auth("admin", PASSWORD),
     )
-    refused(response, 401, "alpha.lab.test")
+    assert_error(response, 401, "alpha.lab.test")
 
 
 def test_reset_without_a_body_is_a_plain_reset(client, api):
@@ -305,7 +292,7 @@ def test_reset_without_a_body_is_a_plain_reset(client, api):
 
 
 def test_reset_with_an_invalid_body_is_400_and_changes_nothing(client, api):
-    refused(control(client, "POST", "/reset", {"empty": "perhaps"}), 400, field="empty")
+    assert_error(control(client, "POST", "/reset", {"empty": "perhaps"}), 400, field="empty")
     assert ok(api.get("/storage"))["name"]
 
 
@@ -407,7 +394,7 @@ def test_restore_can_be_repeated(client, api, ref):
 
 def test_duplicate_name_is_409_and_replace_overwrites(client, lab, api):
     first = save(client, "base")
-    refused(control(client, "POST", "/checkpoints", {"name": "base"}), 409, "base")
+    assert_error(control(client, "POST", "/checkpoints", {"name": "base"}), 409, "base")
     assert checkpoints(client) == [first]
 
     lab.seed(array_doc("gamma", 3))
@@ -440,8 +427,8 @@ def test_a_session_whose_array_exists_survives_a_restore(client, lab):
 
     assert ok(before.get("/storage"))["name"] == "alpha"
     assert ok(after.get("/storage"))["name"] == "alpha"
-    refused(beta.get("/storage"), 401)
-    refused(
+    assert_error(beta.get("/storage"), 401)
+    assert_error(
         client.post(
             f"{PREFIX}/session",
             json={"hostname": "beta.lab.test"},
@@ -457,7 +444,7 @@ def test_restore_after_an_empty_reset_brings_the_arrays_back(client, api):
     ok(control(client, "POST", "/reset", {"empty": True}))
     restore(client, "base")
     # The reset ended the old session; the restored array accepts a new one.
-    refused(api.get("/storage"), 401)
+    assert_error(api.get("/storage"), 401)
     again = Api.login(client, "alpha.lab.test")
     assert plugin_state(again) == before
 
@@ -491,7 +478,7 @@ def test_delete_is_204_and_then_the_checkpoint_is_gone(client, api):
     save(client, "other")
     ok(control(client, "DELETE", "/checkpoints/base"), 204)
     assert [c["name"] for c in checkpoints(client)] == ["other"]
-    refused(control(client, "POST", "/checkpoints/base/restore"), 404, "base")
+    assert_error(control(client, "POST", "/checkpoints/base/restore"), 404, "base")
 
 
 @pytest.mark.parametrize(
@@ -502,7 +489,7 @@ def test_delete_is_204_and_then_the_checkpoint_is_gone(client, api):
 def test_unknown_checkpoint_is_404_and_changes_nothing(client, api, method, path):
     save(client, "base")
     before = state(api)
-    refused(control(client, method, path), 404, "nope", "base")
+    assert_error(control(client, method, path), 404, "nope", "base")
     assert state(api) == before
     assert [c["name"] for c in checkpoints(client)] == ["base"]
 
@@ -511,7 +498,7 @@ def test_unknown_checkpoint_is_404_and_changes_nothing(client, api, method, path
     "body", [{}, {"name": ""}, {"name": 7}, {"name": "x", "replace": "perhaps"}]
 )
 def test_invalid_checkpoint_request_is_400(client, body):
-    refused(control(client, "POST", "/checkpoints", body), 400)
+    assert_error(control(client, "POST", "/checkpoints", body), 400)
     assert checkpoints(client) == []
 
 
@@ -520,7 +507,7 @@ def test_a_saved_checkpoint_can_be_restored_and_deleted_at_its_location(client, 
     """A name the control plane accepts must be usable at the Location it answers."""
     response = control(client, "POST", "/checkpoints", {"name": name})
     if response.status_code == 400:
-        refused(response, 400, field="name")
+        assert_error(response, 400, field="name")
         return
     ok(response, 201)
     location = response.headers["Location"]
@@ -538,14 +525,14 @@ def test_status_fault_answers_its_status_and_message_in_the_json_shape(client, a
         client, method="GET", path="/server/*/volume", status=503, message="The array is rebooting."
     )
     assert rule["status"] == 503 and rule["remaining"] is None and rule["applied"] == 0
-    body = refused(api.get("/server/0/volume"), 503, "The array is rebooting.")
+    body = assert_error(api.get("/server/0/volume"), 503, "The array is rebooting.")
     assert body == {
         "code": 503,
         "status": "Service Unavailable",
         "message": "The array is rebooting.",
     }
     # Until removed.
-    refused(api.get("/server/0/volume"), 503)
+    assert_error(api.get("/server/0/volume"), 503)
     assert fault_rules(client)[0]["applied"] == 2
     # Other calls are not matched.
     ok(api.get("/server/0/pool"))
@@ -553,7 +540,7 @@ def test_status_fault_answers_its_status_and_message_in_the_json_shape(client, a
 
 def test_status_fault_without_a_message_says_it_was_injected(client, api):
     add_fault(client, status=500)
-    body = refused(api.get("/storage"), 500)
+    body = assert_error(api.get("/storage"), 500)
     assert "fault" in body["message"].lower()
 
 
@@ -608,7 +595,7 @@ def test_delay_fault_slows_the_call_and_then_it_is_answered(client, api, rule, a
 def test_delay_with_status_waits_then_fails(client, api):
     add_fault(client, path="/storage", status=504, message="slow and broken", delayMs=150)
     started = time.perf_counter()
-    refused(api.get("/storage"), 504, "slow and broken")
+    assert_error(api.get("/storage"), 504, "slow and broken", sentence=False)
     assert time.perf_counter() - started >= 0.15
 
 
@@ -691,7 +678,7 @@ def test_fault_criteria(client, api, ref, case):
     body = {"name": "s"} if method == "POST" else None
     response = caller.client.open(PREFIX + path, method=method, headers=caller.headers, json=body)
     if matches:
-        refused(response, 418, "teapot")
+        assert_error(response, 418, "teapot", sentence=False)
     else:
         assert response.status_code != 418, response.get_data(True)
     assert fault_rules(client)[0]["applied"] == (1 if matches else 0)
@@ -739,7 +726,7 @@ def test_a_faulted_write_changes_nothing(client, api, ref, database, call):
     contents = fingerprints(database)
     rule = add_fault(client, method=method, status=500, message="injected", times=1)
     response = api.client.open(PREFIX + path, method=method, headers=api.headers, json=body)
-    refused(response, 500, "injected")
+    assert_error(response, 500, "injected", sentence=False)
     assert state(api) == before
     assert fingerprints(database) == contents
     [entry] = journal(client, status=500)
@@ -753,8 +740,8 @@ def test_a_faulted_write_changes_nothing(client, api, ref, database, call):
 def test_first_added_rule_wins(client, api):
     first = add_fault(client, path="/storage", status=502, message="first", times=1)
     add_fault(client, path="/storage", status=503, message="second")
-    refused(api.get("/storage"), 502, "first")
-    refused(api.get("/storage"), 503, "second")
+    assert_error(api.get("/storage"), 502, "first", sentence=False)
+    assert_error(api.get("/storage"), 503, "second", sentence=False)
     assert fault_rules(client)[0]["id"] == first["id"]
 
 
@@ -788,8 +775,8 @@ def test_list_remove_and_clear(client, api):
     ok(control(client, "DELETE", f"/faults/{rules[0]['id']}"), 204)
     assert fault_rules(client) == rules[1:]
     ok(api.get("/storage"))
-    refused(control(client, "DELETE", f"/faults/{rules[0]['id']}"), 404)
-    refused(control(client, "DELETE", "/faults/not-a-number"), 404)
+    assert_error(control(client, "DELETE", f"/faults/{rules[0]['id']}"), 404)
+    assert_error(control(client, "DELETE", "/faults/not-a-number"), 404)
 
     assert ok(control(client, "DELETE", "/faults")) == {"removed": 2}
     assert fault_rules(client) == []
@@ -815,7 +802,7 @@ def test_invalid_rule_is_400_naming_the_field_and_adds_nothing(client, api, case
     rule, field = INVALID_RULES[case]
     # The field is in ``errors``; the message may explain it without its name
     # ("The delay range is backwards"), so ``field=`` of ``refused`` is too strict.
-    body = refused(control(client, "POST", "/faults", rule), 400)
+    body = assert_error(control(client, "POST", "/faults", rule), 400)
     assert field in body.get("errors", {}), body
     assert fault_rules(client) == []
     ok(api.get("/storage"))
@@ -859,12 +846,12 @@ def test_advance_moves_simulated_now(client, frozen, by, ms):
 
 @pytest.mark.parametrize("by", ["soon", "-1h", -5, "", None, True])
 def test_invalid_advance_is_400_and_moves_nothing(client, by):
-    refused(control(client, "POST", "/clock/advance", {"by": by}), 400, field="by")
+    assert_error(control(client, "POST", "/clock/advance", {"by": by}), 400, field="by")
     assert clock_state(client)["offsetMs"] == 0
 
 
 def test_advance_without_by_is_400(client):
-    refused(control(client, "POST", "/clock/advance", {}), 400, field="by")
+    assert_error(control(client, "POST", "/clock/advance", {}), 400, field="by")
 
 
 @pytest.mark.parametrize("what", ["snapshot", "clone"])
@@ -888,7 +875,7 @@ def test_a_split_progresses_as_the_clock_advances(app, client, api, ref, frozen)
     assert split(api, ref["clone"]) == {"percentageComplete": 0, "complete": False}
     advance(client, "2500ms")
     assert split_status(api, ref["clone"]) == {"percentageComplete": 25, "complete": False}
-    refused(api.delete(f"/server/0/volume/{ref['vol1']}/snapshot/{ref['snap2']}"), 409)
+    assert_error(api.delete(f"/server/0/volume/{ref['vol1']}/snapshot/{ref['snap2']}"), 409)
     advance(client, 7499)
     assert split_status(api, ref["clone"]) == {"percentageComplete": 99, "complete": False}
     advance(client, 1)
@@ -963,7 +950,7 @@ def test_clock_reset_goes_back_to_real_time_at_normal_speed(client, frozen):
     "body", [{"speed": 0}, {"speed": -2}, {"speed": "fast"}, {"instant": "maybe"}]
 )
 def test_invalid_clock_settings_are_400(client, body):
-    refused(control(client, "PUT", "/clock", body), 400, field=next(iter(body)))
+    assert_error(control(client, "PUT", "/clock", body), 400, field=next(iter(body)))
     assert clock_state(client)["speed"] == 1.0
 
 
@@ -978,8 +965,8 @@ def test_every_plugin_call_is_journaled(client, api, ref):
     ok(api.get("/server/0/volume"))
     take = api.post(f"/server/0/volume/{ref['vol2']}?action=create-Snapshot", json={"name": "j"})
     ok(take, 201)
-    refused(api.get("/server/0/volume/999999"), 404)
-    refused(client.get(f"{PREFIX}/storage", headers={"Accept": "application/json"}), 401)
+    assert_error(api.get("/server/0/volume/999999"), 404)
+    assert_error(client.get(f"{PREFIX}/storage", headers={"Accept": "application/json"}), 401)
     finished = wall_ms()
 
     entries = journal(client)
@@ -1096,9 +1083,9 @@ def journaled(client, api, ref) -> dict:
     ok(control(client, "DELETE", "/journal"))
     ok(api.get("/server/0/volume"))
     ok(api.post(f"/server/0/volume/{ref['vol2']}?action=createSnapshot", json={"name": "j1"}), 201)
-    refused(api.get("/server/0/volume/999999"), 404)
+    assert_error(api.get("/server/0/volume/999999"), 404)
     ok(beta.get("/server/0/pool"))
-    refused(beta.get("/server/0/volume/999999"), 404)
+    assert_error(beta.get("/server/0/volume/999999"), 404)
     early = journal(client)
     advance(client, "1h")
     ok(api.get("/server/0/host"))
@@ -1160,13 +1147,13 @@ def test_journal_count_and_clear(client, journaled):
 
 @pytest.mark.parametrize("query", [{"since": "yesterday"}, {"status": "bad"}, {"limit": -1}])
 def test_invalid_journal_query_is_400(client, query):
-    refused(control(client, "GET", "/journal", query_string=query), 400)
+    assert_error(control(client, "GET", "/journal", query_string=query), 400)
 
 
 def test_a_faulted_call_is_journaled_with_its_rule(client, api):
     rule = add_fault(client, path="/storage", status=503)
     ok(control(client, "DELETE", "/journal"))
-    refused(api.get("/storage"), 503)
+    assert_error(api.get("/storage"), 503)
     [entry] = journal(client)
     assert entry["status"] == 503 and entry["faultId"] == rule["id"]
     assert entry["array"] == "alpha" and entry["session"] == sessions.token_tag(api.session_id)
@@ -1329,7 +1316,7 @@ def test_refused_write_changes_nothing(client, api, ref, database, case):
     before = state(api)
     contents = fingerprints(database)
     volume_id = ref.get(volume_name, volume_name)
-    refused(write(client, volume_id, body, array=array, server=server), status)
+    assert_error(write(client, volume_id, body, array=array, server=server), status)
     assert state(api) == before
     assert fingerprints(database) == contents
 
@@ -1351,7 +1338,7 @@ def test_a_write_the_pool_cannot_hold_is_507_and_changes_nothing(client, lab, da
     thin = ids(api, "/server/0/volume", "volumes")["thin"]
     before = state(api)
     contents = fingerprints(database)
-    refused(write(client, thin, {"bytes": "5GiB", "append": True}, array="tiny"), 507)
+    assert_error(write(client, thin, {"bytes": "5GiB", "append": True}, array="tiny"), 507)
     assert state(api) == before
     assert fingerprints(database) == contents
 

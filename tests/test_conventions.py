@@ -17,10 +17,20 @@ from mockarray import create_app
 from mockarray.array.clock import wall_ms
 from mockarray.array.models import PluginSession
 from mockarray.lab.seeding.loader import wipe
-from tests.factories import PASSWORD, PREFIX, SESSION_HEADER, Api, Lab, array_doc, basic_auth
-from tests.helpers import recorded_statements, refused
+from tests.support.api import (
+    ALPHA_LOGIN,
+    PASSWORD,
+    PREFIX,
+    SESSION_HEADER,
+    Api,
+    basic_auth,
+    login,
+    present,
+)
+from tests.support.checks import assert_error
+from tests.support.db import recorded_statements
+from tests.support.lab import Lab, array_doc
 
-ALPHA_LOGIN = {"hostname": "alpha.lab.test"}
 STANDARD_VOLUMES = ["vol1", "vol2", "vol1-clone"]
 READS = [
     "/storage",
@@ -33,46 +43,6 @@ READS = [
 
 
 # -- helpers ---------------------------------------------------------------------
-
-
-def error_body(response, status: int) -> dict:
-    """The JSON error of ``response``: the one shape (``tests.helpers.refused``),
-    a sentence, no stack trace."""
-    body = refused(response, status)
-    text = response.get_data(as_text=True)
-    assert len(body["message"].split()) >= 4, body
-    assert "Traceback" not in text and 'File "' not in text, text
-    return body
-
-
-def assert_error(response, status: int, *words: str, fields: tuple[str, ...] = ()) -> dict:
-    """An error answer whose message names ``words`` and, for invalid input, ``fields``."""
-    body = error_body(response, status)
-    message = body["message"].lower()
-    for word in words:
-        assert word.lower() in message, body
-    if fields:
-        assert set(body["errors"]) == set(fields), body
-        for name, problems in body["errors"].items():
-            assert problems and all(isinstance(p, str) and p for p in problems), body
-            assert name.lower() in message, body
-    else:
-        assert "errors" not in body, body
-    return body
-
-
-def present(headers: dict[str, str | None]) -> dict[str, str]:
-    """The headers that have a value (``None`` leaves one out)."""
-    return {name: value for name, value in headers.items() if value is not None}
-
-
-def login(client, body=None, **headers):
-    """``POST /session`` to alpha with HTTP Basic and the given extra headers."""
-    return client.post(
-        f"{PREFIX}/session",
-        json=ALPHA_LOGIN if body is None else body,
-        headers=present({**basic_auth("admin", PASSWORD), **headers}),
-    )
 
 
 def post_raw(client, data: str, content_type: str | None = "application/json"):
@@ -136,8 +106,9 @@ def journal_inserts(statements: list[str]) -> int:
 
 
 @pytest.fixture
-def make_app(migrated, tmp_path):
-    """Build an app on the test database with settings of the test's own."""
+def make_app(app, migrated, tmp_path):
+    """Build an app on the test database with settings of the test's own (``app``
+    empties the lab after)."""
     made = []
 
     def make(**settings):
@@ -202,19 +173,21 @@ def test_an_accept_that_excludes_json_is_415(app, api):
     opened = session_count(app)
     for accept in NON_JSON_ACCEPTS:
         for path in ["/info", *READS]:
-            assert_error(get(api.client, path, api.session_id, accept), 415, "Accept", "json")
-        assert_error(login(api.client, Accept=accept), 415, "Accept", "json")
+            assert_error(
+                get(api.client, path, api.session_id, accept), 415, "Accept", "json", fields=()
+            )
+        assert_error(login(api.client, Accept=accept), 415, "Accept", "json", fields=())
     assert session_count(app) == opened
 
 
 def test_a_request_body_that_is_not_json_is_415(app, api):
     body = '{"hostname": "alpha.lab.test"}'
     for content_type in [None, "text/plain", "application/x-www-form-urlencoded", "text/json"]:
-        assert_error(post_raw(api.client, body, content_type), 415, "application/json")
+        assert_error(post_raw(api.client, body, content_type), 415, "application/json", fields=())
     response = api.client.get(
         f"{PREFIX}/storage", data="hello", headers={**api.headers, "Content-Type": "text/plain"}
     )
-    assert_error(response, 415, "application/json")
+    assert_error(response, 415, "application/json", fields=())
     assert session_count(app) == 1
 
 
@@ -233,7 +206,7 @@ def test_login_accepts_the_port_as_a_number_or_a_numeric_string(client, lab):
         response = login(client, {**ALPHA_LOGIN, "port": port})
         assert response.status_code == 201, (port, response.get_json())
     # A numeric string is still checked against the array's port.
-    assert_error(login(client, {**ALPHA_LOGIN, "port": "8444"}), 401, "port")
+    assert_error(login(client, {**ALPHA_LOGIN, "port": "8444"}), 401, "port", fields=())
 
 
 # -- 1. the session header ------------------------------------------------------------
@@ -241,9 +214,11 @@ def test_login_accepts_the_port_as_a_number_or_a_numeric_string(client, lab):
 
 def test_a_call_without_a_valid_session_is_401(api):
     for path in [*READS, "/log"]:
-        assert_error(get(api.client, path), 401, SESSION_HEADER)
-        assert_error(get(api.client, path, ""), 401, SESSION_HEADER)
-        assert_error(get(api.client, path, api.session_id + "x"), 401, "unknown", "/session")
+        assert_error(get(api.client, path), 401, SESSION_HEADER, fields=())
+        assert_error(get(api.client, path, ""), 401, SESSION_HEADER, fields=())
+        assert_error(
+            get(api.client, path, api.session_id + "x"), 401, "unknown", "/session", fields=()
+        )
         response = api.client.get(PREFIX + path, headers={SESSION_HEADER: api.session_id})
         assert response.status_code == 200, (path, response.get_data(as_text=True)[:200])
 
@@ -265,9 +240,9 @@ def test_an_unknown_path_is_404_in_json(api):
         f"{PREFIX}/sessions",
         "/nothing",
     ]:
-        assert_error(api.client.get(path), 404, path)
-        assert_error(api.client.get(path, headers=api.headers), 404, path)
-        assert_error(api.client.post(path, json={}, headers=api.headers), 404, path)
+        assert_error(api.client.get(path), 404, path, fields=())
+        assert_error(api.client.get(path, headers=api.headers), 404, path, fields=())
+        assert_error(api.client.post(path, json={}, headers=api.headers), 404, path, fields=())
 
 
 def test_an_unknown_object_is_404_never_500(api):
@@ -291,7 +266,7 @@ def test_an_unknown_object_is_404_never_500(api):
     answers = {path: api.get(path) for path in paths}
     assert {p: r.status_code for p, r in answers.items() if r.status_code != 404} == {}
     for response in answers.values():
-        assert_error(response, 404, "does not exist")
+        assert_error(response, 404, "does not exist", fields=())
 
 
 def test_a_wrong_verb_is_405_naming_the_allowed_ones(api):
@@ -304,7 +279,7 @@ def test_a_wrong_verb_is_405_naming_the_allowed_ones(api):
         ("post", "/server/0/system", "GET"),
     ]:
         response = getattr(api.client, method)(PREFIX + path, headers=api.headers)
-        body = assert_error(response, 405, path)
+        body = assert_error(response, 405, path, fields=())
         verbs = set(re.findall(r"\b[A-Z]{3,7}\b", body["message"]))
         assert verbs == {method.upper(), allowed}, body
 
@@ -325,7 +300,7 @@ def test_a_body_larger_than_max_body_bytes_is_413(make_app):
     client = alpha_on(app).client
     opened = session_count(app)
     response = login(client, {**ALPHA_LOGIN, "comment": "x" * 300})
-    assert_error(response, 413, "200 bytes")
+    assert_error(response, 413, "200 bytes", fields=())
     assert session_count(app) == opened
     assert login(client, {**ALPHA_LOGIN, "comment": "x" * 50}).status_code == 201
 
@@ -340,7 +315,7 @@ def test_a_malformed_json_body_is_400(client, lab):
         '"alpha.lab.test"',
         "1",
     ]:
-        body = error_body(post_raw(client, raw), 400)
+        body = assert_error(post_raw(client, raw), 400)
         assert re.search(r"body|json", body["message"], re.IGNORECASE), (raw, body)
 
 
@@ -367,7 +342,7 @@ def test_an_unexpected_failure_is_a_json_500_without_details(api, monkeypatch):
 
     monkeypatch.setattr(inventory, "storage", explode)
     response = api.get("/storage")
-    assert_error(response, 500)
+    assert_error(response, 500, fields=())
     assert "secret internal detail" not in response.get_data(as_text=True)
     assert "RuntimeError" not in response.get_data(as_text=True)
 
@@ -490,8 +465,8 @@ def test_an_idle_session_expires(make_app):
     alpha = alpha_on(app)
     assert alpha.get("/storage").status_code == 200
     move_last_seen_back(app, 5_000)
-    assert_error(alpha.get("/storage"), 401, "expired", "/session")
-    assert_error(alpha.get("/server"), 401, "expired")
+    assert_error(alpha.get("/storage"), 401, "expired", "/session", fields=())
+    assert_error(alpha.get("/server"), 401, "expired", fields=())
 
 
 def test_a_session_in_use_stays_open_beyond_the_timeout(make_app):

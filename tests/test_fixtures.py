@@ -14,12 +14,11 @@ from dataclasses import dataclass
 
 import pytest
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from mockarray.array.initiators import normalize_iscsi_name, normalize_wwn
 from mockarray.array.models import (
     Array,
-    Base,
     CgReplicationTarget,
     CgSnapshot,
     ConsistencyGroup,
@@ -38,8 +37,8 @@ from mockarray.array.models import (
 from mockarray.lab.models import LabFixture
 from mockarray.lab.seeding.loader import FixtureError, check, demo_fixture_text, seed
 from mockarray.units import format_size, parse_duration_ms, parse_size
-from tests.factories import array_doc, standard_server
-from tests.helpers import recorded_statements
+from tests.support.db import recorded_statements, row_counts
+from tests.support.lab import array_doc, standard_server
 
 GiB = 2**30
 TiB = 2**40
@@ -57,20 +56,6 @@ def seed_text(database, text: str, source: str = "test.yaml") -> list[str]:
         return [array.name for array in seed(session, text, source)]
 
 
-#: How the lab is driven, not what it holds: the journal grows with every API call.
-LAB_CONTROL_TABLES = {"journal_entry", "fault_rule", "checkpoint", "lab_clock"}
-
-
-def row_counts(database) -> dict[str, int]:
-    """Rows in every table of the domain: what "nothing changed" is checked against."""
-    with database.transaction(write=False) as session:
-        return {
-            table.name: session.scalar(select(func.count()).select_from(table))
-            for table in Base.metadata.sorted_tables
-            if table.name not in LAB_CONTROL_TABLES
-        }
-
-
 def problems_of(database, text: str, source: str = "bad.yaml") -> list[tuple[str, str]]:
     """Seed a bad document: its problems; and the database must not have changed."""
     before = row_counts(database)
@@ -82,7 +67,7 @@ def problems_of(database, text: str, source: str = "bad.yaml") -> list[tuple[str
 
 
 def standard_document() -> dict:
-    """One array ``alpha`` with the factories' standard server (see tests/factories.py)."""
+    """One array ``alpha`` with the factories' standard server (see tests/support/lab.py)."""
     return {"arrays": [array_doc("alpha", 1, servers=[standard_server()])]}
 
 

@@ -8,7 +8,7 @@ describes them: LUN numbers are unique per host, a mapping shows at once on
 the host (``mappedLunIds``), in ``GET /host/{hid}/lun`` (README item 11) and
 in the LUN list. Every refused call changes nothing (``unchanged``).
 
-The lab is ``tests.factories.standard_server`` (host-iscsi has vol1's LUN as
+The lab is ``tests.support.lab.standard_server`` (host-iscsi has vol1's LUN as
 number 3; host-fc has none; both are in group ``cluster``) with three more
 volumes without a LUN and an empty host group (``host_server``).
 """
@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.factories import PREFIX, Api, array_doc, standard_server
-from tests.helpers import filled, listed, ok, refused, unchanged
+from tests.support.api import PREFIX, Api
+from tests.support.checks import assert_error, filled, listed, ok, unchanged
+from tests.support.lab import array_doc, standard_server
 
 HOST_KEYS = {"id", "name", "serverGroupKeys", "mappedLunIds", "iqns", "wwns", "config"}
 HOST_LUN_KEYS = {"name", "volumeId", "hostId", "hostGroupId", "lunId", "lunNumber"}
@@ -177,7 +178,7 @@ INVALID_HOSTS = {
 def test_invalid_host_body_is_400_naming_the_field(api, case):
     request_body, field = INVALID_HOSTS[case]
     with unchanged(api):
-        refused(api.post("/server/0/host", json=request_body), 400, field=field)
+        assert_error(api.post("/server/0/host", json=request_body), 400, field=field)
 
 
 def test_create_host_retry_with_the_same_initiators_is_the_same_host(api):
@@ -212,7 +213,7 @@ def test_same_host_name_with_other_initiators_is_409(api, initiators):
         )
     )
     with unchanged(api):
-        refused(
+        assert_error(
             api.post("/server/0/host", json={"name": "new-host", **initiators}), 409, "new-host"
         )
 
@@ -228,7 +229,7 @@ def test_same_host_name_with_other_initiators_is_409(api, initiators):
 )
 def test_initiator_of_another_host_is_409_naming_it(api, field, initiator, owner):
     with unchanged(api):
-        refused(
+        assert_error(
             api.post("/server/0/host", json={"name": "new-host", field: [initiator]}), 409, owner
         )
 
@@ -289,7 +290,7 @@ def test_map_picks_the_lowest_free_number_of_the_host(api, ref):
 
 def test_map_to_a_number_taken_on_the_host_is_409(api, ref):
     with unchanged(api):  # vol2 does not even get a LUN
-        refused(
+        assert_error(
             map_to(api, ref["host-iscsi"], {"volumeId": ref["vol2"], "lunNumber": 3}),
             409,
             "3",
@@ -309,7 +310,7 @@ def test_map_again_returns_the_same_mapping(api, ref):
 def test_map_again_under_another_number_is_409(api, ref):
     with unchanged(api):
         request = {"volumeId": ref["vol1"], "lunNumber": 5}
-        refused(map_to(api, ref["host-iscsi"], request), 409, "3")
+        assert_error(map_to(api, ref["host-iscsi"], request), 409, "3")
 
 
 @pytest.mark.parametrize(
@@ -319,14 +320,14 @@ def test_map_again_under_another_number_is_409(api, ref):
 )
 def test_map_without_one_volume_to_map_is_400(api, ref, request_body):
     with unchanged(api):
-        refused(map_to(api, ref["host-fc"], filled(request_body, ref)), 400)
+        assert_error(map_to(api, ref["host-fc"], filled(request_body, ref)), 400)
 
 
 @pytest.mark.parametrize("number", [-1, 16384, 1.5, "abc", True])
 def test_map_to_a_bad_lun_number_is_400(api, ref, number):
     with unchanged(api):
         request = {"volumeId": ref["vol2"], "lunNumber": number}
-        refused(map_to(api, ref["host-fc"], request), 400, field="lunNumber")
+        assert_error(map_to(api, ref["host-fc"], request), 400, field="lunNumber")
 
 
 @pytest.mark.parametrize(
@@ -340,7 +341,7 @@ def test_map_to_a_bad_lun_number_is_400(api, ref, number):
 )
 def test_map_unknown_object_is_404(api, ref, host_name, request_body):
     with unchanged(api):
-        refused(
+        assert_error(
             map_to(api, ref.get(host_name, host_name), filled(request_body, ref)), 404, "987654"
         )
 
@@ -349,7 +350,7 @@ def test_map_volume_of_another_array_is_404(api, ref, client):
     beta = Api.login(client, "beta.lab.test")
     beta_host = ok(beta.post("/server/0/host", json={"name": "beta-host"}))
     with unchanged(api):
-        refused(map_to(beta, beta_host["id"], {"volumeId": ref["vol2"]}), 404)
+        assert_error(map_to(beta, beta_host["id"], {"volumeId": ref["vol2"]}), 404)
 
 
 # -- unmap ------------------------------------------------------------------------------------
@@ -383,19 +384,19 @@ def test_unmap_of_a_lun_mapped_to_another_host_leaves_that_host_alone(api, ref):
 )
 def test_unmap_what_is_not_mapped_is_404(api, ref, host_name, request_body):
     with unchanged(api):
-        refused(unmap_from(api, ref[host_name], filled(request_body, ref)), 404, host_name)
+        assert_error(unmap_from(api, ref[host_name], filled(request_body, ref)), 404, host_name)
 
 
 def test_unmap_without_lun_or_volume_is_400(api, ref):
     with unchanged(api):
-        refused(unmap_from(api, ref["host-iscsi"], {}), 400, "lunId", "volumeId")
+        assert_error(unmap_from(api, ref["host-iscsi"], {}), 400, "lunId", "volumeId")
 
 
 def test_unmap_lun_and_volume_of_different_volumes_is_400(api, ref):
     # As for map: the two ids contradict each other; vol1's LUN *is* mapped there.
     request = {"lunId": ref["lun:vol1"], "volumeId": ref["vol2"]}
     with unchanged(api):
-        refused(unmap_from(api, ref["host-iscsi"], request), 400, field="lunId")
+        assert_error(unmap_from(api, ref["host-iscsi"], request), 400, field="lunId")
 
 
 # -- host groups ----------------------------------------------------------------------------
@@ -425,18 +426,18 @@ def test_host_group_map_again_returns_the_same_mapping(api, ref):
 def test_host_group_map_to_a_number_taken_on_one_host_is_409_naming_it(api, ref):
     with unchanged(api):
         request = {"volumeId": ref["vol2"], "lunNumber": 3}
-        refused(act(api, "hostgroup", ref["cluster"], "map", request), 409, "host-iscsi")
+        assert_error(act(api, "hostgroup", ref["cluster"], "map", request), 409, "host-iscsi")
 
 
 def test_host_group_map_to_an_empty_group_is_409(api, ref):
     with unchanged(api):
         request = {"volumeId": ref["vol2"]}
-        refused(act(api, "hostgroup", ref["empty"], "map", request), 409, "empty")
+        assert_error(act(api, "hostgroup", ref["empty"], "map", request), 409, "empty")
 
 
 def test_host_group_map_of_an_unknown_group_is_404(api, ref):
     with unchanged(api):
-        refused(act(api, "hostgroup", "987654", "map", {"volumeId": ref["vol2"]}), 404)
+        assert_error(act(api, "hostgroup", "987654", "map", {"volumeId": ref["vol2"]}), 404)
 
 
 # -- LUN online and unknown actions ------------------------------------------------------------
@@ -451,9 +452,9 @@ def test_lun_online_answers_200_without_a_body(api, ref, action):
 
 def test_lun_online_of_an_unknown_lun_is_404(api, client, ref):
     with unchanged(api):
-        refused(act(api, "lun", "987654", "online"), 404, "987654")
+        assert_error(act(api, "lun", "987654", "online"), 404, "987654")
         beta = Api.login(client, "beta.lab.test")
-        refused(act(beta, "lun", ref["lun:vol1"], "online"), 404)
+        assert_error(act(beta, "lun", ref["lun:vol1"], "online"), 404)
 
 
 @pytest.mark.parametrize(
@@ -466,6 +467,6 @@ def test_lun_online_of_an_unknown_lun_is_404(api, client, ref):
 )
 def test_unknown_action_is_400_listing_the_objects_actions(api, ref, kind, name, actions):
     with unchanged(api):
-        body = refused(act(api, kind, ref[name], "offline", {}), 400, "offline", *actions)
+        body = assert_error(act(api, kind, ref[name], "offline", {}), 400, "offline", *actions)
         assert "action" in body["errors"]
-        refused(api.post(f"/server/0/{kind}/{ref[name]}", json={}), 400, *actions)
+        assert_error(api.post(f"/server/0/{kind}/{ref[name]}", json={}), 400, *actions)

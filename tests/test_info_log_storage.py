@@ -16,8 +16,9 @@ import zlib
 
 import pytest
 
-from tests.factories import PREFIX, SESSION_HEADER, Api, array_doc
-from tests.helpers import ok
+from tests.support.api import PREFIX, SESSION_HEADER, Api
+from tests.support.checks import ok
+from tests.support.lab import array_doc
 
 GiB = 1 << 30
 TiB = 1 << 40

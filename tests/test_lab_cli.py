@@ -3,7 +3,7 @@
 
 Each command works on the database directly; what it does is checked through
 the plugin API (``/storageplugin/api``) and the control plane, as a test run
-would see it. The lab is ``tests.factories.Lab.standard`` (``alpha``, ``beta``).
+would see it. The lab is ``tests.support.lab.Lab.standard`` (``alpha``, ``beta``).
 """
 
 from __future__ import annotations
@@ -17,19 +17,19 @@ import pytest
 
 from mockarray.array import sessions
 from mockarray.cli import journal as journal_module
-from tests.factories import PASSWORD, PREFIX, Api, array_doc
-from tests.helpers import (
+from tests.support.api import PASSWORD, PREFIX, Api, control
+from tests.support.checks import (
     JOURNAL_ENTRY_KEYS,
     clock_state,
-    control,
     fault_rules,
-    fingerprint,
     listed,
     ok,
     split_status,
     state,
     take_snapshot,
 )
+from tests.support.db import fingerprint
+from tests.support.lab import array_doc
 
 GiB = 2**30
 HOUR_MS = 3_600_000

@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.factories import array_doc
-from tests.test_live import Gunicorn
+from tests.support.lab import array_doc
+from tests.support.live import Gunicorn
 
 pytestmark = pytest.mark.live
 

@@ -23,9 +23,9 @@ from mockarray import create_app
 from mockarray.array.models import Base, Server
 from mockarray.database import Database
 from mockarray.migrate import current_revision, downgrade, upgrade
-from tests.conftest import TEST_DATABASE_URL
-from tests.factories import Api, array_doc, standard_server
-from tests.helpers import head_revision
+from tests.support.api import Api
+from tests.support.db import TEST_DATABASE_URL, head_revision
+from tests.support.lab import array_doc, standard_server
 
 # -- helpers --------------------------------------------------------------------------------------
 

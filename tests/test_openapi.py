@@ -10,8 +10,8 @@ from openapi_spec_validator import validate
 
 from mockarray.fields import Age, Duration, IdString, Size
 from mockarray.plugin import consistencygroup, host, hostgroup, lun, snapshot, volume
-from tests.factories import PREFIX
-from tests.helpers import CONTROL, ok
+from tests.support.api import CONTROL, PREFIX
+from tests.support.checks import ok
 
 VERBS = ("get", "put", "post", "delete", "patch", "head", "options")
 PUBLIC = {("get", f"{PREFIX}/info"), ("post", f"{PREFIX}/session")}

@@ -18,8 +18,9 @@ import pytest
 import yaml
 
 from mockarray.database import Database
-from tests.factories import Api, array_doc
-from tests.helpers import recorded_statements
+from tests.support.api import Api
+from tests.support.db import recorded_statements
+from tests.support.lab import array_doc
 
 SMALL, LARGE = 10, 1000
 GiB, MiB, TiB = 2**30, 2**20, 2**40

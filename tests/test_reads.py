@@ -7,7 +7,7 @@ ids are strings, sizes, times and LUN numbers numbers, flags booleans
 ``{"luns": [...]}`` (item 11), lists page with ``limit``/``start`` and
 ``X-Total-Count`` in creation-then-id order (item 9), and another array's
 objects are ``404`` (item 2). The values checked follow from
-``tests.factories.standard_server`` (array ``alpha``; ``beta`` is empty).
+``tests.support.lab.standard_server`` (array ``alpha``; ``beta`` is empty).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import re
 import pytest
 
 from mockarray.array.clock import wall_ms
-from tests.factories import Api, array_doc
-from tests.helpers import listed
+from tests.support.api import Api
+from tests.support.checks import assert_error, listed
+from tests.support.lab import array_doc
 
 GiB = 2**30
 TiB = 2**40
@@ -122,13 +123,6 @@ def check_shape(value, shape, where: str = "body") -> None:
 
 def without(item: dict, *keys: str) -> dict:
     return {key: value for key, value in item.items() if key not in keys}
-
-
-def assert_not_found(response, path: str) -> None:
-    assert response.status_code == 404, (path, response.status_code, response.get_data(True))
-    assert response.mimetype == "application/json", (path, response.mimetype)
-    message = response.get_json()["message"]
-    assert isinstance(message, str) and message.strip(), (path, response.get_json())
 
 
 def item(api: Api, path: str) -> dict:
@@ -463,7 +457,7 @@ def test_split_status_of_an_unsplit_clone_and_of_volumes_that_are_no_clones(api,
     assert body == {"percentageComplete": 0, "complete": False}
     for volume in ("vol1", "vol2"):
         path = f"/server/0/volume/{ref[volume]}/splitstatus"
-        assert_not_found(api.get(path), path)
+        assert_error(api.get(path), 404, where=path)
 
 
 @pytest.mark.parametrize("age", ["1d", 0], ids=["split-a-day-ago", "seeded-just-now"])
@@ -488,7 +482,7 @@ def test_unknown_server_is_404(api, ref):
     for server in ("1", "00", "x", "alpha"):
         for template in ALL_READ_PATHS:
             path = template.format(**{**ref, "sid": server})
-            assert_not_found(api.get(path), path)
+            assert_error(api.get(path), 404, where=path)
 
 
 BAD_IDS = ["987654321", "abc", "-1", "1.0", "0x1", "1e3", "99999999999999999999999"]
@@ -514,7 +508,7 @@ def test_unknown_or_malformed_object_id_is_404(api, ref):
     for template in UNKNOWN_OBJECT_PATHS:
         for bad in BAD_IDS:
             path = template.format(**ref, bad=bad)
-            assert_not_found(api.get(path), path)
+            assert_error(api.get(path), 404, where=path)
 
 
 def test_another_arrays_object_is_404(api, ref, client):
@@ -522,7 +516,7 @@ def test_another_arrays_object_is_404(api, ref, client):
     for template in OBJECT_PATHS:
         path = template.format(**ref)
         assert api.get(path).status_code == 200, path  # alpha sees it ...
-        assert_not_found(beta.get(path), path)  # ... beta, on its own server 0, does not
+        assert_error(beta.get(path), 404, where=path)  # ... beta, on its own server 0, does not
     # Nor does beta list any of them.
     for name in ("volume", "lun", "host", "hostgroup", "network", "consistencygroup"):
         path, key, _shape, _count = LISTS[name]
@@ -541,7 +535,7 @@ def test_snapshot_of_another_volume_is_404(api, ref):
     ]:
         item(api, f"/server/0/volume/{ref[owner]}/snapshot/{ref[snapshot]}")  # it exists
         path = f"/server/0/volume/{ref[asked_on]}/snapshot/{ref[snapshot]}"
-        assert_not_found(api.get(path), path)
+        assert_error(api.get(path), 404, where=path)
 
 
 # -- order and pagination ----------------------------------------------------------------

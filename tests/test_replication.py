@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from mockarray.array.models import LongTask, Snapshot, Volume
-from tests.factories import Api, array_doc
+from tests.support.api import Api
+from tests.support.lab import array_doc
 
 GiB = 2**30
 #: Bytes per second; 10 GiB take 15 339.17 ms, so durations are rounded up.

@@ -22,7 +22,8 @@ import yaml
 
 from mockarray.cli.testing import MockarrayRunner
 from mockarray.config.serving import CONTROL_SOCKET, gunicorn_settings
-from tests.factories import PASSWORD, array_doc
+from tests.support.api import PASSWORD
+from tests.support.lab import array_doc
 
 PREFIX = "/storageplugin/api"
 DEMO_PASSWORD = "passw0rd"

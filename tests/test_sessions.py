@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from mockarray.array.models import PluginSession
-from tests import helpers
-from tests.factories import PASSWORD, PREFIX, SESSION_HEADER, array_doc, basic_auth
+from tests.support.api import PASSWORD, PREFIX, SESSION_HEADER, login
+from tests.support.checks import assert_error
+from tests.support.lab import array_doc
 
 ALPHA = {"hostname": "alpha.lab.test", "ipAddress": "198.51.100.1", "port": 8443}
 BETA = {"hostname": "beta.lab.test", "ipAddress": "198.51.100.2", "port": 8443}
@@ -27,14 +28,6 @@ def arrays(lab):
 # -- helpers ---------------------------------------------------------------------
 
 
-def login(client, body: dict, *, user: str | None = "admin", password: str | None = PASSWORD):
-    """``POST /session``; credentials as HTTP Basic unless ``user`` is ``None``."""
-    headers = {"Accept": "application/json"}
-    if user is not None:
-        headers.update(basic_auth(user, password))
-    return client.post(f"{PREFIX}/session", json=body, headers=headers)
-
-
 def opened(response) -> dict:
     """The body of a successful login, checked against the guide."""
     assert response.status_code == 201, response.get_json()
@@ -43,15 +36,6 @@ def opened(response) -> dict:
     assert isinstance(body["sessionId"], str) and body["sessionId"], body
     assert isinstance(body["storageId"], str) and body["storageId"], body
     return body
-
-
-def refused(response, status: int, *words: str) -> str:
-    """A JSON error of ``status`` (``tests.helpers.refused``) whose message names
-    ``words``, in any case; returns the message."""
-    message = helpers.refused(response, status)["message"]
-    for word in words:
-        assert word.lower() in message.lower(), message
-    return message
 
 
 def get(client, path: str, session_id: str):
@@ -141,15 +125,23 @@ def test_wrong_credentials_are_401_naming_the_array(client, arrays, database):
         (None, None, {"username": "root", "password": PASSWORD}),
     ]:
         body = {"hostname": "alpha.lab.test", **credentials}
-        message = refused(login(client, body, user=user, password=password), 401, "alpha")
+        message = assert_error(
+            login(client, body, user=user, password=password), 401, "alpha", ignore_case=True
+        )["message"]
         assert PASSWORD not in message
     assert session_count(database) == 0
 
 
 def test_missing_credentials_are_401_saying_how_to_send_them(client, arrays, database):
-    refused(login(client, {"hostname": "alpha.lab.test"}, user=None), 401, "username", "password")
+    assert_error(
+        login(client, {"hostname": "alpha.lab.test"}, user=None),
+        401,
+        "username",
+        "password",
+        ignore_case=True,
+    )
     body = {"hostname": "alpha.lab.test", "username": "admin"}
-    refused(login(client, body, user=None), 401, "password")
+    assert_error(login(client, body, user=None), 401, "password", ignore_case=True)
     assert session_count(database) == 0
 
 
@@ -160,25 +152,25 @@ def test_an_unknown_array_is_401_naming_what_was_asked(client, arrays, database)
         ({"hostname": "alpha"}, "'alpha'"),
         ({"hostname": "alpha.lab.test", "ipAddress": "203.0.113.7"}, "203.0.113.7"),
     ]:
-        refused(login(client, body), 401, named)
+        assert_error(login(client, body), 401, named, ignore_case=True)
     assert session_count(database) == 0
 
 
 def test_hostname_and_ip_address_of_two_arrays_are_401(client, arrays, database):
     body = {"hostname": "alpha.lab.test", "ipAddress": "198.51.100.2"}
-    refused(login(client, body), 401, "alpha.lab.test", "198.51.100.2")
+    assert_error(login(client, body), 401, "alpha.lab.test", "198.51.100.2", ignore_case=True)
     assert session_count(database) == 0
 
 
 def test_a_wrong_port_is_401(client, arrays, database):
     for port in [443, 8444, "9443"]:
-        refused(login(client, {**ALPHA, "port": port}), 401, "port")
+        assert_error(login(client, {**ALPHA, "port": port}), 401, "port", ignore_case=True)
     assert session_count(database) == 0
 
 
 def test_naming_no_array_is_401(client, arrays, database):
     for body in [{}, {"port": 8443}, {"hostname": "", "ipAddress": ""}]:
-        refused(login(client, body), 401, "hostname", "ipAddress")
+        assert_error(login(client, body), 401, "hostname", "ipAddress", ignore_case=True)
     assert session_count(database) == 0
 
 
@@ -187,7 +179,7 @@ def port_refused(client, port) -> bool:
     response = login(client, {"hostname": "alpha.lab.test", "port": port})
     if response.status_code != 400:
         return False
-    refused(response, 400, "port")
+    assert_error(response, 400, "port", ignore_case=True)
     errors = response.get_json()["errors"]
     assert set(errors) == {"port"}, errors
     assert errors["port"] and all(isinstance(text, str) for text in errors["port"]), errors
@@ -230,7 +222,7 @@ def test_an_object_of_another_array_is_404(client, lab):
     vol1 = next(v["id"] for v in volumes if v["name"] == "vol1")
     assert get(client, f"/server/0/volume/{vol1}", alpha).status_code == 200
     response = get(client, f"/server/0/volume/{vol1}", beta)
-    refused(response, 404, vol1)
+    assert_error(response, 404, vol1, ignore_case=True)
     assert "vol1" not in response.get_data(as_text=True)
     assert get(client, "/server/0/volume", beta).get_json()["volumes"] == []
     assert get(client, f"/server/0/volume/{vol1}/snapshot", beta).status_code == 404

@@ -7,7 +7,7 @@ the same name and parameters is the same snapshot, other parameters ``409``
 without a body, and ``409`` naming the clone while an unsplit clone depends on
 the snapshot. ``?action=get-Progress`` of a snapshot that was never replicated
 is ``404`` with a message that says so. Every refused call changes nothing.
-The lab is ``tests.factories.standard_server`` (array ``alpha``).
+The lab is ``tests.support.lab.standard_server`` (array ``alpha``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from mockarray.array.clock import wall_ms
-from tests.factories import PREFIX, Api
-from tests.helpers import free_space, listed, ok, refused, unchanged
+from tests.support.api import PREFIX, Api
+from tests.support.checks import assert_error, free_space, listed, ok, unchanged
 
 GiB = 2**30
 TiB = 2**40
@@ -139,7 +139,9 @@ def test_same_name_with_other_parameters_is_409(api, ref, change):
     change = {k: v.format(**ref) if isinstance(v, str) else v for k, v in change.items()}
     first = ok(take_by_post(api, ref["vol1"], {"name": "taken"}), 201)
     with unchanged(api):
-        body = refused(take_by_post(api, ref["vol1"], {"name": "taken", **change}), 409, "taken")
+        body = assert_error(
+            take_by_post(api, ref["vol1"], {"name": "taken", **change}), 409, "taken"
+        )
     assert first["id"] in body["message"]
 
 
@@ -153,21 +155,23 @@ def test_snapshot_names_are_unique_per_volume_only(api, ref):
 @pytest.mark.parametrize("pool_id", ["987654", "abc", "-1"])
 def test_unknown_pool_is_404(api, ref, pool_id):
     with unchanged(api):
-        refused(take_by_post(api, ref["vol1"], {"name": "s", "poolId": pool_id}), 404, pool_id)
+        assert_error(take_by_post(api, ref["vol1"], {"name": "s", "poolId": pool_id}), 404, pool_id)
 
 
 def test_pool_of_another_array_is_404(api, ref, client):
     beta = Api.login(client, "beta.lab.test")
     beta_pool = beta.ids("/server/0/pool", "pools")["pool1"]
     with unchanged(api):
-        refused(take_by_post(api, ref["vol1"], {"name": "s", "poolId": beta_pool}), 404, "poolId")
+        assert_error(
+            take_by_post(api, ref["vol1"], {"name": "s", "poolId": beta_pool}), 404, "poolId"
+        )
 
 
 @pytest.mark.parametrize("volume_id", ["987654", "abc"])
 def test_snapshot_of_an_unknown_volume_is_404(api, volume_id):
     with unchanged(api):
-        refused(take_by_post(api, volume_id, {"name": "s"}), 404)
-        refused(take_by_action(api, volume_id, {"name": "s"}), 404)
+        assert_error(take_by_post(api, volume_id, {"name": "s"}), 404)
+        assert_error(take_by_action(api, volume_id, {"name": "s"}), 404)
 
 
 # Invalid bodies: the request body and the field the 400 must name.
@@ -190,7 +194,7 @@ INVALID_BODIES = {
 def test_invalid_body_is_400_naming_the_field(api, ref, case):
     request_body, field = INVALID_BODIES[case]
     with unchanged(api):
-        body = refused(take_by_post(api, ref["vol1"], request_body), 400)
+        body = assert_error(take_by_post(api, ref["vol1"], request_body), 400)
     assert field in body["errors"], body
     if field != "(body)":
         assert field in body["message"], body
@@ -200,7 +204,7 @@ def test_invalid_body_is_400_naming_the_field(api, ref, case):
 def test_create_snapshot_action_validates_its_body_the_same_way(api, ref, case):
     request_body, field = INVALID_BODIES[case]
     with unchanged(api):
-        refused(take_by_action(api, ref["vol1"], request_body), 400, field=field)
+        assert_error(take_by_action(api, ref["vol1"], request_body), 400, field=field)
 
 
 def test_malformed_json_is_400(api, ref):
@@ -211,7 +215,7 @@ def test_malformed_json_is_400(api, ref):
             data='{"name": "s"',
             content_type="application/json",
         )
-        refused(response, 400, "JSON")
+        assert_error(response, 400, "JSON")
 
 
 @pytest.mark.parametrize(
@@ -227,7 +231,7 @@ def test_body_that_is_not_json_is_415(api, ref, data, content_type):
             data=data,
             content_type=content_type,
         )
-        refused(response, 415, "application/json")
+        assert_error(response, 415, "application/json")
 
 
 # -- deleting a snapshot -------------------------------------------------------------------
@@ -239,12 +243,12 @@ def test_delete_snapshot_answers_204_without_a_body_and_frees_its_space(api, ref
     assert response.status_code == 204, response.get_data(True)
     assert response.get_data() == b""
     assert ref["snap1"] not in {s["id"] for s in snapshots_of(api, ref["vol1"])}
-    refused(api.get(snapshot_path(ref["vol1"], ref["snap1"])), 404)
+    assert_error(api.get(snapshot_path(ref["vol1"], ref["snap1"])), 404)
     # vol1.snap1 held 1 GiB of its own in pool1.
     assert free_space(api) == {**free_before, "pool1": free_before["pool1"] + GiB}
     # Gone for good: a second delete is 404.
     with unchanged(api):
-        refused(api.delete(snapshot_path(ref["vol1"], ref["snap1"])), 404)
+        assert_error(api.delete(snapshot_path(ref["vol1"], ref["snap1"])), 404)
 
 
 def test_snapshot_taken_through_the_api_can_be_deleted(api, ref):
@@ -256,7 +260,7 @@ def test_snapshot_taken_through_the_api_can_be_deleted(api, ref):
 
 def test_snapshot_an_unsplit_clone_depends_on_is_409_naming_the_clone(api, ref):
     with unchanged(api):
-        refused(api.delete(snapshot_path(ref["vol1"], ref["snap2"])), 409, "vol1-clone")
+        assert_error(api.delete(snapshot_path(ref["vol1"], ref["snap2"])), 409, "vol1-clone")
 
 
 def test_snapshot_a_new_clone_depends_on_is_409_naming_it(api, ref):
@@ -264,7 +268,7 @@ def test_snapshot_a_new_clone_depends_on_is_409_naming_it(api, ref):
     clone = {"snapshot": {"id": taken["id"]}, "name": "fresh-clone"}
     ok(api.post(f"/server/0/volume/{ref['vol2']}?action=clone", json=clone))
     with unchanged(api):
-        refused(api.delete(snapshot_path(ref["vol2"], taken["id"])), 409, "fresh-clone")
+        assert_error(api.delete(snapshot_path(ref["vol2"], taken["id"])), 409, "fresh-clone")
 
 
 def test_snapshot_can_be_deleted_once_its_clone_is_deleted(api, ref):
@@ -289,13 +293,13 @@ def test_snapshot_can_be_deleted_once_its_clone_is_deleted(api, ref):
 def test_delete_unknown_snapshot_or_one_of_another_volume_is_404(api, ref, volume, snapshot):
     path = snapshot_path(ref.get(volume, volume), snapshot.format(**ref))
     with unchanged(api):
-        refused(api.delete(path), 404)
+        assert_error(api.delete(path), 404)
 
 
 def test_delete_snapshot_of_another_array_is_404(api, ref, client):
     beta = Api.login(client, "beta.lab.test")
     with unchanged(api):
-        refused(beta.delete(snapshot_path(ref["vol1"], ref["snap1"])), 404)
+        assert_error(beta.delete(snapshot_path(ref["vol1"], ref["snap1"])), 404)
 
 
 # -- replication progress -------------------------------------------------------------------
@@ -305,7 +309,7 @@ def test_delete_snapshot_of_another_array_is_404(api, ref, client):
 def test_progress_of_a_never_replicated_snapshot_is_404_saying_so(api, ref, action):
     path = f"{snapshot_path(ref['vol1'], ref['snap1'])}?action={action}"
     with unchanged(api):
-        body = refused(api.post(path, json={}), 404, "vol1.snap1")
+        body = assert_error(api.post(path, json={}), 404, "vol1.snap1")
     assert "replicat" in body["message"].lower(), body
     # Not the answer for an unknown path or object.
     assert "There is no" not in body["message"]
@@ -316,19 +320,21 @@ def test_progress_with_the_guides_body_of_a_new_snapshot_is_404_saying_so(api, r
     taken = ok(take_by_post(api, ref["vol2"], {"name": "local-only"}), 201)
     path = f"{snapshot_path(ref['vol2'], taken['id'])}?action=get-Progress"
     request = {"destinationSnapshotId": "local-only", "destinationServerId": "0"}
-    body = refused(api.post(path, json=request), 404, "local-only")
+    body = assert_error(api.post(path, json=request), 404, "local-only")
     assert "replicat" in body["message"].lower()
 
 
 def test_progress_of_an_unknown_snapshot_is_404(api, ref):
-    body = refused(api.post(f"{snapshot_path(ref['vol1'], '987654')}?action=get-Progress"), 404)
+    body = assert_error(
+        api.post(f"{snapshot_path(ref['vol1'], '987654')}?action=get-Progress"), 404
+    )
     assert "987654" in body["message"]
 
 
 @pytest.mark.parametrize("action", ["", "progress"])
 def test_unknown_snapshot_action_is_400_listing_get_progress(api, ref, action):
     with unchanged(api):
-        body = refused(
+        body = assert_error(
             api.post(f"{snapshot_path(ref['vol1'], ref['snap1'])}?action={action}", json={}),
             400,
             "get-Progress",

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mockarray.array.models import Lun, Snapshot, Volume
-from tests.factories import PREFIX
-from tests.helpers import listed, ok, refused
+from tests.support.api import PREFIX
+from tests.support.checks import assert_error, listed, ok
 
 GiB = 2**30
 SNAPSHOT = "vol1.backup"
@@ -161,7 +161,7 @@ def test_backup_mount_and_restore_story(api, database):
         "provisionedSizeInBytes": 100 * GiB,
     }
     # The clone depends on the snapshot.
-    refused(api.delete(f"{snapshots_path}/{snap}"), 409, CLONE)
+    assert_error(api.delete(f"{snapshots_path}/{snap}"), 409, CLONE)
 
     # 3. Map the clone to the host: the lowest free number, shown everywhere at once.
     mapping = ok(api.post(f"/server/0/host/{host}?action=map", json={"volumeId": clone_id}))
@@ -179,7 +179,7 @@ def test_backup_mount_and_restore_story(api, database):
     assert ok(api.get(f"/server/0/lun/{lun}"))["volumeId"] == clone_id
     assert cloned.moved(figures(api)) == {}
     # A mapped volume cannot be deleted.
-    refused(api.delete(f"/server/0/volume/{clone_id}"), 409, "host-fc")
+    assert_error(api.delete(f"/server/0/volume/{clone_id}"), 409, "host-fc")
 
     # 4. Bring the LUN online.
     assert not lun_online(database, lun)

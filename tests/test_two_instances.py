@@ -16,12 +16,10 @@ import pytest
 from mockarray import create_app
 from mockarray.array import sessions
 from mockarray.cli.testing import MockarrayRunner
-from tests.factories import Api
-from tests.helpers import control, ids, ok, state
+from tests.support.api import Api, control
+from tests.support.checks import ids, ok, state
 
 HOUR_MS = 3_600_000
-
-pytestmark = pytest.mark.usefixtures("fresh_lab")
 
 
 @pytest.fixture

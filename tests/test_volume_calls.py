@@ -7,7 +7,7 @@ success and its error paths, as the guide, ``shared/spec/README.md`` (items
 Every refused call (4xx) must leave the volumes, their snapshots, the pools
 and the LUNs as they were (``unchanged``).
 
-The lab is ``tests.factories.standard_server`` with a few more volumes and a
+The lab is ``tests.support.lab.standard_server`` with a few more volumes and a
 tiny pool (``volume_server``). Splits are timed tasks: the tests that watch
 one stop the array's clock (conftest's ``frozen`` fixture) and move it by hand.
 """
@@ -17,8 +17,9 @@ from __future__ import annotations
 import pytest
 
 from mockarray.array.clock import wall_ms
-from tests.factories import Api, array_doc, standard_server
-from tests.helpers import filled, free_space, listed, ok, refused, unchanged
+from tests.support.api import Api
+from tests.support.checks import assert_error, filled, free_space, listed, ok, unchanged
+from tests.support.lab import array_doc, standard_server
 
 GiB = 2**30
 TiB = 2**40
@@ -232,7 +233,7 @@ def test_clone_server_group_key_is_the_first_of_server_group_keys(api, ref):
 def test_a_clone_keeps_its_snapshot_from_being_deleted(api, ref):
     body = ok(act(api, ref["vol1"], "clone", {"snapshot": {"id": ref["snap1"]}, "name": "c1"}))
     with unchanged(api):
-        refused(delete_snapshot(api, ref["vol1"], ref["snap1"]), 409, "c1", body["id"])
+        assert_error(delete_snapshot(api, ref["vol1"], ref["snap1"]), 409, "c1", body["id"])
 
 
 @pytest.mark.parametrize(
@@ -243,7 +244,7 @@ def test_a_clone_keeps_its_snapshot_from_being_deleted(api, ref):
 def test_clone_name_taken_by_another_volume_is_409(api, ref, name, snapshot):
     with unchanged(api):
         request = {"snapshot": {"id": filled(snapshot, ref)}, "name": name}
-        refused(act(api, ref["vol1"], "clone", request), 409, name)
+        assert_error(act(api, ref["vol1"], "clone", request), 409, name)
 
 
 def test_clone_retry_returns_the_same_clone(api, ref):
@@ -267,7 +268,7 @@ def test_clone_retry_with_other_parameters_is_409(api, ref):
     request = {"snapshot": {"id": ref["snap1"]}, "name": "c1", "serverGroupKeys": ["sg-a"]}
     ok(act(api, ref["vol1"], "clone", request))
     with unchanged(api):
-        refused(act(api, ref["vol1"], "clone", {**request, **change}), 409, "c1")
+        assert_error(act(api, ref["vol1"], "clone", {**request, **change}), 409, "c1")
 
 
 @pytest.mark.parametrize(
@@ -282,12 +283,14 @@ def test_clone_retry_with_other_parameters_is_409(api, ref):
 def test_clone_of_an_unknown_snapshot_is_404(api, ref, snapshot):
     with unchanged(api):
         request = {"snapshot": filled(snapshot, ref), "name": "c1"}
-        refused(act(api, ref["vol1"], "clone", request), 404)
+        assert_error(act(api, ref["vol1"], "clone", request), 404)
 
 
 def test_clone_of_an_unknown_volume_is_404(api, ref):
     with unchanged(api):
-        refused(act(api, "987654", "clone", {"snapshot": {"id": ref["snap1"]}, "name": "c1"}), 404)
+        assert_error(
+            act(api, "987654", "clone", {"snapshot": {"id": ref["snap1"]}, "name": "c1"}), 404
+        )
 
 
 def test_instant_split_clone_is_split_at_once(api, ref, frozen):
@@ -326,7 +329,7 @@ def test_split_is_a_timed_task_that_a_repeat_reports_again(app, api, ref, frozen
     assert free_space(api) == reserved
     # Still splitting: the snapshot is still needed.
     with unchanged(api):
-        refused(delete_snapshot(api, ref["vol1"], ref["snap2"]), 409, "vol1-clone")
+        assert_error(delete_snapshot(api, ref["vol1"], ref["snap2"]), 409, "vol1-clone")
 
     frozen.advance(7_499)
     assert ok(split_status(api, ref["clone"])) == {"percentageComplete": 99, "complete": False}
@@ -340,17 +343,17 @@ def test_split_is_a_timed_task_that_a_repeat_reports_again(app, api, ref, frozen
 
 def test_split_of_a_clone_whose_supports_split_is_none_is_400(api, ref):
     with unchanged(api):
-        refused(act(api, ref["frozen-clone"], "split"), 400, "supports.split", "NONE")
+        assert_error(act(api, ref["frozen-clone"], "split"), 400, "supports.split", "NONE")
     # A clone made through the API inherits its source's support.
     body = ok(act(api, ref["frozen"], "clone", {"snapshot": {"name": "frozen.snap"}, "name": "c1"}))
     assert body["supports"] == {"revert": False, "split": "NONE", "autoGrowVadpRep": False}
     with unchanged(api):
-        refused(act(api, body["id"], "split"), 400, "supports.split")
+        assert_error(act(api, body["id"], "split"), 400, "supports.split")
 
 
 def test_split_of_a_volume_that_is_no_clone_is_409(api, ref):
     with unchanged(api):
-        refused(act(api, ref["vol1"], "split"), 409, "vol1")
+        assert_error(act(api, ref["vol1"], "split"), 409, "vol1")
 
 
 def test_clone_of_a_volume_needing_no_split_is_independent_at_once(api, ref):
@@ -395,18 +398,18 @@ def test_restore_reverts_the_volume_to_its_own_snapshot(api, ref):
 def test_restore_from_another_volumes_snapshot_is_400(api, ref):
     with unchanged(api):
         request = {"snapshotId": ref["big/big.snap"]}
-        refused(act(api, ref["vol1"], "restore", request), 400, "big.snap", "vol1")
+        assert_error(act(api, ref["vol1"], "restore", request), 400, "big.snap", "vol1")
 
 
 def test_restore_from_an_unknown_snapshot_is_404(api, ref):
     with unchanged(api):
-        refused(act(api, ref["vol1"], "restore", {"snapshotId": "987654"}), 404, "987654")
+        assert_error(act(api, ref["vol1"], "restore", {"snapshotId": "987654"}), 404, "987654")
 
 
 def test_restore_of_a_volume_that_cannot_revert_is_400(api, ref):
     request = {"snapshotId": ref["frozen/frozen.snap"]}
     with unchanged(api):
-        refused(act(api, ref["frozen"], "restore", request), 400, "revert")
+        assert_error(act(api, ref["frozen"], "restore", request), 400, "revert")
 
 
 # -- restore-to-alternate ---------------------------------------------------------------------
@@ -441,19 +444,19 @@ def test_restore_to_alternate_keeps_the_data_the_targets_snapshot_holds(api, ref
 def test_restore_to_alternate_onto_a_smaller_volume_is_409(api, ref):
     request = {"sourceSnapshotId": ref["big/big.snap"], "targetVolumeId": ref["vol2"]}
     with unchanged(api):
-        refused(act(api, ref["big"], "restore-to-alternate", request), 409, "vol2")
+        assert_error(act(api, ref["big"], "restore-to-alternate", request), 409, "vol2")
 
 
 def test_restore_to_alternate_onto_a_mapped_volume_is_409_naming_the_host(api, ref):
     request = {"sourceSnapshotId": ref["big/big.snap"], "targetVolumeId": ref["vol1"]}
     with unchanged(api):
-        refused(act(api, ref["big"], "restore-to-alternate", request), 409, "host-iscsi")
+        assert_error(act(api, ref["big"], "restore-to-alternate", request), 409, "host-iscsi")
 
 
 def test_restore_to_alternate_onto_the_source_itself_is_400(api, ref):
     request = {"sourceSnapshotId": ref["big/big.snap"], "targetVolumeId": ref["big"]}
     with unchanged(api):
-        refused(act(api, ref["big"], "restore-to-alternate", request), 400, "restore")
+        assert_error(act(api, ref["big"], "restore-to-alternate", request), 400, "restore")
 
 
 @pytest.mark.parametrize(
@@ -468,7 +471,7 @@ def test_restore_to_alternate_onto_the_source_itself_is_400(api, ref):
 def test_restore_to_alternate_with_unknown_or_foreign_ids(api, ref, source, target, status):
     request = {"sourceSnapshotId": filled(source, ref), "targetVolumeId": filled(target, ref)}
     with unchanged(api):
-        refused(act(api, ref["big"], "restore-to-alternate", request), status)
+        assert_error(act(api, ref["big"], "restore-to-alternate", request), status)
 
 
 # -- restore-to-new -------------------------------------------------------------------------
@@ -500,7 +503,7 @@ def test_restore_to_new_makes_an_independent_volume_in_the_first_pool_with_room(
     # Its 10 GiB are its own, in that pool only.
     assert free_space(api) == {**free, expected_pool: free[expected_pool] - 10 * GiB}
     # Independent: not a clone, and its snapshot can go.
-    refused(split_status(api, body["id"]), 404)
+    assert_error(split_status(api, body["id"]), 404)
     response = delete_snapshot(api, ref["vol1"], ref["snap1"])
     assert response.status_code == 204, response.get_data(True)
 
@@ -512,7 +515,7 @@ def test_restore_to_new_with_no_room_in_any_listed_pool_is_507(api, ref):
         "targetPoolIds": [ref["pool:tiny"]],
     }
     with unchanged(api):
-        refused(act(api, ref["vol1"], "restore-to-new", request), 507, "tiny")
+        assert_error(act(api, ref["vol1"], "restore-to-new", request), 507, "tiny")
 
 
 def test_restore_to_new_into_an_unknown_pool_is_404_even_after_a_good_one(api, ref):
@@ -522,7 +525,7 @@ def test_restore_to_new_into_an_unknown_pool_is_404_even_after_a_good_one(api, r
         "targetPoolIds": [ref["pool:pool1"], "987654"],
     }
     with unchanged(api):
-        refused(act(api, ref["vol1"], "restore-to-new", request), 404, "987654")
+        assert_error(act(api, ref["vol1"], "restore-to-new", request), 404, "987654")
 
 
 def test_restore_to_new_retry_returns_the_same_volume(api, ref):
@@ -549,7 +552,7 @@ def test_restore_to_new_name_taken_by_another_volume_is_409(api, ref, name, snap
     ok(act(api, ref["vol1"], "restore-to-new", request))
     request = {"sourceSnapshotId": filled(snapshot, ref), "targetVolumeName": name}
     with unchanged(api):
-        refused(act(api, ref["vol1"], "restore-to-new", request), 409, name)
+        assert_error(act(api, ref["vol1"], "restore-to-new", request), 409, name)
 
 
 def test_restore_to_new_is_no_retry_of_a_clone_of_the_same_snapshot(api, ref):
@@ -561,7 +564,7 @@ def test_restore_to_new_is_no_retry_of_a_clone_of_the_same_snapshot(api, ref):
     }
     ok(act(api, ref["vol1"], "clone", calls["clone"]))
     with unchanged(api):
-        refused(act(api, ref["vol1"], "restore-to-new", calls["restore-to-new"]), 409, "copy")
+        assert_error(act(api, ref["vol1"], "restore-to-new", calls["restore-to-new"]), 409, "copy")
 
 
 @pytest.mark.parametrize(
@@ -572,7 +575,7 @@ def test_restore_to_new_is_no_retry_of_a_clone_of_the_same_snapshot(api, ref):
 def test_restore_to_new_from_an_unknown_or_foreign_snapshot(api, ref, snapshot, status):
     request = {"sourceSnapshotId": filled(snapshot, ref), "targetVolumeName": "restored"}
     with unchanged(api):
-        refused(act(api, ref["vol1"], "restore-to-new", request), status)
+        assert_error(act(api, ref["vol1"], "restore-to-new", request), status)
 
 
 # -- mount ------------------------------------------------------------------------------------
@@ -602,7 +605,7 @@ BAD_MOUNT_PATHS = {
 def test_mount_at_a_bad_path_is_400_and_keeps_the_mount(api, ref, path):
     ok(act(api, ref["vol2"], "mount", {"path": "/data/good"}))
     with unchanged(api):
-        refused(act(api, ref["vol2"], "mount", {"path": path}), 400, field="path")
+        assert_error(act(api, ref["vol2"], "mount", {"path": path}), 400, field="path")
     assert ok(act(api, ref["vol2"], "mount")) == {"path": "/data/good"}
 
 
@@ -643,7 +646,7 @@ INVALID_BODIES = {
 def test_invalid_action_body_is_400_naming_the_field(api, ref, case):
     action, name, request_body, field = INVALID_BODIES[case]
     with unchanged(api):
-        refused(act(api, ref[name], action, filled(request_body, ref)), 400, field=field)
+        assert_error(act(api, ref[name], action, filled(request_body, ref)), 400, field=field)
 
 
 # -- delete -------------------------------------------------------------------------------------
@@ -656,12 +659,12 @@ def test_delete_volume_answers_200_without_a_body_and_takes_its_snapshots(api, r
     assert response.status_code == 200, response.get_data(True)
     assert response.get_data() == b""
     assert "big" not in {v["name"] for v in volumes(api)}
-    refused(api.get(f"/server/0/volume/{ref['big']}"), 404)
-    refused(api.get(f"/server/0/volume/{ref['big']}/snapshot"), 404)
-    refused(api.get(f"/server/0/volume/{ref['big']}/snapshot/{snapshot}"), 404)
+    assert_error(api.get(f"/server/0/volume/{ref['big']}"), 404)
+    assert_error(api.get(f"/server/0/volume/{ref['big']}/snapshot"), 404)
+    assert_error(api.get(f"/server/0/volume/{ref['big']}/snapshot/{snapshot}"), 404)
     assert free_space(api) == {**free, "pool1": free["pool1"] + 30 * GiB}
     with unchanged(api):
-        refused(api.delete(f"/server/0/volume/{ref['big']}"), 404)
+        assert_error(api.delete(f"/server/0/volume/{ref['big']}"), 404)
 
 
 def test_delete_volume_takes_its_lun(api, ref):
@@ -669,7 +672,7 @@ def test_delete_volume_takes_its_lun(api, ref):
     response = api.delete(f"/server/0/volume/{ref['spare']}")
     assert response.status_code == 200, response.get_data(True)
     assert lun not in {entry["id"] for entry in listed(api, "/server/0/lun", "luns")}
-    refused(api.get(f"/server/0/lun/{lun}"), 404)
+    assert_error(api.get(f"/server/0/lun/{lun}"), 404)
 
 
 def test_delete_clone_then_its_snapshot_and_the_member_of_a_consistency_group(api, ref):
@@ -683,23 +686,23 @@ def test_delete_clone_then_its_snapshot_and_the_member_of_a_consistency_group(ap
 
 def test_delete_mapped_volume_is_409_naming_the_host(api, ref):
     with unchanged(api):
-        refused(api.delete(f"/server/0/volume/{ref['vol1']}"), 409, "host-iscsi")
+        assert_error(api.delete(f"/server/0/volume/{ref['vol1']}"), 409, "host-iscsi")
 
 
 def test_delete_volume_whose_snapshot_a_clone_depends_on_is_409_naming_the_clone(api, ref):
     with unchanged(api):
-        refused(api.delete(f"/server/0/volume/{ref['frozen']}"), 409, "frozen-clone")
+        assert_error(api.delete(f"/server/0/volume/{ref['frozen']}"), 409, "frozen-clone")
 
 
 def test_delete_unknown_volume_is_404(api):
     with unchanged(api):
-        refused(api.delete("/server/0/volume/987654"), 404, "987654")
+        assert_error(api.delete("/server/0/volume/987654"), 404, "987654")
 
 
 def test_delete_volume_of_another_array_is_404(api, ref, client):
     beta = Api.login(client, "beta.lab.test")
     with unchanged(api):
-        refused(beta.delete(f"/server/0/volume/{ref['spare']}"), 404)
+        assert_error(beta.delete(f"/server/0/volume/{ref['spare']}"), 404)
 
 
 # -- the action parameter and verbs ------------------------------------------------------------
@@ -711,7 +714,7 @@ def test_delete_volume_of_another_array_is_404(api, ref, client):
 def test_unknown_or_missing_action_is_400_listing_the_volumes_actions(api, ref, query):
     with unchanged(api):
         response = api.post(f"/server/0/volume/{ref['big']}{query}", json={})
-        body = refused(response, 400, *VOLUME_ACTIONS)
+        body = assert_error(response, 400, *VOLUME_ACTIONS)
     assert "action" in body["errors"]
     assert ("nope" in body["message"]) == ("nope" in query)
 
@@ -734,6 +737,6 @@ GET_ONLY_PATHS = [
 def test_post_to_a_get_only_path_is_405(api, ref, path):
     with unchanged(api):
         response = api.post(filled(path, ref), json={"name": "x"})
-        refused(response, 405, "GET")
+        assert_error(response, 405, "GET")
     allowed = {m.strip() for m in response.headers["Allow"].split(",")}
     assert "GET" in allowed and "POST" not in allowed

@@ -98,9 +98,16 @@ def pinned(session: Session, at_ms: int) -> Iterator[int]:
 
 @event.listens_for(Session, "before_flush")
 def _stamp_new_rows(session: Session, _context, _instances) -> None:
-    stamped = [obj for obj in session.new if getattr(obj, "created_ms", 0) is None]
-    if stamped:
+    """New rows get "now" in their time column (``created_ms``, or the columns
+    a model names in ``__stamped__``) unless it was set."""
+    unset = [
+        (obj, column)
+        for obj in session.new
+        for column in getattr(type(obj), "__stamped__", ("created_ms",))
+        if getattr(obj, column, 0) is None
+    ]
+    if unset:
         with session.no_autoflush:
             moment = now(session)
-        for obj in stamped:
-            obj.created_ms = moment
+        for obj, column in unset:
+            setattr(obj, column, moment)

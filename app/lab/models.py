@@ -23,6 +23,8 @@ class LabFixture(Base):
     """The fixture documents seeded into this database, for a later reset."""
 
     __tablename__ = "lab_fixture"
+    #: Stamped by the clock when added (``mockarray.array.clock``).
+    __stamped__ = ("seeded_ms",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(1024))

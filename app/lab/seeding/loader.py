@@ -688,7 +688,7 @@ def seed(
         # The caller's transaction is rolled back: nothing of the document stays.
         raise FixtureError(source, problems)
     if record:
-        session.add(LabFixture(source=source, document=text, seeded_ms=clock.now(session)))
+        session.add(LabFixture(source=source, document=text))
     session.flush()
     return arrays
 

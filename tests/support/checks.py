@@ -1,9 +1,9 @@
-"""Helpers shared by the test modules (their fixtures are in ``conftest.py``).
+"""What an answer must be, and the state the plugin API shows.
 
-``ok`` and ``refused`` check one answer; ``listed`` one list; ``state`` is what
-the plugin API shows of a session's server ``0``, which a refused call must
-leave alone (``with unchanged(api): ...``). ``control`` calls the lab-control
-plane (``/mockarray/api``). The last few read what only the database knows.
+``ok`` checks a successful answer and ``assert_error`` an error in the one
+JSON error shape; ``listed`` checks one list; ``state`` is what the plugin API
+shows of a session's server ``0``, which a refused call must leave alone
+(``with unchanged(api): ...``).
 """
 
 from __future__ import annotations
@@ -13,15 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
 
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, select
+from tests.support.api import Api, control
 
-from mockarray.array.models import Volume
-from mockarray.database import Database
-from mockarray.migrate import alembic_config
-from tests.factories import Api
-
-CONTROL = "/mockarray/api"
 ERROR_KEYS = {"code", "status", "message"}
 #: The keys of a request-journal entry (``GET /journal``, ``mockarray journal --json``).
 JOURNAL_ENTRY_KEYS = {
@@ -52,22 +45,48 @@ def ok(response, status: int = 200):
     return response.get_json()
 
 
-def refused(response, status: int, *words: str, field: str | None = None) -> dict:
-    """An error answer in the one JSON error shape, with ``status``, whose message
-    names ``words`` (and ``field``, which must also be in ``errors``)."""
-    assert response.status_code == status, (response.status_code, response.get_data(True))
-    assert response.mimetype == "application/json"
+def assert_error(
+    response,
+    status: int,
+    *fragments: str,
+    field: str | None = None,
+    fields: tuple[str, ...] | None = None,
+    ignore_case: bool = False,
+    sentence: bool = True,
+    where: object = None,
+) -> dict:
+    """An error answer in the one JSON error shape, with ``status``; its body.
+
+    The message names every one of ``fragments`` (in any case if
+    ``ignore_case``) and carries no stack trace; it is a sentence of four words
+    at least unless ``sentence=False`` (a fault's message, which the test wrote).
+    ``field`` must be in the body's ``errors`` and named in the message;
+    ``fields`` are exactly the ``errors`` (``()``: the body has none), each with
+    its problems as text and named in the message. ``where`` (a path, a case) is
+    shown when a check fails.
+    """
+    text = response.get_data(as_text=True)
+    assert response.status_code == status, (where, response.status_code, text)
+    assert response.mimetype == "application/json", (where, response.mimetype)
     body = response.get_json()
-    assert ERROR_KEYS <= set(body) <= ERROR_KEYS | {"errors"}, body
-    assert body["code"] == status, body
-    assert body["status"] == HTTPStatus(status).phrase, body
+    assert ERROR_KEYS <= set(body) <= ERROR_KEYS | {"errors"}, (where, body)
+    assert body["code"] == status, (where, body)
+    assert body["status"] == HTTPStatus(status).phrase, (where, body)
     message = body["message"]
-    assert isinstance(message, str) and message.strip(), body
-    for word in words:
-        assert word in message, (word, message)
+    assert isinstance(message, str) and message.strip(), (where, body)
+    assert not sentence or len(message.split()) >= 4, (where, body)
+    assert "Traceback" not in text and 'File "' not in text, (where, text)
+    folded = message.lower() if ignore_case else message
+    for fragment in fragments:
+        assert (fragment.lower() if ignore_case else fragment) in folded, (where, fragment, body)
     if field is not None:
-        assert field in body.get("errors", {}), body
-        assert field in message, body
+        assert field in body.get("errors", {}), (where, body)
+        assert field in message, (where, body)
+    if fields is not None:
+        assert set(body.get("errors", {})) == set(fields), (where, body)
+        for name, problems in body.get("errors", {}).items():
+            assert problems and all(isinstance(p, str) and p for p in problems), (where, body)
+            assert name.lower() in message.lower(), (where, body)
     return body
 
 
@@ -150,51 +169,9 @@ def split_status(api: Api, volume_id: str) -> dict:
 # -- the control plane -------------------------------------------------------------------
 
 
-def control(client, method: str, path: str, json=None, **kwargs):
-    """A call to the control plane."""
-    kwargs.setdefault("headers", {"Accept": "application/json"})
-    return client.open(CONTROL + path, method=method, json=json, **kwargs)
-
-
 def fault_rules(client) -> list[dict]:
     return ok(control(client, "GET", "/faults"))["faults"]
 
 
 def clock_state(client) -> dict:
     return ok(control(client, "GET", "/clock"))
-
-
-# -- what only the database knows --------------------------------------------------------
-
-
-def fingerprints(database) -> dict[int, str]:
-    """Every volume's content fingerprint by id."""
-    with database.transaction(write=False) as session:
-        return dict(session.execute(select(Volume.id, Volume.content_fingerprint)).all())
-
-
-def fingerprint(database, volume_id: str) -> str:
-    return fingerprints(database)[int(volume_id)]
-
-
-def head_revision(database) -> str:
-    """The newest migration's revision."""
-    return ScriptDirectory.from_config(alembic_config(database)).get_current_head()
-
-
-@contextmanager
-def recorded_statements(database: Database | Engine) -> Iterator[list[str]]:
-    """The SQL statements the database (every engine of it) sends while the block runs."""
-    statements: list[str] = []
-    engines = database.engines if isinstance(database, Database) else (database,)
-
-    def record(_conn, _cursor, statement, _parameters, _context, _executemany):
-        statements.append(statement)
-
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
