@@ -116,6 +116,13 @@ def system_report(session: Session, server: Server) -> SystemReport:
 
 
 def free_bytes(session: Session, pool_id: int) -> int:
+    """The pool's free space, with the pool locked until the transaction ends, so
+    that what is checked here is still free when it is taken: concurrent calls
+    that need space from one pool take turns (PostgreSQL: ``SELECT … FOR NO KEY
+    UPDATE`` on the pool's row, which rows that merely reference the pool do not
+    block, so a call that already added such a row cannot deadlock on it; SQLite
+    serializes every writer anyway)."""
+    session.execute(select(Pool.id).where(Pool.id == pool_id).with_for_update(key_share=True))
     return int(session.scalar(select(pool_free_bytes()).where(Pool.id == pool_id)))
 
 
