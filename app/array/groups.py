@@ -148,7 +148,7 @@ def take_snapshot(
     replicate: bool,
     is_auto_delete: bool,
     is_incremental: bool,
-    rate: int,
+    rate: tasks.Rate,
 ) -> CgSnapshot:
     """One snapshot per member volume, all at once, under one group snapshot."""
     group = _group(session, server, group_id)
@@ -182,7 +182,7 @@ def snapshot_group(
     replicate: bool = False,
     is_auto_delete: bool = False,
     is_incremental: bool = False,
-    rate: int = 1,
+    rate: tasks.Rate = tasks.QUICK,
 ) -> CgSnapshot:
     """The group snapshot ``name``: one snapshot per member volume, taken now."""
     members = list(session.scalars(select(Volume).where(Volume.consistency_group_id == group.id)))

@@ -36,7 +36,7 @@ def replicate(
     snapshot: Snapshot,
     partners: list[RemoteArray],
     *,
-    rate: int,
+    rate: tasks.Rate,
 ) -> list[LongTask]:
     """Start sending ``snapshot`` to each partner."""
     now = clock.now(session)
@@ -50,7 +50,7 @@ def replicate(
             snapshot_id=snapshot.id,
             remote_array_id=partner.id,
             total_bytes=_bytes_to_send(session, volume, snapshot, partner),
-            rate_bytes_per_s=rate,
+            rate=rate,
             now=now,
         )
         if partner.partner_array_id is not None:

@@ -269,7 +269,9 @@ def _clone_source(session, server, source: Volume, snapshot_id, snapshot_name) -
     return snapshot
 
 
-def split(session: Session, server: Server, volume_id: str, *, rate: int) -> tasks.SplitStatus:
+def split(
+    session: Session, server: Server, volume_id: str, *, rate: tasks.Rate
+) -> tasks.SplitStatus:
     """Start splitting a clone from its snapshot; a repeat reports the same split."""
     volume = inventory.get_volume(session, server, volume_id)
     now = clock.now(session)
@@ -288,7 +290,7 @@ def split(session: Session, server: Server, volume_id: str, *, rate: int) -> tas
     return tasks.SplitStatus.of(task, now)
 
 
-def _start_split(session, server, volume: Volume, *, now: int, rate: int | None, room=None):
+def _start_split(session, server, volume: Volume, *, now: int, rate: tasks.Rate | None, room=None):
     """The clone takes its own copy of the shared data now (so the space is
     reserved at once), and stops depending on its snapshot when the task ends."""
     shared = volume.shared_bytes
@@ -308,7 +310,7 @@ def _start_split(session, server, volume: Volume, *, now: int, rate: int | None,
         volume_id=volume.id,
         total_bytes=shared,
         # An instant split (rate None) is complete as it starts.
-        rate_bytes_per_s=rate or 1,
+        rate=tasks.QUICK if rate is None else rate,
         instant=rate is None,
         now=now,
     )
