@@ -145,6 +145,8 @@ def clone(
     name and snapshot, it returns the clone made the first time."""
     source = inventory.get_volume(session, server, volume_id)
     snapshot = _clone_source(session, server, source, snapshot_id, snapshot_name)
+    if instant_split:
+        _ensure_splittable(source, name)
     group_key = server_group_keys[0] if server_group_keys else source.server_group_key
     existing = _name_taken(session, server, name)
     if existing is not None:
@@ -188,6 +190,8 @@ def clone_snapshot(
     until split, unless the source's clones need no split. ``size`` (at least the
     source's), ``thin`` (only for a clone split at once) and ``characteristics``
     (other ``Volume`` columns) are for the lab, which builds clones as they are now."""
+    if instant_split:
+        _ensure_splittable(source, name)
     _ensure_name_free(session, server, name, registry)
     size = source.size_bytes if size is None else size
     if size < source.size_bytes:
@@ -235,6 +239,16 @@ def clone_snapshot(
     if instant_split and not independent:
         _start_split(session, server, volume, now=now, rate=None, room=room)
     return volume
+
+
+def _ensure_splittable(source: Volume, name: str) -> None:
+    """``Invalid`` when the source's clones cannot be split (``instantSplit`` asks for it)."""
+    if source.split_support == SplitSupport.NONE:
+        raise Invalid(
+            f"Clone '{name}' cannot be split at once: volume '{source.name}' has "
+            "supports.split NONE, so its clones cannot be split; clone it without instantSplit.",
+            fields={"instantSplit": ["Not with supports.split NONE."]},
+        )
 
 
 def _same_clone(session, existing: Volume, snapshot: Snapshot, group_key, instant: bool) -> bool:
