@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm import Session
 
-from mockarray.array import capacity, clock, inventory, tasks
+from mockarray.array import capacity, clock, inventory, replication, tasks
 from mockarray.array.models import (
     Host,
     Lun,
@@ -393,6 +393,7 @@ def restore(session: Session, server: Server, volume_id: str, *, snapshot_id: st
     """Revert a volume to one of its own snapshots."""
     volume = inventory.get_volume(session, server, volume_id)
     snapshot = _own_snapshot(session, server, volume, snapshot_id)
+    replication.ensure_writable(session, volume, "restoring it")
     if not volume.supports_revert:
         raise Invalid(
             f"Volume '{volume.name}' cannot be reverted to a snapshot: its supports.revert "
@@ -419,6 +420,7 @@ def restore_to_alternate(
     target = inventory.get_volume(session, server, target_volume_id)
     if target.id == source.id:
         raise Invalid("The target is the snapshot's own volume; use action=restore to revert it.")
+    replication.ensure_writable(session, target, "restoring onto it")
     if target.size_bytes < source.size_bytes:
         raise Conflict(
             f"Volume '{target.name}' ({target.size_bytes} bytes) is too small for snapshot "
@@ -530,10 +532,33 @@ def delete_volume(session: Session, server: Server, volume_id: str) -> None:
         [snapshot_id for snapshot_id, _ in snapshots],
         action=f"Volume '{volume.name}' cannot be deleted: one of its snapshots is in use",
     )
+    _ensure_no_transfer(session, volume, [snapshot_id for snapshot_id, _ in snapshots])
     # Its snapshots, LUN and tasks go with it (ON DELETE CASCADE).
     session.execute(delete(Volume).where(Volume.id == volume.id))
     drop_empty_group_snapshots(session, [group for _, group in snapshots])
     session.expire_all()
+
+
+def _ensure_no_transfer(session: Session, volume: Volume, snapshot_ids: list[int]) -> None:
+    """``Conflict`` while a replication sends one of the volume's snapshots, or
+    sends a snapshot into it (a replica volume)."""
+    sent = replication.outgoing(session, snapshot_ids)
+    if sent:
+        transfers = ", ".join(f"snapshot '{name}' to {partner}" for name, partner in sent)
+        raise Conflict(
+            f"Volume '{volume.name}' cannot be deleted: a replication is still sending "
+            f"{transfers}; delete it once get-Progress says isCompleted."
+        )
+    received = replication.incoming(session, volume)
+    if received:
+        transfers = ", ".join(
+            f"snapshot '{name}' of volume '{source}' on array '{array}'"
+            for name, array, source in received
+        )
+        raise Conflict(
+            f"Volume '{volume.name}' cannot be deleted: a replication is still sending "
+            f"{transfers} into it; delete it once the transfer completes."
+        )
 
 
 # -- host writes (lab control) ---------------------------------------------------------------
@@ -563,6 +588,7 @@ def write(
     holds) grows its used size. Either way the content changes. Space is
     checked first (``NoSpace``), so a write that does not fit changes nothing.
     """
+    replication.ensure_writable(session, volume, "a host writing to it")
     overwritten = 0 if append else min(size, volume.used_bytes)
     grown = size - overwritten
     if volume.used_bytes + grown > volume.size_bytes:
