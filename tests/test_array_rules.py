@@ -29,7 +29,7 @@ from mockarray.array.models import (
     Snapshot,
     Volume,
 )
-from mockarray.errors import Conflict, NoSpace
+from mockarray.errors import Conflict, Invalid, NoSpace
 from tests.support.lab import array_doc
 
 GiB = 2**30
@@ -692,3 +692,29 @@ def test_a_failed_call_after_other_writes_in_its_transaction_rolls_them_back(rig
         assert a.snapshot("data", "data.snap3") is None
         assert a.lun_numbers("host-a") == {"data": 0}
         assert a.space() == before
+
+
+def test_an_instant_split_clone_of_a_volume_that_cannot_split_is_invalid(lab, database):
+    """``instantSplit`` asks for a split, which ``supports.split: NONE`` refuses:
+    no clone is made, so nothing depends on the snapshot and no space is taken."""
+    stiff = {
+        "name": "stiff",
+        "size": "10GiB",
+        "used": "1GiB",
+        "supports": {"split": "NONE"},
+        "snapshots": [{"name": "stiff.snap", "age": "1h"}],
+    }
+    server = {"pools": [{"name": "pool1", "capacity": "1TiB"}], "volumes": [stiff]}
+    (array,) = lab.seed(array_doc("alpha", 1, servers=[server]))
+    rig = Rig(database, array.id)
+    before = rig.space()
+
+    with pytest.raises(Invalid) as refused, rig.call() as a:
+        clone_of(a, "stiff", "stiff.snap", "stiff-clone", instant_split=True)
+
+    assert "supports.split NONE" in str(refused.value) and "'stiff'" in str(refused.value)
+    with rig.call() as a:
+        assert a.volume("stiff-clone") is None
+        assert a.count(Volume) == 1
+        assert a.count(LongTask) == 0
+    assert rig.space() == before

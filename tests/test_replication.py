@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from mockarray.array.models import LongTask, Snapshot, Volume
-from tests.support.api import Api
+from tests.support.api import Api, control
+from tests.support.checks import assert_error, ok, unchanged
 from tests.support.lab import array_doc
 
 GiB = 2**30
@@ -483,3 +484,202 @@ def test_progress_finds_the_destination_by_the_replicas_name(sides):
     named = alpha.progress("solo", "s2", destinationSnapshotId="s2")
     assert named.status_code == 200
     assert alpha.progress("solo", "s2", destinationSnapshotId="nope").status_code == 404
+
+
+# -- neither end of a running transfer can be deleted ------------------------------------------
+
+
+def test_a_volume_whose_snapshot_is_being_sent_cannot_be_deleted(sides, frozen):
+    alpha, bravo = sides
+    vid = alpha.vid("solo")
+    ok(
+        alpha.api.post(f"/server/0/volume/{vid}/snapshot", json={"name": "s1", "replicate": True}),
+        201,
+    )
+
+    with unchanged(alpha.api), unchanged(bravo.api):
+        assert_error(
+            alpha.api.delete(f"/server/0/volume/{vid}"), 409, "'solo'", "'s1' to bravo", "vault"
+        )
+
+    frozen.advance(duration_ms(4 * GiB))
+    assert alpha.api.delete(f"/server/0/volume/{vid}").status_code == 200
+    assert list(bravo.snapshots("alpha-solo")) == ["s1"]
+
+
+def test_a_replica_volume_cannot_be_deleted_while_a_transfer_into_it_runs(sides, frozen):
+    alpha, bravo = sides
+    name = alpha.take("db", "dr")
+    replica = bravo.vid("alpha-db-data")
+
+    with unchanged(alpha.api), unchanged(bravo.api):
+        assert_error(
+            bravo.api.delete(f"/server/0/volume/{replica}"),
+            409,
+            "'alpha-db-data'",
+            f"'{name}' of volume 'db-data' on array 'alpha'",
+        )
+
+    frozen.advance(duration_ms(10 * GiB))
+    assert bravo.api.delete(f"/server/0/volume/{replica}").status_code == 200
+    # The source reports the transfer complete, and it was.
+    assert alpha.status("db-data", name)["isCompleted"] is True
+
+
+# -- incremental only from a base both sides hold ------------------------------------------------
+
+
+@pytest.mark.parametrize("gone", ["replica snapshot", "replica volume"])
+def test_the_next_replication_is_full_when_the_partners_base_is_gone(sides, frozen, gone):
+    alpha, bravo = sides
+    first = alpha.take("db", "first")
+    frozen.advance(duration_ms(10 * GiB))
+    replica = bravo.vid("alpha-db-data")
+    if gone == "replica snapshot":
+        snapshot_id = bravo.snapshots("alpha-db-data")[first]["id"]
+        ok(bravo.api.delete(f"/server/0/volume/{replica}/snapshot/{snapshot_id}"), 204)
+    else:
+        assert bravo.api.delete(f"/server/0/volume/{replica}").status_code == 200
+
+    frozen.advance(1000)
+    second = alpha.take("db", "second")
+
+    status = alpha.status("db-data", second)
+    assert status["totalSizeToBeSynchronized"] == 10 * GiB
+    assert status["percentComplete"] == 0
+    assert_consistent(status, frozen.ms)
+    frozen.advance(duration_ms(10 * GiB))
+    assert second in bravo.snapshots("alpha-db-data")
+
+
+# -- a replica volume is a read-only destination ------------------------------------------------
+
+
+def test_a_replica_volume_refuses_writes_restores_and_snapshots(client, sides, frozen):
+    alpha, bravo = sides
+    name = alpha.take("db", "dr")
+    frozen.advance(duration_ms(10 * GiB))
+    replica = bravo.vid("alpha-db-data")
+    replica_snapshot = bravo.snapshots("alpha-db-data")[name]["id"]
+    logs_snapshot = bravo.snapshots("alpha-db-logs")[name]["id"]
+    source = ("read-only replica of volume 'db-data' on array 'alpha'",)
+
+    with unchanged(bravo.api):
+        assert_error(
+            bravo.api.post(f"/server/0/volume/{replica}/snapshot", json={"name": "local"}),
+            409,
+            *source,
+        )
+        assert_error(
+            bravo.api.post(
+                f"/server/0/volume/{replica}?action=restore",
+                json={"snapshotId": replica_snapshot},
+            ),
+            409,
+            *source,
+        )
+        assert_error(
+            bravo.api.post(
+                f"/server/0/volume/{bravo.vid('alpha-db-logs')}?action=restore-to-alternate",
+                json={"sourceSnapshotId": logs_snapshot, "targetVolumeId": replica},
+            ),
+            409,
+            *source,
+        )
+        assert_error(
+            control(
+                client,
+                "POST",
+                "/arrays/bravo/servers/0/volumes/alpha-db-data/writes",
+                {"bytes": GiB},
+            ),
+            409,
+            *source,
+        )
+        gid = bravo.ids("consistencygroup", "consistencyGroups")["alpha-db"]
+        assert_error(
+            bravo.api.post(
+                f"/server/0/consistencygroup/{gid}?action=take-snapshot", json={"prefix": "x"}
+            ),
+            409,
+            *source,
+        )
+
+
+def test_a_replica_volume_maps_and_its_clones_are_ordinary_volumes(client, sides, frozen):
+    alpha, bravo = sides
+    name = alpha.take("db", "dr")
+    frozen.advance(duration_ms(10 * GiB))
+    replica = bravo.vid("alpha-db-data")
+    host = bravo.ids("host", "hosts")["dr-host"]
+
+    ok(bravo.api.post(f"/server/0/host/{host}?action=map", json={"volumeId": replica}))
+    clone = ok(
+        bravo.api.post(
+            f"/server/0/volume/{replica}?action=clone",
+            json={"snapshot": {"name": name}, "name": "db-data-dr"},
+        )
+    )
+    written = ok(
+        control(client, "POST", "/arrays/bravo/servers/0/volumes/db-data-dr/writes", {"bytes": GiB})
+    )
+    assert written["name"] == "db-data-dr"
+    ok(bravo.api.post(f"/server/0/volume/{clone['id']}/snapshot", json={"name": "dr.1"}), 201)
+    ok(bravo.api.post(f"/server/0/volume/{clone['id']}?action=split"))
+
+
+# -- a group snapshot lands as a consistency group -----------------------------------------------
+
+
+def test_a_replicated_group_snapshot_lands_as_a_consistency_group(sides, frozen):
+    alpha, bravo = sides
+    name = alpha.take("db", "dr")
+
+    (group,) = bravo.api.get("/server/0/consistencygroup").get_json()["consistencyGroups"]
+    assert group["name"] == "alpha-db"
+    replicas = {bravo.vid("alpha-db-data"), bravo.vid("alpha-db-logs")}
+    assert set(group["volumeIds"]) == replicas
+    path = f"/server/0/consistencygroup/{group['id']}/snapshot"
+    assert ok(bravo.api.get(path)) == {"snapshots": []}
+
+    frozen.advance(duration_ms(10 * GiB))
+    (arrived,) = ok(bravo.api.get(path))["snapshots"]
+    assert arrived["name"] == name
+    for volume in ("alpha-db-data", "alpha-db-logs"):
+        assert bravo.snapshots(volume)[name]["consistencyGroupSnapshotId"] == arrived["id"]
+    # As on the source.
+    source = alpha.snapshots("db-data")[name]["consistencyGroupSnapshotId"]
+    assert source is not None
+
+
+# -- the rate get-Progress reports ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("speed", [4, 0.5])
+def test_progress_reports_the_effective_rate_under_a_speed_factor(client, sides, frozen, speed):
+    alpha, _ = sides
+    ok(control(client, "PUT", "/clock", {"speed": speed}))
+    name = alpha.take("db", "fast")
+    started = frozen.ms
+
+    status = alpha.status("db-data", name)
+    assert status["transferRate"] == int(RATE * speed)
+    assert_consistent(status, frozen.ms)
+    frozen.advance(duration_ms(10 * GiB, int(RATE * speed)))
+    status = alpha.status("db-data", name)
+    assert_consistent(status, frozen.ms)
+    assert status["completeTime"] == started + duration_ms(10 * GiB, status["transferRate"])
+
+
+def test_quick_progress_reports_a_rate_that_agrees_with_its_complete_time(app, sides, frozen):
+    app.config["REPLICATION_RATE"] = "quick"
+    alpha, _ = sides
+    name = alpha.take("db", "quick")
+    started = frozen.ms
+
+    status = alpha.status("db-data", name)
+    assert_consistent(status, frozen.ms)
+    frozen.advance(status["estimatedSyncTime"])
+    status = alpha.status("db-data", name)
+    assert_consistent(status, frozen.ms)
+    assert 2000 <= status["completeTime"] - started <= 8000

@@ -351,6 +351,21 @@ def test_split_of_a_clone_whose_supports_split_is_none_is_400(api, ref):
         assert_error(act(api, body["id"], "split"), 400, "supports.split")
 
 
+def test_an_instant_split_clone_of_a_volume_whose_supports_split_is_none_is_400(api, ref):
+    body = {"snapshot": {"name": "frozen.snap"}, "name": "c1", "instantSplit": True}
+    with unchanged(api):
+        assert_error(
+            act(api, ref["frozen"], "clone", body),
+            400,
+            "supports.split NONE",
+            "'frozen'",
+            field="instantSplit",
+        )
+    # Without it, the clone is made (thin, unsplit, like its source's clones).
+    made = ok(act(api, ref["frozen"], "clone", {**body, "instantSplit": False}))
+    assert made["supports"]["split"] == "NONE"
+
+
 def test_split_of_a_volume_that_is_no_clone_is_409(api, ref):
     with unchanged(api):
         assert_error(act(api, ref["vol1"], "split"), 409, "vol1")

@@ -148,7 +148,7 @@ def take_snapshot(
     replicate: bool,
     is_auto_delete: bool,
     is_incremental: bool,
-    rate: int,
+    rate: tasks.Rate,
 ) -> CgSnapshot:
     """One snapshot per member volume, all at once, under one group snapshot."""
     group = _group(session, server, group_id)
@@ -182,12 +182,16 @@ def snapshot_group(
     replicate: bool = False,
     is_auto_delete: bool = False,
     is_incremental: bool = False,
-    rate: int = 1,
+    rate: tasks.Rate = tasks.QUICK,
 ) -> CgSnapshot:
     """The group snapshot ``name``: one snapshot per member volume, taken now."""
     members = list(session.scalars(select(Volume).where(Volume.consistency_group_id == group.id)))
     if not members:
         raise Conflict(f"Consistency group '{group.name}' has no volumes to snapshot.")
+    for volume in members:
+        replication.ensure_writable(
+            session, volume, f"a snapshot of consistency group '{group.name}'"
+        )
     if session.scalar(
         select(CgSnapshot.id).where(
             CgSnapshot.consistency_group_id == group.id, CgSnapshot.name == name
@@ -227,7 +231,14 @@ def snapshot_group(
         session.add(snapshot)
         session.flush()
         if replicate:
-            replication.replicate(session, server, snapshot, list(group.targets), rate=rate)
+            replication.replicate(
+                session,
+                server,
+                snapshot,
+                list(group.targets),
+                rate=rate,
+                group_snapshot=group_snapshot,
+            )
     return group_snapshot
 
 
@@ -261,7 +272,10 @@ def condense(
         s
         for s in session.scalars(
             select(CgSnapshot)
-            .where(CgSnapshot.consistency_group_id == group.id)
+            # A replica group snapshot still arriving is not there yet.
+            .where(
+                CgSnapshot.consistency_group_id == group.id, inventory.cg_snapshot_ready(session)
+            )
             .order_by(CgSnapshot.created_ms.desc(), CgSnapshot.id.desc())
         )
         if any(s.name.startswith(prefix) for prefix in snapshot_prefixes)

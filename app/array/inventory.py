@@ -148,6 +148,22 @@ def snapshot_ready(session: Session):
     return or_(Snapshot.ready_ms.is_(None), Snapshot.ready_ms <= clock.now(session))
 
 
+def cg_snapshot_ready(session: Session):
+    """Group snapshots that exist by now: a replica one appears with the last of
+    its volume snapshots."""
+    arriving = (
+        select(Snapshot.id)
+        .where(
+            Snapshot.cg_snapshot_id == CgSnapshot.id,
+            Snapshot.ready_ms.is_not(None),
+            Snapshot.ready_ms > clock.now(session),
+        )
+        .correlate(CgSnapshot)
+        .exists()
+    )
+    return ~arriving
+
+
 def volume_id_by_name(session: Session, server: Server, name: str) -> str:
     found = session.scalar(
         select(Volume.id).where(Volume.server_id == server.id, Volume.name == name)
@@ -344,7 +360,7 @@ def list_cg_snapshots(session: Session, server: Server, group_id: str, page: Pag
     group = get_consistency_group(session, server, group_id)
     statement = (
         select(CgSnapshot)
-        .where(CgSnapshot.consistency_group_id == group.id)
+        .where(CgSnapshot.consistency_group_id == group.id, cg_snapshot_ready(session))
         .order_by(CgSnapshot.created_ms, CgSnapshot.id)
     )
     return paginate(session, statement, page)

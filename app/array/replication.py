@@ -4,21 +4,29 @@ A replication is a long task: it sends the snapshot's data at a set rate.
 When the partner is another array simulated here, the partner gets a replica
 volume (made on the first replication of the volume, flagged as a
 replication target) and on it a replica snapshot that appears when the
-transfer completes (``Snapshot.ready_ms``). A partner that is only a name
-completes the task without a replica.
+transfer completes (``Snapshot.ready_ms``). A group snapshot lands in a
+replica consistency group, as a group snapshot of its own. A partner that is
+only a name completes the task without a replica.
+
+The replica volume is a read-only destination while it receives a source
+volume's snapshots (``ensure_writable``), and neither end of a running
+transfer can be deleted (``outgoing``, ``incoming``). A transfer is
+incremental only from a base both sides still hold (``_base``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from mockarray.array import capacity, clock, inventory, tasks
 from mockarray.array.models import (
     Array,
     CgReplicationTarget,
+    CgSnapshot,
+    ConsistencyGroup,
     LongTask,
     Pool,
     RemoteArray,
@@ -36,9 +44,11 @@ def replicate(
     snapshot: Snapshot,
     partners: list[RemoteArray],
     *,
-    rate: int,
+    rate: tasks.Rate,
+    group_snapshot: CgSnapshot | None = None,
 ) -> list[LongTask]:
-    """Start sending ``snapshot`` to each partner."""
+    """Start sending ``snapshot`` to each partner (as part of ``group_snapshot``,
+    which lands on a simulated partner as a group snapshot of a replica group)."""
     now = clock.now(session)
     volume = session.get(Volume, snapshot.volume_id)
     started = []
@@ -50,11 +60,13 @@ def replicate(
             snapshot_id=snapshot.id,
             remote_array_id=partner.id,
             total_bytes=_bytes_to_send(session, volume, snapshot, partner),
-            rate_bytes_per_s=rate,
+            rate=rate,
             now=now,
         )
         if partner.partner_array_id is not None:
-            replica = _replica_snapshot(session, server, volume, snapshot, partner, task)
+            replica = _replica_snapshot(
+                session, server, volume, snapshot, partner, task, group_snapshot
+            )
             task.destination_snapshot_id = replica.id
         started.append(task)
     session.flush()
@@ -62,8 +74,31 @@ def replicate(
 
 
 def _bytes_to_send(session: Session, volume: Volume, snapshot: Snapshot, partner) -> int:
-    """The whole volume the first time; after that, what changed since the last one."""
-    previous = session.scalar(
+    """The whole volume, unless both sides still hold a snapshot sent before
+    (``_base``); then what changed since: the space the snapshots taken since
+    hold on their own (blocks since overwritten) plus what the volume grew."""
+    base = _base(session, volume, snapshot, partner)
+    if base is None:
+        return snapshot.volume_used_bytes
+    since = session.scalar(
+        select(capacity.total(Snapshot.used_bytes)).where(
+            Snapshot.volume_id == volume.id,
+            Snapshot.id != snapshot.id,
+            or_(
+                Snapshot.created_ms > base.created_ms,
+                and_(Snapshot.created_ms == base.created_ms, Snapshot.id >= base.id),
+            ),
+        )
+    )
+    grown = max(snapshot.volume_used_bytes - base.volume_used_bytes, 0)
+    return min(int(since) + grown, snapshot.volume_used_bytes)
+
+
+def _base(session: Session, volume: Volume, snapshot: Snapshot, partner) -> Snapshot | None:
+    """The newest snapshot of ``volume`` sent to ``partner`` before that both sides
+    still hold: here (its task goes with it), and, on a partner simulated here,
+    its replica on the replica volume (deleting either drops the link)."""
+    statement = (
         select(Snapshot)
         .join(LongTask, LongTask.snapshot_id == Snapshot.id)
         .where(
@@ -72,17 +107,23 @@ def _bytes_to_send(session: Session, volume: Volume, snapshot: Snapshot, partner
             Snapshot.volume_id == volume.id,
             Snapshot.id != snapshot.id,
         )
-        .order_by(LongTask.started_ms.desc(), LongTask.id.desc())
+        .order_by(Snapshot.created_ms.desc(), Snapshot.id.desc())
         .limit(1)
     )
-    if previous is None:
-        return snapshot.volume_used_bytes
-    grown = max(snapshot.volume_used_bytes - previous.volume_used_bytes, 0)
-    return previous.used_bytes + grown
+    if partner.partner_array_id is not None:
+        statement = statement.where(LongTask.destination_snapshot_id.is_not(None))
+    return session.scalar(statement)
 
 
-def _replica_snapshot(session, server, volume, snapshot, partner, task) -> Snapshot:
+def _replica_snapshot(
+    session, server, volume, snapshot, partner, task, group_snapshot=None
+) -> Snapshot:
     replica_volume = _replica_volume(session, server, volume, snapshot, partner)
+    replica_group_snapshot = None
+    if group_snapshot is not None:
+        replica_group_snapshot = _replica_group_snapshot(
+            session, server, group_snapshot, partner, replica_volume
+        )
     existing = session.scalar(
         select(Snapshot).where(
             Snapshot.volume_id == replica_volume.id, Snapshot.name == snapshot.name
@@ -101,6 +142,7 @@ def _replica_snapshot(session, server, volume, snapshot, partner, task) -> Snaps
         used_bytes=0,
         content_fingerprint=snapshot.content_fingerprint,
         ready_ms=task.completes_ms,
+        cg_snapshot_id=replica_group_snapshot.id if replica_group_snapshot else None,
     )
     session.add(replica)
     session.flush()
@@ -162,6 +204,56 @@ def _replica_volume(session, server, volume: Volume, snapshot: Snapshot, partner
     )
     session.add(replica)
     session.flush()
+    return replica
+
+
+def _replica_group_snapshot(
+    session, server, group_snapshot: CgSnapshot, partner, replica_volume: Volume
+) -> CgSnapshot:
+    """The group snapshot on the partner that ``group_snapshot``'s replicas land in,
+    in the replica group ``<source array>-<group>`` (made on the first replicated
+    group snapshot, flagged as a replication target), which ``replica_volume`` joins."""
+    group = session.get(ConsistencyGroup, group_snapshot.consistency_group_id)
+    source_array = session.get(Array, server.array_id)
+    name = f"{source_array.name}-{group.name}"
+    replica_group = session.scalar(
+        select(ConsistencyGroup).where(
+            ConsistencyGroup.server_id == replica_volume.server_id,
+            ConsistencyGroup.name == name,
+        )
+    )
+    if replica_group is None:
+        replica_group = ConsistencyGroup(
+            server_id=replica_volume.server_id,
+            name=name,
+            created_ms=clock.now(session),
+            incremental=group.incremental,
+            replication_target=True,
+        )
+        session.add(replica_group)
+        session.flush()
+    elif not replica_group.replication_target:
+        raise Conflict(
+            f"Partner '{partner.name}' already has a consistency group named '{name}' that is "
+            f"not the replica of group '{group.name}'; rename or delete it there."
+        )
+    replica_volume.consistency_group_id = replica_group.id
+    replica = session.scalar(
+        select(CgSnapshot).where(
+            CgSnapshot.consistency_group_id == replica_group.id,
+            CgSnapshot.name == group_snapshot.name,
+        )
+    )
+    if replica is None:
+        replica = CgSnapshot(
+            consistency_group_id=replica_group.id,
+            name=group_snapshot.name,
+            created_ms=group_snapshot.created_ms,
+            is_auto_delete=group_snapshot.is_auto_delete,
+            is_incremental=group_snapshot.is_incremental,
+        )
+        session.add(replica)
+        session.flush()
     return replica
 
 
@@ -272,15 +364,63 @@ def progress(
 
 def sending(session: Session, snapshot_ids: list[int]) -> list[str]:
     """Names of the partners the snapshots are still being sent to."""
-    return list(
-        session.scalars(
-            select(RemoteArray.name)
-            .join(LongTask, LongTask.remote_array_id == RemoteArray.id)
-            .where(
-                LongTask.kind == TaskKind.REPLICATION,
-                LongTask.snapshot_id.in_(snapshot_ids),
-                LongTask.completes_ms > clock.now(session),
-            )
-            .distinct()
+    return sorted({partner for _, partner in outgoing(session, snapshot_ids)})
+
+
+def outgoing(session: Session, snapshot_ids: list[int]) -> list[tuple[str, str]]:
+    """``(snapshot name, partner name)`` of the transfers of these snapshots still running."""
+    rows = session.execute(
+        select(Snapshot.name, RemoteArray.name)
+        .join(LongTask, LongTask.snapshot_id == Snapshot.id)
+        .join(RemoteArray, LongTask.remote_array_id == RemoteArray.id)
+        .where(
+            LongTask.kind == TaskKind.REPLICATION,
+            LongTask.snapshot_id.in_(snapshot_ids),
+            LongTask.completes_ms > clock.now(session),
         )
+        .order_by(LongTask.id)
+    )
+    return [tuple(row) for row in rows]
+
+
+def incoming(session: Session, volume: Volume) -> list[tuple[str, str, str]]:
+    """``(snapshot name, source array, source volume)`` of the transfers still
+    running into ``volume`` (a replica volume)."""
+    source = aliased(Snapshot)
+    source_volume = aliased(Volume)
+    rows = session.execute(
+        select(source.name, Array.name, source_volume.name)
+        .select_from(LongTask)
+        .join(Snapshot, LongTask.destination_snapshot_id == Snapshot.id)
+        .join(source, LongTask.snapshot_id == source.id)
+        .join(source_volume, source.volume_id == source_volume.id)
+        .join(Array, LongTask.array_id == Array.id)
+        .where(
+            LongTask.kind == TaskKind.REPLICATION,
+            Snapshot.volume_id == volume.id,
+            LongTask.completes_ms > clock.now(session),
+        )
+        .order_by(LongTask.id)
+    )
+    return [tuple(row) for row in rows]
+
+
+def ensure_writable(session: Session, volume: Volume, what: str) -> None:
+    """``Conflict`` when ``volume`` is a replica volume still receiving a source
+    volume's snapshots: a read-only destination (``what`` is refused)."""
+    if volume.replica_of_volume_id is None:
+        return
+    row = session.execute(
+        select(Volume.name, Array.name)
+        .join(Server, Volume.server_id == Server.id)
+        .join(Array, Server.array_id == Array.id)
+        .where(Volume.id == volume.replica_of_volume_id)
+    ).first()
+    if row is None:
+        return
+    source_volume, source_array = row
+    raise Conflict(
+        f"Volume '{volume.name}' is the read-only replica of volume '{source_volume}' on "
+        f"array '{source_array}', so {what} is refused; clone one of its snapshots to get "
+        "a writable volume."
     )

@@ -79,6 +79,7 @@ def take_snapshot(
             "taken with other parameters; choose another name.",
             fields={"name": ["Taken."]},
         )
+    replication.ensure_writable(session, volume, f"taking snapshot '{name}' of it")
     if replicate:
         capabilities.require(server, "replication", "volumeReplication", "newSnapshotReplication")
     capacity.ensure_room(

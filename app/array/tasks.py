@@ -4,6 +4,13 @@ A task stores when it started, how many bytes it moves and when it will be
 complete (from the size and the rate). Its progress at any moment is computed
 from those, so it survives restarts and any worker (or host) answers the same.
 
+A rate is a number of bytes per second, or ``QUICK``: the task then takes
+between ``QUICK_SHORTEST_MS`` and ``QUICK_LONGEST_MS``, longer for more data
+(what CI wants: done within seconds, yet seen in progress by a client that
+polls every second). The lab clock's speed factor divides the time either
+way, and the task stores the rate it effectively runs at, so its progress
+figures (``transferRate``, ``completeTime``) agree with each other.
+
 What a completed task changes in the state is applied by the next call that
 *writes* (``settle``), never by a read: a read computes.
 """
@@ -19,10 +26,44 @@ from mockarray.array import clock, inventory
 from mockarray.array.models import LongTask, Origin, Server, Snapshot, TaskKind, Volume
 from mockarray.errors import NotFound
 
+#: A rate: bytes per second, or ``QUICK``.
+Rate = int | str
+QUICK = "quick"
+#: A quick task takes this long at least (but for one with nothing to move)…
+QUICK_SHORTEST_MS = 2_000
+#: …and this long at most: for ``QUICK_FULL_BYTES`` or more.
+QUICK_LONGEST_MS = 8_000
+QUICK_FULL_BYTES = 8 * 2**40
+#: The rate a quick task reports when it completes at once.
+QUICK_NOMINAL_RATE = QUICK_FULL_BYTES * 1000 // QUICK_LONGEST_MS
+
 
 def duration_ms(total_bytes: int, rate_bytes_per_s: int) -> int:
     """How long moving ``total_bytes`` takes at the rate, in whole milliseconds."""
     return -(-total_bytes * 1000 // rate_bytes_per_s)  # ceiling division
+
+
+def quick_ms(total_bytes: int) -> int:
+    """How long a quick task takes: 2 s plus up to 6 s more in proportion to the
+    data, 8 s for 8 TiB or more; nothing to move takes no time."""
+    if total_bytes <= 0:
+        return 0
+    extra = (QUICK_LONGEST_MS - QUICK_SHORTEST_MS) * min(total_bytes, QUICK_FULL_BYTES)
+    return QUICK_SHORTEST_MS + extra // QUICK_FULL_BYTES
+
+
+def timing(total_bytes: int, rate: Rate, speed: float = 1.0) -> tuple[int, int]:
+    """``(duration in ms, effective bytes per second)`` of moving ``total_bytes``
+    at ``rate`` on a clock running ``speed`` times faster. The duration is what
+    the effective rate gives (rounded up to the millisecond), so the two agree."""
+    if rate == QUICK:
+        wanted = quick_ms(total_bytes) / speed
+        if total_bytes <= 0 or wanted <= 0:
+            return 0, QUICK_NOMINAL_RATE
+        effective = max(-(-total_bytes * 1000 // max(int(wanted), 1)), 1)
+    else:
+        effective = max(int(int(rate) * speed), 1)
+    return duration_ms(max(total_bytes, 0), effective), effective
 
 
 def start(
@@ -31,24 +72,22 @@ def start(
     array_id: int,
     kind: str,
     total_bytes: int,
-    rate_bytes_per_s: int,
+    rate: Rate,
     now: int,
     instant: bool = False,
     **subject,
 ) -> LongTask:
-    """A task that moves ``total_bytes`` at the rate, as the lab clock runs it
-    (faster with a speed factor, at once when set to instant)."""
+    """A task that moves ``total_bytes`` at the rate (see the module), as the lab
+    clock runs it (faster with a speed factor, at once when set to instant)."""
     pace = clock.pace(session)
-    duration = (
-        0
-        if instant or pace.instant
-        else int(duration_ms(total_bytes, rate_bytes_per_s) / pace.speed)
-    )
+    duration, effective = timing(total_bytes, rate, pace.speed)
+    if instant or pace.instant:
+        duration = 0
     task = LongTask(
         array_id=array_id,
         kind=kind,
         total_bytes=total_bytes,
-        rate_bytes_per_s=rate_bytes_per_s,
+        rate_bytes_per_s=effective,
         started_ms=now,
         completes_ms=now + duration,
         **subject,

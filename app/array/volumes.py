@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm import Session
 
-from mockarray.array import capacity, clock, inventory, tasks
+from mockarray.array import capacity, clock, inventory, replication, tasks
 from mockarray.array.models import (
     Host,
     Lun,
@@ -145,6 +145,8 @@ def clone(
     name and snapshot, it returns the clone made the first time."""
     source = inventory.get_volume(session, server, volume_id)
     snapshot = _clone_source(session, server, source, snapshot_id, snapshot_name)
+    if instant_split:
+        _ensure_splittable(source, name)
     group_key = server_group_keys[0] if server_group_keys else source.server_group_key
     existing = _name_taken(session, server, name)
     if existing is not None:
@@ -188,6 +190,8 @@ def clone_snapshot(
     until split, unless the source's clones need no split. ``size`` (at least the
     source's), ``thin`` (only for a clone split at once) and ``characteristics``
     (other ``Volume`` columns) are for the lab, which builds clones as they are now."""
+    if instant_split:
+        _ensure_splittable(source, name)
     _ensure_name_free(session, server, name, registry)
     size = source.size_bytes if size is None else size
     if size < source.size_bytes:
@@ -237,6 +241,16 @@ def clone_snapshot(
     return volume
 
 
+def _ensure_splittable(source: Volume, name: str) -> None:
+    """``Invalid`` when the source's clones cannot be split (``instantSplit`` asks for it)."""
+    if source.split_support == SplitSupport.NONE:
+        raise Invalid(
+            f"Clone '{name}' cannot be split at once: volume '{source.name}' has "
+            "supports.split NONE, so its clones cannot be split; clone it without instantSplit.",
+            fields={"instantSplit": ["Not with supports.split NONE."]},
+        )
+
+
 def _same_clone(session, existing: Volume, snapshot: Snapshot, group_key, instant: bool) -> bool:
     """Whether ``existing`` is what a clone call with these parameters made (a retry)."""
     if existing.origin_kind != Origin.CLONE or existing.origin_snapshot_id != snapshot.id:
@@ -269,7 +283,9 @@ def _clone_source(session, server, source: Volume, snapshot_id, snapshot_name) -
     return snapshot
 
 
-def split(session: Session, server: Server, volume_id: str, *, rate: int) -> tasks.SplitStatus:
+def split(
+    session: Session, server: Server, volume_id: str, *, rate: tasks.Rate
+) -> tasks.SplitStatus:
     """Start splitting a clone from its snapshot; a repeat reports the same split."""
     volume = inventory.get_volume(session, server, volume_id)
     now = clock.now(session)
@@ -288,7 +304,7 @@ def split(session: Session, server: Server, volume_id: str, *, rate: int) -> tas
     return tasks.SplitStatus.of(task, now)
 
 
-def _start_split(session, server, volume: Volume, *, now: int, rate: int | None, room=None):
+def _start_split(session, server, volume: Volume, *, now: int, rate: tasks.Rate | None, room=None):
     """The clone takes its own copy of the shared data now (so the space is
     reserved at once), and stops depending on its snapshot when the task ends."""
     shared = volume.shared_bytes
@@ -308,7 +324,7 @@ def _start_split(session, server, volume: Volume, *, now: int, rate: int | None,
         volume_id=volume.id,
         total_bytes=shared,
         # An instant split (rate None) is complete as it starts.
-        rate_bytes_per_s=rate or 1,
+        rate=tasks.QUICK if rate is None else rate,
         instant=rate is None,
         now=now,
     )
@@ -377,6 +393,7 @@ def restore(session: Session, server: Server, volume_id: str, *, snapshot_id: st
     """Revert a volume to one of its own snapshots."""
     volume = inventory.get_volume(session, server, volume_id)
     snapshot = _own_snapshot(session, server, volume, snapshot_id)
+    replication.ensure_writable(session, volume, "restoring it")
     if not volume.supports_revert:
         raise Invalid(
             f"Volume '{volume.name}' cannot be reverted to a snapshot: its supports.revert "
@@ -403,6 +420,7 @@ def restore_to_alternate(
     target = inventory.get_volume(session, server, target_volume_id)
     if target.id == source.id:
         raise Invalid("The target is the snapshot's own volume; use action=restore to revert it.")
+    replication.ensure_writable(session, target, "restoring onto it")
     if target.size_bytes < source.size_bytes:
         raise Conflict(
             f"Volume '{target.name}' ({target.size_bytes} bytes) is too small for snapshot "
@@ -514,10 +532,33 @@ def delete_volume(session: Session, server: Server, volume_id: str) -> None:
         [snapshot_id for snapshot_id, _ in snapshots],
         action=f"Volume '{volume.name}' cannot be deleted: one of its snapshots is in use",
     )
+    _ensure_no_transfer(session, volume, [snapshot_id for snapshot_id, _ in snapshots])
     # Its snapshots, LUN and tasks go with it (ON DELETE CASCADE).
     session.execute(delete(Volume).where(Volume.id == volume.id))
     drop_empty_group_snapshots(session, [group for _, group in snapshots])
     session.expire_all()
+
+
+def _ensure_no_transfer(session: Session, volume: Volume, snapshot_ids: list[int]) -> None:
+    """``Conflict`` while a replication sends one of the volume's snapshots, or
+    sends a snapshot into it (a replica volume)."""
+    sent = replication.outgoing(session, snapshot_ids)
+    if sent:
+        transfers = ", ".join(f"snapshot '{name}' to {partner}" for name, partner in sent)
+        raise Conflict(
+            f"Volume '{volume.name}' cannot be deleted: a replication is still sending "
+            f"{transfers}; delete it once get-Progress says isCompleted."
+        )
+    received = replication.incoming(session, volume)
+    if received:
+        transfers = ", ".join(
+            f"snapshot '{name}' of volume '{source}' on array '{array}'"
+            for name, array, source in received
+        )
+        raise Conflict(
+            f"Volume '{volume.name}' cannot be deleted: a replication is still sending "
+            f"{transfers} into it; delete it once the transfer completes."
+        )
 
 
 # -- host writes (lab control) ---------------------------------------------------------------
@@ -547,6 +588,7 @@ def write(
     holds) grows its used size. Either way the content changes. Space is
     checked first (``NoSpace``), so a write that does not fit changes nothing.
     """
+    replication.ensure_writable(session, volume, "a host writing to it")
     overwritten = 0 if append else min(size, volume.used_bytes)
     grown = size - overwritten
     if volume.used_bytes + grown > volume.size_bytes:

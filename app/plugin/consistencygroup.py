@@ -108,7 +108,7 @@ def take_snapshot(sid, cgid, body):
         replicate=body["replicate"],
         is_auto_delete=body["isAutoDelete"],
         is_incremental=body["isIncremental"],
-        rate=int(current_app.config["REPLICATION_RATE"]),
+        rate=current_app.config["REPLICATION_RATE"],
     )
 
 

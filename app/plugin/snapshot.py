@@ -50,7 +50,7 @@ def create(sid: str, vid: str, body: dict):
         pool_id=body["poolId"],
         replicate=body["replicate"],
         is_auto_delete=body["isAutoDelete"],
-        replication_rate=int(current_app.config["REPLICATION_RATE"]),
+        replication_rate=current_app.config["REPLICATION_RATE"],
     )
     location = f"{API_PREFIX}/server/{sid}/volume/{vid}/snapshot/{snapshot.id}"
     return snapshot, {"Location": location}

@@ -63,8 +63,8 @@ def delete_volume(sid, vid):
 volume_actions = Actions(blp, "/server/<sid>/volume/<vid>", "volume")
 
 
-def _split_rate() -> int:
-    return int(current_app.config["SPLIT_RATE"])
+def _split_rate() -> int | str:
+    return current_app.config["SPLIT_RATE"]
 
 
 @volume_actions.action("clone", body=CloneRequestSchema, response=VolumeSchema, refuses=(507,))
