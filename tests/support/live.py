@@ -55,6 +55,8 @@ class Gunicorn:
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=self.error_log.open("a"),
+            # Its own process group, so that ``crash`` can kill the workers too.
+            start_new_session=True,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -70,6 +72,13 @@ class Gunicorn:
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+        self.process = None
+
+    def crash(self) -> None:
+        """SIGKILL the master and every worker at once, as a power cut would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=30)
         self.process = None
 
