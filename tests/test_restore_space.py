@@ -3,8 +3,8 @@
 On the demo lab's shapes (``oradb-data``: three snapshots holding 40, 35 and
 12 GiB of their own, ``daily.1`` cloned into ``oradb-data-testclone``, and two
 consistency-group snapshots holding nothing of their own): reverting keeps the
-other snapshots, the one sharing the most with the volume keeping the replaced
-blocks it shared; only blocks in no snapshot are freed. After each kind of
+other snapshots; a snapshot whose data the volume still is (else the newest)
+keeps the replaced blocks it shares; only blocks in no snapshot are freed. After each kind of
 restore, each pool's free space is its capacity less its volumes and
 snapshots, and ``/system`` agrees with the pools.
 """
@@ -150,8 +150,8 @@ def test_every_kind_of_restore_adds_up_on_the_demo_lab(demo, database):
     }
 
     # Then to daily.1: its 12 GiB are the volume's again, and the 12 GiB of the
-    # volume it lacks are kept by a snapshot that shares all the volume's data
-    # (oradb-cg.daily.2, the newest of those): nothing is freed.
+    # volume it lacks are kept by daily.3, whose data the volume still was:
+    # nothing is freed.
     with call() as session:
         server = server_of(session)
         volumes.restore(
@@ -162,7 +162,7 @@ def test_every_kind_of_restore_adds_up_on_the_demo_lab(demo, database):
         )
         after_back = figures(session, server)
         held = own(session, server, "oradb-data")
-        assert (held["oradb-data.daily.1"], held["oradb-cg.daily.2"]) == (0, 12 * GiB)
+        assert (held["oradb-data.daily.1"], held["oradb-data.daily.3"]) == (0, 12 * GiB)
     assert after_back == after_revert
 
 

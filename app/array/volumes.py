@@ -436,12 +436,13 @@ def _overwrite(
 def _revert(session: Session, volume: Volume, snapshot: Snapshot, what: str) -> None:
     """``volume`` goes back to its own ``snapshot`` (see docs/array-rules.md, "Restores").
 
-    Its other snapshots stay, as on FlashArray or Spectrum Virtualize. The
-    volume's blocks that are not the snapshot's are replaced; of those, the ones
-    another snapshot still shares with the volume are kept on its own by the
-    snapshot that shares the most with it (the newest of equals: normally the
-    newest snapshot); the others (written since every snapshot) are freed.
-    ``snapshot``'s own blocks are the volume's again.
+    Its other snapshots stay, as on FlashArray or Spectrum Virtualize, and keep
+    the blocks they hold. The volume's blocks that are not the snapshot's are
+    replaced; a block still in the volume is in every snapshot taken since it
+    was written, so those written before the keeper was taken are kept on its
+    own by the keeper: a snapshot whose data the volume still is (the newest of
+    such), else the newest snapshot. The others (written since every snapshot)
+    are freed. ``snapshot``'s own blocks are the volume's again.
     """
     others = session.scalars(
         select(Snapshot)
@@ -452,7 +453,11 @@ def _revert(session: Session, volume: Volume, snapshot: Snapshot, what: str) -> 
         )
         .order_by(Snapshot.created_ms.desc(), Snapshot.id.desc())
     ).all()
-    keeper = max(others, key=_still_shared, default=None)
+    same = [s for s in others if s.content_fingerprint == volume.content_fingerprint]
+    newest = _newest_snapshot(session, volume)
+    keeper = (
+        same[0] if same else newest if newest is not None and newest.id != snapshot.id else None
+    )
     kept = 0
     if keeper is not None:
         # The volume's blocks not in the snapshot, of which those the keeper still shares.
