@@ -10,6 +10,7 @@ say it more clearly.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 _SIZE_UNITS = {
@@ -125,3 +126,9 @@ def format_size(size: int) -> str:
         if abs(size) >= factor:
             return f"{size / factor:.1f} {unit}"
     return f"{size} B"
+
+
+def format_time(ms: int) -> str:
+    """Epoch milliseconds as UTC ISO 8601: ``1900000000000`` -> ``2030-03-17T17:46:40.000Z``."""
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"

@@ -1222,6 +1222,7 @@ def test_appending_grows_the_used_size_and_takes_pool_space(client, api, ref, da
         "name": "vol1",
         "size": 100 * GiB,
         "usedSize": 11 * GiB,
+        "autoDeleted": [],
     }
     assert volume(api, ref["vol1"])["stats"] == {"size": 100 * GiB, "usedSize": 11 * GiB}
     assert before_volume["stats"]["usedSize"] == 10 * GiB

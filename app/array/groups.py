@@ -22,6 +22,7 @@ from mockarray.array.models import (
     Volume,
 )
 from mockarray.errors import Conflict, Invalid, NotFound
+from mockarray.units import format_time
 
 DAY_MS = 86_400_000
 
@@ -184,7 +185,12 @@ def snapshot_group(
     is_incremental: bool = False,
     rate: tasks.Rate = tasks.QUICK,
 ) -> CgSnapshot:
-    """The group snapshot ``name``: one snapshot per member volume, taken now."""
+    """The group snapshot ``name``: one snapshot per member volume, taken now.
+
+    A name the group already has (a retry within the same millisecond, the name
+    being the prefix and the time) answers that group snapshot only for a true
+    retry: the same parameters, the same members, and every member's content
+    unchanged since. Otherwise ``Conflict``, naming it and when it was taken."""
     members = list(session.scalars(select(Volume).where(Volume.consistency_group_id == group.id)))
     if not members:
         raise Conflict(f"Consistency group '{group.name}' has no volumes to snapshot.")
@@ -192,13 +198,25 @@ def snapshot_group(
         replication.ensure_writable(
             session, volume, f"a snapshot of consistency group '{group.name}'"
         )
-    if session.scalar(
-        select(CgSnapshot.id).where(
+    existing = session.scalar(
+        select(CgSnapshot).where(
             CgSnapshot.consistency_group_id == group.id, CgSnapshot.name == name
         )
-    ):
+    )
+    if existing is not None:
+        why = _group_snapshot_differs(
+            existing,
+            members,
+            replicate=replicate,
+            is_auto_delete=is_auto_delete,
+            is_incremental=is_incremental,
+        )
+        if why is None:
+            return existing
         raise Conflict(
-            f"Consistency group '{group.name}' already has a snapshot named '{name}'.",
+            f"Consistency group '{group.name}' already has a snapshot named '{name}' "
+            f"(id {existing.id}), taken {format_time(existing.created_ms)}, and {why}; "
+            "take it under another prefix or later.",
             fields={"name": ["Taken."]},
         )
     now = clock.now(session)
@@ -240,6 +258,21 @@ def snapshot_group(
                 group_snapshot=group_snapshot,
             )
     return group_snapshot
+
+
+def _group_snapshot_differs(
+    existing: CgSnapshot, members: list[Volume], **parameters: bool
+) -> str | None:
+    """Why ``existing`` is not what taking the group snapshot now would make (None: a retry)."""
+    if any(getattr(existing, key) != value for key, value in parameters.items()):
+        return "it was taken with other parameters (replicate, isAutoDelete, isIncremental)"
+    taken = {snapshot.volume_id: snapshot for snapshot in existing.snapshots}
+    if set(taken) != {volume.id for volume in members}:
+        return "the group's volumes changed since"
+    changed = [v.name for v in members if taken[v.id].content_fingerprint != v.content_fingerprint]
+    if changed:
+        return f"the data of volume {', '.join(changed)} changed since"
+    return None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from mockarray.array import capabilities, capacity, clock, inventory, replicatio
 from mockarray.array.models import CgSnapshot, Pool, Server, Snapshot, Volume, new_fingerprint
 from mockarray.array.registry import Registry
 from mockarray.errors import Conflict, Invalid
+from mockarray.units import format_time
 
 
 def create_snapshot(
@@ -22,7 +23,7 @@ def create_snapshot(
     is_auto_delete: bool = False,
     replication_rate: int = 1,
 ) -> Snapshot:
-    """Take a snapshot of the volume; a retry with the same parameters returns it again.
+    """Take a snapshot of the volume; a true retry returns it again (see ``take_snapshot``).
 
     With ``replicate`` the snapshot is sent to the volume's replication partners
     (its consistency group's targets, else the server's remote arrays).
@@ -59,7 +60,12 @@ def take_snapshot(
     """Take a snapshot of ``volume`` now (see ``create_snapshot``). ``own_bytes`` is for
     the lab: blocks since overwritten in the volume that the snapshot holds on its own
     (taken from its pool, and the snapshot's content is no longer the volume's). With a
-    ``registry`` (seeding), the snapshot gets its id at the registry's next flush."""
+    ``registry`` (seeding), the snapshot gets its id at the registry's next flush.
+
+    A name the volume already has is a retry only when it is one: the same
+    parameters, and the volume's content unchanged since that snapshot was taken
+    (taking it now would make the same snapshot). Otherwise ``Conflict``, naming
+    the snapshot and when it was taken."""
     wanted = {
         "pool_id": pool.id if pool else None,
         "replicate": replicate,
@@ -72,11 +78,15 @@ def take_snapshot(
             select(Snapshot).where(Snapshot.volume_id == volume.id, Snapshot.name == name)
         )
     if existing is not None:
-        if all(getattr(existing, key) == value for key, value in wanted.items()):
+        if not all(getattr(existing, key) == value for key, value in wanted.items()):
+            why = "with other parameters (poolId, replicate, isAutoDelete)"
+        elif existing.content_fingerprint != volume.content_fingerprint:
+            why = "and the volume's data changed since, so it is not the snapshot this call takes"
+        else:
             return existing
         raise Conflict(
-            f"Volume '{volume.name}' already has a snapshot named '{name}' (id {existing.id}) "
-            "taken with other parameters; choose another name.",
+            f"Volume '{volume.name}' already has a snapshot named '{name}' (id {existing.id}), "
+            f"taken {format_time(existing.created_ms)} {why}; choose another name.",
             fields={"name": ["Taken."]},
         )
     replication.ensure_writable(session, volume, f"taking snapshot '{name}' of it")

@@ -22,7 +22,8 @@ from mockarray.array.models import (
 )
 from mockarray.array.registry import Registry
 from mockarray.array.snapshots import dependent_clones, drop_empty_group_snapshots
-from mockarray.errors import Conflict, Invalid, NoSpace, NotFound
+from mockarray.errors import Conflict, Invalid, NotFound
+from mockarray.units import format_time
 
 
 def _own_snapshot(session: Session, server: Server, volume: Volume, snapshot_id: str) -> Snapshot:
@@ -141,8 +142,9 @@ def clone(
     server_group_keys: list[str],
     instant_split: bool,
 ) -> Volume:
-    """A thin clone of one of the volume's snapshots; retried with the same
-    name and snapshot, it returns the clone made the first time."""
+    """A thin clone of one of the volume's snapshots. A true retry (same name and
+    parameters, the clone as it was made) answers the clone made the first time;
+    otherwise a taken name is ``Conflict`` (see ``_not_retry``)."""
     source = inventory.get_volume(session, server, volume_id)
     snapshot = _clone_source(session, server, source, snapshot_id, snapshot_name)
     if instant_split:
@@ -150,16 +152,10 @@ def clone(
     group_key = server_group_keys[0] if server_group_keys else source.server_group_key
     existing = _name_taken(session, server, name)
     if existing is not None:
-        if _same_clone(session, existing, snapshot, group_key, instant_split):
+        why = _clone_differs(session, existing, snapshot, group_key, instant_split)
+        if why is None:
             return existing
-        raise Conflict(
-            f"A volume named '{name}' already exists on server '{server.key}'"
-            + (
-                " (a clone of that snapshot made with other parameters)."
-                if existing.origin_snapshot_id == snapshot.id
-                else "."
-            )
-        )
+        raise _not_retry(server, existing, why)
     return clone_snapshot(
         session,
         server,
@@ -230,7 +226,7 @@ def clone_snapshot(
     )
     pool = session.get(Pool, volume.pool_id)
     needed = volume.size_bytes if not thin else volume.used_bytes if independent else 0
-    capacity.ensure_room(session, pool, needed, f"clone '{name}'", room)
+    capacity.ensure_room(session, pool, needed, f"clone '{name}'", room, spare=[snapshot.id])
     if registry is not None:
         registry.made_volume(server, volume)
     else:
@@ -251,17 +247,53 @@ def _ensure_splittable(source: Volume, name: str) -> None:
         )
 
 
-def _same_clone(session, existing: Volume, snapshot: Snapshot, group_key, instant: bool) -> bool:
-    """Whether ``existing`` is what a clone call with these parameters made (a retry)."""
+def _not_retry(server: Server, existing: Volume, why: str) -> Conflict:
+    """The ``Conflict`` of a create whose name is taken by a volume it would not make now."""
+    return Conflict(
+        f"A volume named '{existing.name}' (id {existing.id}, made "
+        f"{format_time(existing.created_ms)}) already exists on server '{server.key}', "
+        f"and {why}: it is not what this call would make now. Choose another name.",
+        fields={"name": ["Taken."]},
+    )
+
+
+def _in_use_or_changed(session, existing: Volume, snapshot: Snapshot) -> str | None:
+    """Why ``existing``, made from ``snapshot``, is no longer as it was made: its data
+    changed, or it is mapped or mounted. None when it is as made."""
+    if existing.content_fingerprint != snapshot.content_fingerprint:
+        return "its data changed since it was made"
+    hosts = mapped_hosts(session, existing)
+    if hosts:
+        return f"it is mapped to host {', '.join(hosts)}"
+    if existing.mount_path:
+        return f"it is mounted at {existing.mount_path}"
+    return None
+
+
+def _clone_differs(
+    session, existing: Volume, snapshot: Snapshot, group_key, instant: bool
+) -> str | None:
+    """Why ``existing`` is not what a clone call with these parameters would make now
+    (None: the call is a retry of the one that made it). A true retry's clone is of
+    the same snapshot, with the same server group key and ``instantSplit``, and is
+    unchanged since: its data as made, not split since (but by its instant split),
+    not mapped, not mounted."""
     if existing.origin_kind != Origin.CLONE or existing.origin_snapshot_id != snapshot.id:
-        return False
+        return f"it is not a clone of snapshot '{snapshot.name}' (id {snapshot.id})"
     if existing.server_group_key != group_key:
-        return False
-    if existing.split_support == SplitSupport.NOT_NEEDED:
-        return True
-    split = inventory.latest_split(session, existing)
-    split_at_once = split is not None and split.completes_ms == existing.created_ms
-    return split_at_once == instant
+        return f"it was made with server group key '{existing.server_group_key}'"
+    if existing.split_support != SplitSupport.NOT_NEEDED:
+        split = inventory.latest_split(session, existing)
+        split_at_once = split is not None and split.completes_ms == existing.created_ms
+        if instant and not split_at_once:
+            return "it was made without instantSplit"
+        if not instant and split is not None:
+            return (
+                "it was split since it was made"
+                if not split_at_once
+                else "it was made with instantSplit"
+            )
+    return _in_use_or_changed(session, existing, snapshot)
 
 
 def _clone_source(session, server, source: Volume, snapshot_id, snapshot_name) -> Snapshot:
@@ -315,6 +347,8 @@ def _start_split(session, server, volume: Volume, *, now: int, rate: tasks.Rate 
         shared if volume.thin else 0,
         f"splitting clone '{volume.name}'",
         room,
+        # Its own parent snapshot is spared anyway: the clone still depends on it.
+        spare=[volume.parent_snapshot_id] if volume.parent_snapshot_id else [],
     )
     volume.shared_bytes = 0
     task = tasks.start(
@@ -335,6 +369,20 @@ def _start_split(session, server, volume: Volume, *, now: int, rate: tasks.Rate 
 # -- restores -------------------------------------------------------------------------
 
 
+def _newest_snapshot(session: Session, volume: Volume) -> Snapshot | None:
+    return session.scalar(
+        select(Snapshot)
+        .where(Snapshot.volume_id == volume.id, inventory.snapshot_ready(session))
+        .order_by(Snapshot.created_ms.desc(), Snapshot.id.desc())
+        .limit(1)
+    )
+
+
+def _still_shared(snapshot: Snapshot) -> int:
+    """Bytes of the snapshot's data that its volume still holds (not overwritten since)."""
+    return max(0, snapshot.volume_used_bytes - snapshot.used_bytes)
+
+
 def _rewrite(
     session: Session,
     volume: Volume,
@@ -342,49 +390,104 @@ def _rewrite(
     overwritten: int,
     used: int,
     what: str,
-    snapshot_keeps: bool = True,
+    keeper: Snapshot | None = None,
+    kept: int = 0,
+    released: Snapshot | None = None,
+    spare: list[int] | None = None,
     room: capacity.Room | None = None,
 ) -> None:
     """The volume's data changes: ``overwritten`` bytes of it are replaced and it
-    then holds ``used`` bytes. As on a real array, its newest snapshot keeps the
-    replaced blocks on its own (unless ``snapshot_keeps`` is false), and an
-    unsplit clone owns what it no longer shares. The space this takes is checked
-    first, so a refusal changes nothing.
+    then holds ``used`` bytes. ``keeper`` (a snapshot of it) keeps ``kept`` bytes
+    of the replaced blocks on its own; ``released`` (the snapshot a revert brings
+    back) holds nothing of its own afterwards, its blocks being the volume's again;
+    an unsplit clone owns what it no longer shares. The space this takes is
+    checked first (auto-deleting snapshots but ``keeper``, ``released`` and
+    ``spare``), so a refusal changes nothing.
     """
-    newest = None
-    if snapshot_keeps:
-        newest = session.scalar(
-            select(Snapshot)
-            .where(Snapshot.volume_id == volume.id, inventory.snapshot_ready(session))
-            .order_by(Snapshot.created_ms.desc(), Snapshot.id.desc())
-            .limit(1)
-        )
-    kept = min(overwritten, newest.volume_used_bytes - newest.used_bytes) if newest else 0
     unshared = min(overwritten, volume.shared_bytes)
     grown = used - volume.used_bytes
-    needed = kept + unshared + (grown if volume.thin else 0)
-    capacity.ensure_room(session, session.get(Pool, volume.pool_id), needed, what, room)
-    if newest is not None:
-        newest.used_bytes += kept
+    freed = released.used_bytes if released is not None else 0
+    needed = kept + unshared + (grown if volume.thin else 0) - freed
+    spared = [s.id for s in (keeper, released) if s is not None] + (spare or [])
+    capacity.ensure_room(
+        session, session.get(Pool, volume.pool_id), needed, what, room, spare=spared
+    )
+    if keeper is not None:
+        keeper.used_bytes += kept
+    if released is not None:
+        released.used_bytes = 0
     volume.shared_bytes -= unshared
     volume.used_bytes = used
     volume.shared_bytes = min(volume.shared_bytes, used)
 
 
-def _take_content(
-    session: Session, volume: Volume, snapshot: Snapshot, what: str, *, in_place: bool = False
+def _overwrite(
+    session: Session,
+    volume: Volume,
+    *,
+    overwritten: int,
+    used: int,
+    what: str,
+    spare: list[int] | None = None,
+    room: capacity.Room | None = None,
 ) -> None:
-    """``volume`` now holds ``snapshot``'s data: its used size and content."""
+    """``_rewrite`` for new data written over the volume (a host write, a restore
+    onto it from elsewhere): its newest snapshot keeps the replaced blocks it
+    still shared with the volume."""
+    newest = _newest_snapshot(session, volume)
+    kept = min(overwritten, _still_shared(newest)) if newest is not None else 0
+    _rewrite(
+        session,
+        volume,
+        overwritten=overwritten,
+        used=used,
+        what=what,
+        keeper=newest,
+        kept=kept,
+        spare=spare,
+        room=room,
+    )
+
+
+def _revert(session: Session, volume: Volume, snapshot: Snapshot, what: str) -> None:
+    """``volume`` goes back to its own ``snapshot`` (see docs/array-rules.md, "Restores").
+
+    Its other snapshots stay, as on FlashArray or Spectrum Virtualize, and keep
+    the blocks they hold. The volume's blocks that are not the snapshot's are
+    replaced; a block still in the volume is in every snapshot taken since it
+    was written, so those written before the keeper was taken are kept on its
+    own by the keeper: a snapshot whose data the volume still is (the newest of
+    such), else the newest snapshot. The others (written since every snapshot)
+    are freed. ``snapshot``'s own blocks are the volume's again.
+    """
+    others = session.scalars(
+        select(Snapshot)
+        .where(
+            Snapshot.volume_id == volume.id,
+            Snapshot.id != snapshot.id,
+            inventory.snapshot_ready(session),
+        )
+        .order_by(Snapshot.created_ms.desc(), Snapshot.id.desc())
+    ).all()
+    same = [s for s in others if s.content_fingerprint == volume.content_fingerprint]
+    newest = _newest_snapshot(session, volume)
+    keeper = (
+        same[0] if same else newest if newest is not None and newest.id != snapshot.id else None
+    )
+    kept = 0
+    if keeper is not None:
+        # The volume's blocks not in the snapshot, of which those the keeper still shares.
+        differing = max(0, volume.used_bytes - _still_shared(snapshot))
+        kept = min(differing, max(0, _still_shared(keeper) - _still_shared(snapshot)))
     _rewrite(
         session,
         volume,
         overwritten=volume.used_bytes,
         used=snapshot.volume_used_bytes,
         what=what,
-        # Reverting in place keeps the volume's snapshots as they are (the model
-        # does not follow blocks shared between snapshots); over another volume,
-        # that volume's newest snapshot keeps what was replaced.
-        snapshot_keeps=not in_place,
+        keeper=keeper if kept else None,
+        kept=kept,
+        released=snapshot,
     )
     volume.content_fingerprint = snapshot.content_fingerprint
 
@@ -399,9 +502,7 @@ def restore(session: Session, server: Server, volume_id: str, *, snapshot_id: st
             f"Volume '{volume.name}' cannot be reverted to a snapshot: its supports.revert "
             "is false. Use restore-to-alternate or restore-to-new."
         )
-    _take_content(session, volume, snapshot, f"restoring volume '{volume.name}'", in_place=True)
-    # The volume is the snapshot again: the snapshot holds no blocks of its own.
-    snapshot.used_bytes = 0
+    _revert(session, volume, snapshot, f"restoring volume '{volume.name}'")
     session.flush()
     return volume
 
@@ -432,7 +533,15 @@ def restore_to_alternate(
             f"Volume '{target.name}' is mapped to host {', '.join(hosts)}; unmap it before "
             "restoring over it."
         )
-    _take_content(session, target, snapshot, f"restoring onto volume '{target.name}'")
+    _overwrite(
+        session,
+        target,
+        overwritten=target.used_bytes,
+        used=snapshot.volume_used_bytes,
+        what=f"restoring onto volume '{target.name}'",
+        spare=[snapshot.id],
+    )
+    target.content_fingerprint = snapshot.content_fingerprint
     session.flush()
     return target
 
@@ -446,7 +555,10 @@ def restore_to_new(
     target_volume_name: str,
     target_pool_ids: list[str],
 ) -> Volume:
-    """A new, independent volume with the snapshot's data, in the first pool with room."""
+    """A new, independent volume with the snapshot's data, in the first pool with room
+    (see ``capacity.first_with_room``). A true retry (same name, snapshot and pools,
+    the volume as it was made) answers the volume made the first time; otherwise a
+    taken name is ``Conflict``."""
     source = inventory.get_volume(session, server, volume_id)
     snapshot = _own_snapshot(session, server, source, source_snapshot_id)
     pools = [
@@ -455,22 +567,19 @@ def restore_to_new(
     ] or [session.get(Pool, source.pool_id)]
     existing = _name_taken(session, server, target_volume_name)
     if existing is not None:
-        if (
-            existing.origin_kind == Origin.RESTORE
-            and existing.origin_snapshot_id == snapshot.id
-            and existing.pool_id in {p.id for p in pools}
-        ):
+        if existing.origin_kind != Origin.RESTORE or existing.origin_snapshot_id != snapshot.id:
+            why = f"it is not a restore of snapshot '{snapshot.name}' (id {snapshot.id})"
+        elif existing.pool_id not in {p.id for p in pools}:
+            why = "it is in a pool that is not one of targetPoolIds"
+        else:
+            why = _in_use_or_changed(session, existing, snapshot)
+        if why is None:
             return existing
-        raise Conflict(
-            f"A volume named '{target_volume_name}' already exists on server '{server.key}'."
-        )
+        raise _not_retry(server, existing, why)
     needed = snapshot.volume_used_bytes if source.thin else source.size_bytes
-    pool = next((p for p in pools if capacity.free_bytes(session, p.id) >= needed), None)
-    if pool is None:
-        raise NoSpace(
-            f"No pool of {', '.join(repr(p.name) for p in pools)} has the {needed} bytes free "
-            f"that volume '{target_volume_name}' needs."
-        )
+    pool = capacity.first_with_room(
+        session, pools, needed, f"volume '{target_volume_name}'", spare=[snapshot.id]
+    )
     volume = _copy_of(
         source,
         name=target_volume_name,
@@ -597,7 +706,7 @@ def write(
             f"{grown} more do not fit.",
             fields={"used": [f"At most {volume.size_bytes} bytes."]},
         )
-    _rewrite(
+    _overwrite(
         session,
         volume,
         overwritten=overwritten,

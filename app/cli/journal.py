@@ -91,11 +91,13 @@ def _format_entry(entry, as_json: bool) -> str:
                 "durationMs": entry.duration_ms,
                 "body": entry.body,
                 "faultId": entry.fault_id,
+                "notes": entry.notes,
             }
         )
     action = f"?action={entry.action}" if entry.action else ""
     fault = f" fault={entry.fault_id}" if entry.fault_id else ""
-    return (
+    line = (
         f"{when(entry.at_ms)} {entry.array or '-':<10} {entry.method:<6} {entry.path}{action} "
         f"{entry.status} {entry.duration_ms:.1f}ms{fault}"
     )
+    return "\n".join([line, *(f"    {note}" for note in entry.notes or ())])

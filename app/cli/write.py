@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from mockarray.array import capacity
 from mockarray.cli.context import Lab, pass_lab
 from mockarray.cli.types import SIZE
 from mockarray.lab import host_writes
@@ -41,6 +42,11 @@ def write_command(
             keys = ", ".join(error.keys)
             raise click.UsageError(f"Array '{array}' has servers {keys}: give --server.") from None
         used = format_size(written.used_bytes)
-        return f"Wrote {format_size(size)} to '{written.name}': {used} used."
+        lines = [f"Wrote {format_size(size)} to '{written.name}': {used} used."]
+        lines += [
+            f"{entry.sentence()[0].upper()}{entry.sentence()[1:]}."
+            for entry in capacity.take_auto_deleted(session)
+        ]
+        return "\n".join(lines)
 
     click.echo(lab.run(act))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -115,3 +116,6 @@ class JournalEntry(Base):
     duration_ms: Mapped[float] = mapped_column(Float)
     body: Mapped[str | None] = mapped_column(Text)
     fault_id: Mapped[int | None] = mapped_column(Integer)
+    #: What the array did on its own during the call, one sentence each (the
+    #: snapshots it auto-deleted to make room); None when nothing.
+    notes: Mapped[list[str] | None] = mapped_column(JSON)

@@ -59,6 +59,23 @@ def log_call(array_name: str | None, status: int, duration_ms: float) -> None:
     )
 
 
+def log_auto_deleted(array_name: str | None, deleted) -> None:
+    """A line for each snapshot the array auto-deleted during the call
+    (``mockarray.array.capacity.AutoDeleted``), before the call's own line."""
+    log = call_log()
+    for entry in deleted:
+        log.info(
+            "auto-delete array=%s pool=%s volume=%s snapshot=%s id=%d freed_bytes=%d: %s",
+            array_name or "-",
+            entry.pool,
+            entry.volume,
+            entry.snapshot,
+            entry.snapshot_id,
+            entry.freed_bytes,
+            f"needed by {entry.needed_by}",
+        )
+
+
 def log_files(app: Flask) -> list[Path]:
     log_dir = Path(str(app.config["LOG_DIR"]))
     return sorted(p for p in log_dir.glob(f"{LOG_NAME}*") if p.is_file())

@@ -2,7 +2,8 @@
 shared HTTP kit (``mockarray.web``):
 
 - the session header on every call but the public ones (``401``);
-- the call log behind ``GET /log`` (``calllog``);
+- the call log behind ``GET /log`` (``calllog``), with a line for each snapshot
+  the array auto-deleted during a call (``call_notes``);
 - hooks through which others attach to every call without the plugin API
   knowing them: the lab's fault gate runs before the call, its journal after.
 
@@ -20,7 +21,7 @@ from typing import TypeVar
 from flask import Flask, Response, current_app, g, request
 from flask_smorest import Blueprint
 
-from mockarray.array import inventory, sessions
+from mockarray.array import capacity, inventory, sessions
 from mockarray.errors import Unauthorized
 from mockarray.plugin import calllog
 from mockarray.web.media import check_media_types, view_attribute
@@ -183,8 +184,26 @@ def _start_call() -> None:
     _check_session()
 
 
+def call_notes() -> list[str]:
+    """What the array did on its own during the call being answered, one sentence
+    each: the snapshots it auto-deleted to make room (``capacity.AutoDeleted``).
+    Empty for a refused call, which changed nothing."""
+    return g.get("call_notes", [])
+
+
+def _collect_notes(response: Response) -> None:
+    session = g.get("db_session")
+    deleted = capacity.take_auto_deleted(session) if session is not None else []
+    if response.status_code >= 400:
+        deleted = []
+    g.call_notes = [entry.sentence() for entry in deleted]
+    if deleted:
+        calllog.log_auto_deleted(caller().array_name, deleted)
+
+
 def _finish_call(response: Response) -> Response:
     duration_ms = (time.perf_counter() - g.get("call_started", time.perf_counter())) * 1000
+    _collect_notes(response)
     for hook in call_hooks(current_app).after:
         hook(response, duration_ms)
     calllog.log_call(caller().array_name, response.status_code, duration_ms)

@@ -29,6 +29,7 @@ JOURNAL_ENTRY_KEYS = {
     "durationMs",
     "body",
     "faultId",
+    "notes",
 }
 
 

@@ -12,7 +12,7 @@ from flask import Flask, Response, current_app, g, request
 from mockarray.array import clock
 from mockarray.lab import faults, journal
 from mockarray.naming import normalize_action
-from mockarray.plugin.core import call_hooks, call_path, caller
+from mockarray.plugin.core import call_hooks, call_notes, call_path, caller
 from mockarray.web.transaction import database, db_session, defer_write, is_read
 
 
@@ -72,6 +72,8 @@ def journal_call(response: Response, duration_ms: float) -> None:
         "duration_ms": round(duration_ms, 3),
         "body": journal.redact(body),
         "fault_id": g.get("fault_id"),
+        # The snapshots the array auto-deleted to make room, if any.
+        "notes": call_notes() or None,
     }
     keep = int(current_app.config["JOURNAL_SIZE"])
     defer_write(

@@ -134,6 +134,14 @@ class JournalEntrySchema(Schema):
     durationMs = fields.Float(attribute="duration_ms")
     body = fields.String(allow_none=True, metadata={"description": "credentials redacted"})
     faultId = IdString(attribute="fault_id", allow_none=True)
+    notes = fields.List(
+        fields.String(),
+        allow_none=True,
+        metadata={
+            "description": "what the array did on its own during the call, one sentence "
+            "each (snapshots auto-deleted to make room); null when nothing"
+        },
+    )
 
 
 class JournalSchema(Schema):
@@ -154,3 +162,8 @@ class WriteSchema(Schema):
     name = fields.String()
     size = fields.Integer(attribute="size_bytes")
     usedSize = fields.Integer(attribute="used_bytes")
+    autoDeleted = fields.List(
+        fields.String(),
+        attribute="auto_deleted",
+        metadata={"description": "snapshots auto-deleted to make room for the write"},
+    )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from mockarray.array import capacity
 from mockarray.lab import host_writes
 from mockarray.lab.api.schemas import WriteRequestSchema, WriteSchema
+from mockarray.plugin import calllog
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.transaction import db_session
 
@@ -17,7 +19,20 @@ blp = ApiBlueprint("control_writes", __name__, description="Host writes.")
 def write(body, array, sid, vid):
     """A host writes ``bytes`` to the volume (overwriting, or ``append``): its used
     size, its snapshots' space, the pool's free space and its content change.
-    ``vid`` is the volume's id, or its name (as ``mockarray write`` takes it)."""
-    return host_writes.host_write(
-        db_session(), array, vid, size=body["bytes"], server_key=sid, append=body["append"]
+    ``vid`` is the volume's id, or its name (as ``mockarray write`` takes it).
+    Snapshots auto-deleted to make room are listed in ``autoDeleted`` and logged
+    in the plugin's call log (``GET /log``)."""
+    session = db_session()
+    volume = host_writes.host_write(
+        session, array, vid, size=body["bytes"], server_key=sid, append=body["append"]
     )
+    deleted = capacity.take_auto_deleted(session)
+    if deleted:
+        calllog.log_auto_deleted(array, deleted)
+    return {
+        "id": volume.id,
+        "name": volume.name,
+        "size_bytes": volume.size_bytes,
+        "used_bytes": volume.used_bytes,
+        "auto_deleted": [entry.sentence() for entry in deleted],
+    }
