@@ -25,6 +25,7 @@ from mockarray.array import sessions
 from mockarray.array.clock import wall_ms
 from mockarray.array.models import Snapshot, Volume
 from mockarray.lab import faults as lab_faults
+from mockarray.lab.models import LabFixture
 from tests.support.api import CONTROL, PASSWORD, PREFIX, Api, basic_auth, control
 from tests.support.checks import (
     JOURNAL_ENTRY_KEYS,
@@ -274,6 +275,19 @@ def test_reset_brings_back_the_seeded_lab_and_ends_every_session(client, api, re
     assert_error(api.get("/server/0/volume"), 401)
     again = Api.login(client, "alpha.lab.test")
     assert names_and_stats(again) == seeded
+
+
+def test_the_database_keeps_no_password_of_the_seeded_lab_and_reset_still_logs_in(
+    client, api, database
+):
+    with database.transaction() as session:
+        documents = session.scalars(select(LabFixture.document)).all()
+    assert documents and all(f"password: {PASSWORD}" not in text for text in documents)
+    assert all(text.count("passwordHash: pbkdf2:") == 2 for text in documents), documents
+
+    assert ok(control(client, "POST", "/reset", {})) == {"arrays": ["alpha", "beta"]}
+    assert Api.login(client, "alpha.lab.test").get("/storage").status_code == 200
+    assert Api.login(client, "beta.lab.test").get("/storage").status_code == 200
 
 
 def test_reset_with_empty_leaves_no_array(client, api):

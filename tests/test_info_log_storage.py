@@ -201,9 +201,7 @@ def test_log_records_the_earlier_calls_of_the_sessions_array(client, lab, api):
         assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", line), line
 
 
-def test_log_shows_each_session_its_own_arrays_calls_and_those_without_a_session(
-    client, lab, api
-):
+def test_log_shows_each_session_its_own_arrays_calls_and_those_without_a_session(client, lab, api):
     beta = Api.login(client, "beta.lab.test")
     assert beta.get("/storage").status_code == 200
     assert beta.get("/server/0/volume/424242").status_code == 404

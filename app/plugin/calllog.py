@@ -25,6 +25,7 @@ from concurrent_log_handler import ConcurrentRotatingFileHandler
 from flask import Flask, current_app, request
 
 from mockarray.config.logging import escape
+from mockarray.database import private_dir
 
 LOG_NAME = "api.log"
 #: The field every line carries first, after its time: whose call it was.
@@ -42,8 +43,7 @@ class _UtcFormatter(logging.Formatter):
 
 
 def init_call_log(app: Flask) -> None:
-    log_dir = Path(str(app.config["LOG_DIR"]))
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = private_dir(Path(str(app.config["LOG_DIR"])))
     handler = ConcurrentRotatingFileHandler(
         str(log_dir / LOG_NAME),
         maxBytes=int(app.config["LOG_MAX_BYTES"]),
