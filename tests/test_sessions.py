@@ -7,6 +7,10 @@ the body; a session belongs to one array and never sees another's objects.
 
 from __future__ import annotations
 
+import base64
+import io
+import secrets
+import zipfile
 from types import SimpleNamespace
 
 import pytest
@@ -16,7 +20,7 @@ from mockarray.array import sessions
 from mockarray.array.clock import wall_ms
 from mockarray.array.models import Array, LoginFailures, PluginSession
 from mockarray.errors import TooManyRequests
-from tests.support.api import PASSWORD, PREFIX, SESSION_HEADER, login
+from tests.support.api import PASSWORD, PREFIX, SESSION_HEADER, basic_auth, control, login
 from tests.support.checks import assert_error
 from tests.support.lab import array_doc
 
@@ -135,6 +139,33 @@ def test_wrong_credentials_are_401_naming_the_array(client, arrays, database):
         )["message"]
         assert PASSWORD not in message
     assert session_count(database) == 0
+
+
+def test_a_session_id_has_256_random_bits(client, arrays):
+    ids = {opened(login(client, {"hostname": "alpha.lab.test"}))["sessionId"] for _ in range(3)}
+    assert len(ids) == 3
+    for session_id in ids:
+        assert len(base64.urlsafe_b64decode(session_id + "=" * (-len(session_id) % 4))) == 32
+
+
+def test_passwords_and_tokens_reach_neither_the_log_nor_the_journal(app, client, arrays):
+    secret_password = "Never-L0gged-" + secrets.token_hex(4)
+    body = {"hostname": "alpha.lab.test", "username": "admin", "password": secret_password}
+    assert_error(login(client, body, user=None), 401)
+    session_id = opened(login(client, {"hostname": "alpha.lab.test"}))["sessionId"]
+    body["password"] = PASSWORD
+    assert login(client, body, user=None).status_code == 201
+    assert get(client, "/storage", session_id).status_code == 200
+
+    log = client.get(f"{PREFIX}/log", headers={SESSION_HEADER: session_id})
+    archive = zipfile.ZipFile(io.BytesIO(log.data))
+    logged = "".join(archive.read(name).decode() for name in archive.namelist())
+    journal = control(client, "GET", "/journal").get_data(as_text=True)
+    basic = basic_auth("admin", PASSWORD)["Authorization"].split()[1]
+    for text in (logged, journal):
+        assert "alpha" in text
+        for secret in (secret_password, PASSWORD, session_id, basic):
+            assert secret not in text
 
 
 # -- wrong passwords slow an array's logins down ------------------------------------
