@@ -5,12 +5,18 @@ is the same for both. SQLite gets WAL, a busy timeout and ``BEGIN IMMEDIATE``
 for write transactions, so concurrent gunicorn workers queue for the write
 lock instead of failing with "database is locked" when a read transaction
 tries to upgrade itself to a write.
+
+The files SQLite creates (the database, its ``-wal`` and ``-shm``) are the
+owner's only (``0600``), and so is the folder mockarray makes for them
+(``private_dir``, ``0700``): they hold password hashes and session token hashes.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -90,6 +96,31 @@ class Database:
             engine.dispose()
 
 
+#: Mode of the folders mockarray makes for its data (database, logs).
+PRIVATE_DIR_MODE = 0o700
+#: What a new file SQLite makes may grant: nothing to the group or others.
+PRIVATE_UMASK = 0o077
+
+
+def private_dir(path: Path) -> Path:
+    """Make ``path`` (and missing parents) if it is missing, readable by the owner
+    only; an existing folder is left as it is."""
+    if not path.is_dir():
+        path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        path.chmod(PRIVATE_DIR_MODE)
+    return path
+
+
+@contextmanager
+def private_files() -> Iterator[None]:
+    """Files created meanwhile are the owner's only (the umask is the process's)."""
+    previous = os.umask(PRIVATE_UMASK)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
 def _make_engine(
     url: str, is_sqlite: bool, busy_timeout_ms: int, echo: bool, *, synchronous: str = "FULL"
 ) -> Engine:
@@ -107,6 +138,12 @@ def _make_engine(
         url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
     )
 
+    @event.listens_for(engine, "do_connect")
+    def _connect_privately(dialect, _record, cargs, cparams):
+        # Opening a missing database creates it: the owner's only.
+        with private_files():
+            return dialect.connect(*cargs, **cparams)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy emit BEGIN itself (below) instead of pysqlite's
@@ -116,7 +153,9 @@ def _make_engine(
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         if make_url(url).database not in (None, "", ":memory:"):
-            cursor.execute("PRAGMA journal_mode=WAL")
+            # The -wal and -shm files are made here (and later with the database's mode).
+            with private_files():
+                cursor.execute("PRAGMA journal_mode=WAL")
             # FULL: an answered call is on disk even after a power cut. NORMAL (lazy
             # commits: bookkeeping) commits without an fsync; WAL checkpoints still sync.
             cursor.execute(f"PRAGMA synchronous={synchronous}")

@@ -31,6 +31,16 @@ class Forbidden(ArrayError):
     status = 403
 
 
+class TooManyRequests(ArrayError):
+    """Tried too often: retry after ``retry_after_s`` seconds (``Retry-After``)."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after_s: int):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class NotFound(ArrayError):
     status = 404
 

@@ -14,6 +14,17 @@ from mockarray.config.logging import logging_config
 #: The control socket (gunicorn's ``gunicornc``), in the data directory: two
 #: instances on one host, each with its own data directory, never share one.
 CONTROL_SOCKET = "gunicorn.ctl"
+#: Seconds a request may take before gunicorn gives up on its worker.
+WORKER_TIMEOUT_S = 60
+#: Threads of each worker (``gthread``): a call slowed down by a fault rule
+#: sleeps in one thread while the others answer.
+THREADS = 8
+#: Of a worker's threads, at most this many sleep in injected delays at once:
+#: the others are always free for the control plane and undelayed calls.
+DELAY_THREADS = THREADS - 2
+#: The longest delay a fault rule may inject: the worker timeout, less 5 s for
+#: the call itself.
+MAX_FAULT_DELAY_MS = (WORKER_TIMEOUT_S - 5) * 1000
 
 
 def gunicorn_settings(config: Mapping[str, object]) -> dict[str, object]:
@@ -22,9 +33,12 @@ def gunicorn_settings(config: Mapping[str, object]) -> dict[str, object]:
     settings: dict[str, object] = {
         "bind": [str(config["BIND"])],
         "workers": int(config["WORKERS"]),
-        # Sync workers: each request is one short database transaction.
-        "worker_class": "sync",
-        "timeout": 60,
+        # Threaded workers: most requests are one short database transaction, but a
+        # fault rule's delay sleeps; a sleeping thread blocks no other call
+        # (docs/ci.md, "Delays and the control plane").
+        "worker_class": "gthread",
+        "threads": THREADS,
+        "timeout": WORKER_TIMEOUT_S,
         "graceful_timeout": 10,
         # The application logs every API call itself (GET /log); no access log here.
         "accesslog": None,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from importlib.metadata import version
@@ -347,6 +349,19 @@ def test_db_upgrade_creates_a_new_database_and_says_where(tmp_path):
         database.dispose()
     # Upgraded again, it is not created again.
     assert "Created" not in run(runner, "db", "upgrade").output
+
+
+def test_db_upgrade_makes_the_database_and_its_folder_the_owners_only(tmp_path):
+    path = tmp_path / "data" / "lab.db"
+    runner = MockarrayRunner({"DATABASE_URL": f"sqlite:///{path}", "DATA_DIR": str(tmp_path)})
+    previous = os.umask(0o022)  # what most shells give: files readable by all
+    try:
+        run(runner, "db", "upgrade")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    modes = {file.name: stat.S_IMODE(file.stat().st_mode) for file in path.parent.glob("lab.db*")}
+    assert "lab.db" in modes and set(modes.values()) == {0o600}, modes
 
 
 def head_revision_of(path: Path) -> str:

@@ -14,6 +14,7 @@ test, and puts the app's settings back.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from types import SimpleNamespace
 
@@ -24,7 +25,12 @@ from mockarray import create_app
 from mockarray.array import sessions
 from mockarray.array.clock import wall_ms
 from mockarray.array.models import Snapshot, Volume
+from mockarray.config import from_env as config_from_env
+from mockarray.config.serving import gunicorn_settings
+from mockarray.errors import Invalid
 from mockarray.lab import faults as lab_faults
+from mockarray.lab.api import plugin_hooks
+from mockarray.lab.models import LabFixture
 from tests.support.api import CONTROL, PASSWORD, PREFIX, Api, basic_auth, control
 from tests.support.checks import (
     JOURNAL_ENTRY_KEYS,
@@ -274,6 +280,19 @@ def test_reset_brings_back_the_seeded_lab_and_ends_every_session(client, api, re
     assert_error(api.get("/server/0/volume"), 401)
     again = Api.login(client, "alpha.lab.test")
     assert names_and_stats(again) == seeded
+
+
+def test_the_database_keeps_no_password_of_the_seeded_lab_and_reset_still_logs_in(
+    client, api, database
+):
+    with database.transaction() as session:
+        documents = session.scalars(select(LabFixture.document)).all()
+    assert documents and all(f"password: {PASSWORD}" not in text for text in documents)
+    assert all(text.count("passwordHash: pbkdf2:") == 2 for text in documents), documents
+
+    assert ok(control(client, "POST", "/reset", {})) == {"arrays": ["alpha", "beta"]}
+    assert Api.login(client, "alpha.lab.test").get("/storage").status_code == 200
+    assert Api.login(client, "beta.lab.test").get("/storage").status_code == 200
 
 
 def test_reset_with_empty_leaves_no_array(client, api):
@@ -794,7 +813,74 @@ INVALID_RULES = {
     "probability zero": ({"status": 503, "probability": 0}, "probability"),
     "probability above one": ({"status": 503, "probability": 1.5}, "probability"),
     "unknown method": ({"status": 503, "method": "PATCH"}, "method"),
+    "path without its leading slash": ({"status": 503, "path": "server/*/volume"}, "path"),
+    "path with the API prefix": ({"status": 503, "path": "/storageplugin/api/storage"}, "path"),
+    "delay beyond the worker timeout": ({"delayMs": 56_000}, "delayMs"),
+    "delay range beyond the worker timeout": ({"delayMs": 1, "delayMaxMs": 60_000}, "delayMaxMs"),
 }
+
+
+@pytest.mark.parametrize(
+    ("rule", "field", "words"),
+    [
+        ({"path": "server/*"}, "path", ("'server/*' never matches", "'/server/*'")),
+        ({"path": "storage"}, "path", ("'/storage'",)),
+        ({"path": "/storageplugin/api/server/*"}, "path", ("'/server/*'",)),
+        ({"path": "/storage", "delay_ms": (0, 55_001)}, "delayMaxMs", ("55001 ms", "60 s")),
+        ({"path": "/storage", "delay_ms": (60_000, 60_000)}, "delayMs", ("60000 ms",)),
+    ],
+)
+def test_fault_rules_that_could_never_apply_are_refused(database, rule, field, words):
+    with pytest.raises(Invalid) as refused, database.transaction() as session:
+        lab_faults.add_rule(session, status=(rule.get("delay_ms") is None and 503) or None, **rule)
+    assert set(refused.value.fields) == {field}
+    for word in words:
+        assert word in refused.value.message
+    with database.transaction() as session:
+        assert lab_faults.list_rules(session) == []
+        for path in ("/server/*", "*", "*/volume", "/storage"):
+            lab_faults.add_rule(session, path=path, status=503, delay_ms=(0, 55_000))
+        assert len(lab_faults.list_rules(session)) == 4
+
+
+def test_a_path_without_its_slash_is_refused_saying_how_to_write_it(client, api):
+    body = assert_error(
+        control(client, "POST", "/faults", {"status": 503, "path": "server/*"}),
+        400,
+        "'server/*'",
+        "'/server/*'",
+    )
+    assert set(body["errors"]) == {"path"}
+    # A glob that starts with '*' matches paths: accepted, and applied.
+    add_fault(client, status=503, path="*/pool", times=1)
+    assert_error(api.get("/server/0/pool"), 503, sentence=False)
+
+
+def test_the_longest_delay_is_below_the_worker_timeout(client, api):
+    longest = lab_faults.MAX_FAULT_DELAY_MS
+    assert longest < gunicorn_settings(config_from_env())["timeout"] * 1000
+    body = assert_error(
+        control(client, "POST", "/faults", {"delayMs": longest + 1}),
+        400,
+        f"{longest} ms",
+        "60 s",
+    )
+    assert set(body["errors"]) == {"delayMs"}
+    assert add_fault(client, delayMs=longest, status=503)["delayMs"] == longest
+
+
+def test_a_delay_is_skipped_when_the_workers_delay_threads_all_sleep(
+    client, api, monkeypatch, caplog
+):
+    slots = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(plugin_hooks, "_delay_slots", slots)
+    rule = add_fault(client, path="/storage", delayMs=5000, status=503)
+    assert slots.acquire(blocking=False)  # another call sleeps in the one slot
+    started = time.perf_counter()
+    assert_error(api.get("/storage"), 503, sentence=False)  # the status all the same
+    assert time.perf_counter() - started < 2
+    assert f"fault rule {rule['id']}: delay of 5000 ms skipped" in caplog.text
+    slots.release()
 
 
 @pytest.mark.parametrize("case", INVALID_RULES)

@@ -466,7 +466,29 @@ def test_an_idle_session_expires(make_app):
     assert alpha.get("/storage").status_code == 200
     move_last_seen_back(app, 5_000)
     assert_error(alpha.get("/storage"), 401, "expired", "/session", fields=())
-    assert_error(alpha.get("/server"), 401, "expired", fields=())
+    # Deleted once presented expired: the session is unknown from then on.
+    assert_error(alpha.get("/server"), 401, "expired", "unknown", fields=())
+
+
+def test_an_expired_session_is_deleted_when_presented(make_app):
+    app = make_app(SESSION_TIMEOUT=1)
+    alpha = alpha_on(app)
+    move_last_seen_back(app, 5_000)
+    assert session_count(app) == 1
+    assert_error(alpha.get("/storage"), 401, "expired", fields=())
+    assert session_count(app) == 0
+    assert_error(alpha.get("/storage"), 401, "unknown", fields=())
+
+
+def test_expired_sessions_are_deleted_at_the_next_login(make_app):
+    app = make_app(SESSION_TIMEOUT=60)
+    alpha_on(app)
+    for _ in range(2):
+        Api.login(app.test_client(), "alpha.lab.test")
+    move_last_seen_back(app, 61_000)  # the three expired, never to be presented again
+    fresh = Api.login(app.test_client(), "alpha.lab.test")
+    assert session_count(app) == 1
+    assert fresh.get("/storage").status_code == 200
 
 
 def test_a_session_in_use_stays_open_beyond_the_timeout(make_app):
@@ -501,8 +523,10 @@ def test_a_read_refreshes_a_stale_idle_clock_once(app, api):
     move_last_seen_back(app, 120_000)
     with recorded_sql(app) as statements:
         assert api.get("/storage").status_code == 200
-    assert len(writes(statements)) == 1, statements
+    # The refresh, and the deletion of the sessions that expired meanwhile.
+    assert len(writes(statements)) == 2, statements
     assert writes(statements)[0].startswith("UPDATE PLUGIN_SESSION"), statements
+    assert writes(statements)[1].startswith("DELETE FROM PLUGIN_SESSION"), statements
     with recorded_sql(app) as statements:
         assert api.get("/storage").status_code == 200
     assert writes(statements) == []

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pytest
 import yaml
 from sqlalchemy import select
+from werkzeug.security import check_password_hash
 
 from mockarray.array.initiators import normalize_iscsi_name, normalize_wwn
 from mockarray.array.models import (
@@ -34,8 +35,9 @@ from mockarray.array.models import (
     Snapshot,
     Volume,
 )
+from mockarray.array.sessions import hash_password
 from mockarray.lab.models import LabFixture
-from mockarray.lab.seeding.loader import FixtureError, check, demo_fixture_text, seed
+from mockarray.lab.seeding.loader import FixtureError, check, demo_fixture_text, reset, seed
 from mockarray.units import format_size, parse_duration_ms, parse_size
 from tests.support.db import recorded_statements, row_counts
 from tests.support.lab import array_doc, standard_server
@@ -227,10 +229,40 @@ def test_demo_networks_cover_every_protocol(demo):
     assert by_name["iscsi-b"].iqn == "iqn.2010-06.example.lab:bravo"
 
 
-def test_seed_records_the_document_for_reset(demo):
+def test_seed_records_the_document_for_reset_without_its_passwords(demo):
     (fixture,) = scalars(demo, select(LabFixture))
     assert fixture.source == "demo.yaml"
-    assert fixture.document == demo_fixture_text()
+    assert "passw0rd" in demo_fixture_text()
+    assert "passw0rd" not in fixture.document
+    kept = yaml.safe_load(fixture.document)
+    hashes = dict(query(demo, select(Array.name, Array.password_hash)))
+    expected = yaml.safe_load(demo_fixture_text())
+    for spec in expected["arrays"]:
+        del spec["password"]
+        spec["passwordHash"] = hashes[spec["name"]]
+    assert kept == expected
+
+
+def test_a_reset_logs_in_with_the_seeded_password_from_the_kept_hash(database):
+    seed_text(database, dump(array_doc("alpha", password="Kept-0nly-As-A-Hash")))
+    with database.transaction() as session:
+        (document,) = session.scalars(select(LabFixture.document))
+        assert "Kept-0nly-As-A-Hash" not in document
+        before = session.scalar(select(Array.password_hash))
+        reset(session)
+    with database.transaction() as session:
+        array = session.scalar(select(Array))
+        assert array.password_hash == before
+        assert check_password_hash(array.password_hash, "Kept-0nly-As-A-Hash")
+        # ... and the kept document is still the one seeded, ready for another reset.
+        assert session.scalars(select(LabFixture.document)).all() == [document]
+
+
+def test_a_users_fixture_cannot_give_a_password_hash(database):
+    entry = array_doc("alpha")
+    entry["passwordHash"] = hash_password("anything")
+    problems = problems_of(database, dump(entry))
+    assert ("arrays[0].passwordHash", "Unknown field.") in problems, problems
 
 
 def test_objects_built_in_batches_are_as_the_api_makes_them(database):

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import re
 import secrets
 import struct
 import zipfile
 import zlib
+from pathlib import Path
 
 import pytest
 
+from mockarray.config.logging import logging_config
+from mockarray.plugin.calllog import zip_logs
 from tests.support.api import PREFIX, SESSION_HEADER, Api
 from tests.support.checks import ok
 from tests.support.lab import array_doc
@@ -178,7 +182,7 @@ def test_log_refuses_an_accept_without_zip_or_octet_stream(api, accept):
     assert "application/zip" in body["message"]
 
 
-def test_log_records_the_earlier_calls(client, lab, api):
+def test_log_records_the_earlier_calls_of_the_sessions_array(client, lab, api):
     beta = Api.login(client, "beta.lab.test")
     # Ids no other test asks for, so these lines are this test's own.
     missing_alpha, missing_beta = (
@@ -189,14 +193,89 @@ def test_log_records_the_earlier_calls(client, lab, api):
     assert beta.get(missing_beta).status_code == 404
     lines = log_lines(get_log(api))
     assert logged(lines, array="alpha", method="POST", path=f"{PREFIX}/session", status="201")
-    assert logged(lines, array="beta", method="POST", path=f"{PREFIX}/session", status="201")
     assert logged(lines, array="alpha", method="GET", path=f"{PREFIX}/storage", status="200")
     assert logged(lines, array="alpha", method="GET", path=PREFIX + missing_alpha, status="404")
-    assert logged(lines, array="beta", method="GET", path=PREFIX + missing_beta, status="404")
-    assert not logged(lines, path=PREFIX + missing_beta, array="alpha")
+    assert not logged(lines, path=PREFIX + missing_beta)
     archive = zipfile.ZipFile(io.BytesIO(get_log(api).data))
     for line in archive.read("api.log").decode().splitlines():
         assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", line), line
+
+
+def test_log_shows_each_session_its_own_arrays_calls_and_those_without_a_session(client, lab, api):
+    beta = Api.login(client, "beta.lab.test")
+    assert beta.get("/storage").status_code == 200
+    assert beta.get("/server/0/volume/424242").status_code == 404
+    assert client.get(f"{PREFIX}/info").status_code == 200
+
+    for session, mine, other in ((api, "alpha", "beta"), (beta, "beta", "alpha")):
+        lines = log_lines(get_log(session))
+        arrays = {line["array"] for line in lines}
+        assert arrays == {mine, "-"}, (mine, arrays)
+        assert logged(lines, array=mine, method="POST", path=f"{PREFIX}/session")
+        assert logged(lines, array="-", method="GET", path=f"{PREFIX}/info", status="200")
+        assert not logged(lines, array=other)
+    beta_lines = log_lines(get_log(beta))
+    assert logged(beta_lines, array="beta", path=f"{PREFIX}/server/0/volume/424242")
+
+
+def test_a_url_encoded_newline_cannot_forge_a_line_in_the_log(client, api):
+    forged = "2026-01-01T00:00:00.000Z array=alpha method=DELETE path=forged status=200"
+    path = f"{PREFIX}/server/0%0a{forged.replace(' ', '%20')}/volume"
+    # No session needed: the call is refused (401) and logged all the same.
+    assert client.get(path).status_code == 401
+    assert client.get(f"{PREFIX}/info%0d%0a%1b[2Jtail").status_code == 404
+
+    response = get_log(api)
+    lines = zipfile.ZipFile(io.BytesIO(response.data)).read("api.log").decode().splitlines()
+    assert len(lines) == 2, lines  # alpha's login and the refused call, one line each
+    assert not any(line.split(" ")[3] == "path=forged" for line in lines), lines
+    refused = log_lines(response)[-1]
+    assert refused["array"] == "-" and refused["status"] == "401", refused
+    escaped = forged.replace(" ", "\\x20")
+    assert refused["path"] == f"{PREFIX}/server/0\\x0a{escaped}/volume", refused
+    assert set(refused) == {"array", "method", "path", "action", "status", "duration_ms"}
+
+
+def test_the_servers_own_log_escapes_what_a_request_sends():
+    plain = logging_config()["formatters"]["plain"]
+    formatter = plain["()"](plain["format"])
+    record = logging.LogRecord(
+        "mockarray.web.transaction",
+        logging.WARNING,
+        __file__,
+        1,
+        "could not record %s %s: %s",
+        ("GET", "/storageplugin/api/info\n2026-01-01 ERROR forged\x1b[2J\u2028x\\y", "busy"),
+        None,
+    )
+    line = formatter.format(record)
+    assert "\n" not in line and "\x1b" not in line and "\u2028" not in line, line
+    assert line.endswith(
+        "could not record GET /storageplugin/api/info\\x0a2026-01-01 ERROR forged"
+        "\\x1b[2J\\u2028x\\\\y: busy"
+    ), line
+
+
+def test_log_is_streamed_in_pieces_of_bounded_size(app, client, api):
+    log_dir = Path(str(app.config["LOG_DIR"]))
+    noise = "".join(
+        f"2026-01-01T00:00:00.000Z array=beta method=GET path=/x/{secrets.token_hex(40)} "
+        "action=- status=200 duration_ms=1.0\n"
+        for _ in range(40_000)
+    )
+    (log_dir / "api.log.1").write_text(noise)  # ~6 MB of another array's calls
+    mine = "2026-01-01T00:00:00.000Z array=alpha method=GET path=/mine action=- status=200\n"
+    (log_dir / "api.log.2").write_text(mine * 3 + noise[:1000].rsplit("\n", 1)[0] + "\n")
+
+    response = get_log(api)
+    assert response.is_streamed
+    pieces = list(zip_logs(app, "alpha"))
+    assert max(map(len, pieces)) < 256 * 1024, max(map(len, pieces))
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    assert archive.testzip() is None
+    assert sorted(archive.namelist()) == ["api.log", "api.log.1", "api.log.2"]
+    assert archive.read("api.log.1") == b""
+    assert archive.read("api.log.2").decode() == mine * 3
 
 
 def test_log_holds_this_plugins_calls_only(api):

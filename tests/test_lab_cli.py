@@ -227,6 +227,8 @@ BAD_FAULTS = {
     "times zero": (["--status", "503", "--times", "0"], 2, ["--times"]),
     "probability zero": (["--status", "503", "--probability", "0"], 2, ["--probability"]),
     "unknown method": (["--status", "503", "--method", "PATCH"], 2, ["--method"]),
+    "path without its slash": (["--status", "503", "--path", "storage"], 1, ["'/storage'"]),
+    "delay beyond the worker timeout": (["--delay", "2m"], 1, ["55000 ms", "60 s"]),
 }
 
 

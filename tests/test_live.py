@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
 
 from mockarray.array.models import PluginSession
-from tests.support.api import PASSWORD, basic_auth
+from mockarray.config.serving import THREADS
+from mockarray.lab import faults as lab_faults
+from tests.support.api import CONTROL, PASSWORD, basic_auth
 from tests.support.live import Gunicorn
 
 pytestmark = pytest.mark.live
@@ -62,3 +67,39 @@ def test_concurrent_logins_and_reads_across_workers(lab, server, database):
     assert sorted(set(results)) == [200, 201], server.errors()
     with database.transaction(write=False) as db:
         assert db.scalar(select(func.count()).select_from(PluginSession)) == 1 + 8 * 5
+
+
+def test_a_control_call_answers_at_once_while_delayed_plugin_calls_sleep(lab, server, database):
+    """Injected delays never starve the control plane (docs/ci.md): more delayed
+    calls than the server has threads are in flight, and the control plane and
+    an undelayed call still answer at once."""
+    lab.standard()
+    with database.transaction() as session:
+        lab_faults.add_rule(session, method="GET", path="/server/*", delay_ms=(3000, 3000))
+    server.start()
+    session = server.login()
+    in_flight = 2 * THREADS * 2  # twice what two workers have threads for
+
+    def delayed(_: int) -> int:
+        return server.call("GET", "/server/0/volume", headers=session)[0]
+
+    with ThreadPoolExecutor(max_workers=in_flight) as pool:
+        calls = [pool.submit(delayed, n) for n in range(in_flight)]
+        time.sleep(0.5)  # they are all sleeping in the fault's delay by now
+        started = time.monotonic()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{server.port}{CONTROL}/faults",
+            headers={"Accept": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+            (rule,) = json.loads(response.read())["faults"]
+        control_s = time.monotonic() - started
+        started = time.monotonic()
+        assert server.call("GET", "/info")[0] == 200
+        info_s = time.monotonic() - started
+        statuses = [call.result() for call in calls]
+    assert statuses == [200] * in_flight
+    assert rule["delayMs"] == 3000
+    assert control_s < 1.0, server.errors()
+    assert info_s < 1.0, server.errors()

@@ -10,18 +10,23 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+import stat
 from collections.abc import Iterator
 
 import pytest
+import yaml
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import CheckConstraint, create_engine, inspect, text
+from sqlalchemy import CheckConstraint, create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash
 
 from mockarray import create_app
 from mockarray.array.models import Base, Server
 from mockarray.database import Database
+from mockarray.lab.models import LabFixture
+from mockarray.lab.seeding.loader import reset
 from mockarray.migrate import current_revision, downgrade, upgrade
 from tests.support.api import Api
 from tests.support.db import TEST_DATABASE_URL, head_revision
@@ -134,6 +139,30 @@ def test_upgrade_keeps_the_foreign_keys_of_the_cycle(empty_database):
     }
 
 
+def test_upgrade_rewrites_kept_fixtures_without_their_passwords(empty_database):
+    """Before 0003 a seeded fixture was kept with its passwords in clear."""
+    upgrade(empty_database, "0002")
+    document = yaml.safe_dump({"arrays": [array_doc("alpha", 1, password="Old-Clear-Text")]})
+    with empty_database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO lab_fixture (source, document, seeded_ms) VALUES ('old.yaml', :d, 1)"
+            ),
+            {"d": document},
+        )
+
+    upgrade(empty_database)
+
+    with empty_database.transaction() as session:
+        (kept,) = session.scalars(select(LabFixture.document)).all()
+        assert "Old-Clear-Text" not in kept
+        (spec,) = yaml.safe_load(kept)["arrays"]
+        assert "password" not in spec
+        assert check_password_hash(spec["passwordHash"], "Old-Clear-Text")
+        (array,) = reset(session)
+        assert check_password_hash(array.password_hash, "Old-Clear-Text")
+
+
 # -- SQLite settings ------------------------------------------------------------------------------
 
 
@@ -155,6 +184,24 @@ def test_sqlite_is_in_wal_mode(sqlite_database, tmp_path):
     # WAL is a property of the file: another program opening it sees it too.
     with sqlite3.connect(tmp_path / "lab.db") as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_sqlite_makes_its_files_the_owners_only(tmp_path):
+    previous = os.umask(0o022)
+    database = Database(f"sqlite:///{tmp_path / 'private.db'}")
+    try:
+        with database.transaction() as session:
+            session.execute(text("CREATE TABLE t (x INTEGER)"))
+            # While a connection is open the -wal and -shm files exist.
+            made = sorted(tmp_path.glob("private.db*"))
+            modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in made}
+    finally:
+        database.dispose()
+        os.umask(previous)
+    assert set(modes) == {"private.db", "private.db-wal", "private.db-shm"}, modes
+    assert set(modes.values()) == {0o600}, modes
+    assert os.umask(previous) == previous  # the process's umask is as it was
+    os.umask(previous)
 
 
 def test_sqlite_enforces_foreign_keys(sqlite_database):

@@ -7,11 +7,20 @@ the body; a session belongs to one array and never sees another's objects.
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import func, select
+import base64
+import io
+import secrets
+import zipfile
+from types import SimpleNamespace
 
-from mockarray.array.models import PluginSession
-from tests.support.api import PASSWORD, PREFIX, SESSION_HEADER, login
+import pytest
+from sqlalchemy import func, select, update
+
+from mockarray.array import sessions
+from mockarray.array.clock import wall_ms
+from mockarray.array.models import Array, LoginFailures, PluginSession
+from mockarray.errors import TooManyRequests
+from tests.support.api import PASSWORD, PREFIX, SESSION_HEADER, basic_auth, control, login
 from tests.support.checks import assert_error
 from tests.support.lab import array_doc
 
@@ -129,6 +138,118 @@ def test_wrong_credentials_are_401_naming_the_array(client, arrays, database):
             login(client, body, user=user, password=password), 401, "alpha", ignore_case=True
         )["message"]
         assert PASSWORD not in message
+    assert session_count(database) == 0
+
+
+def test_a_session_id_has_256_random_bits(client, arrays):
+    ids = {opened(login(client, {"hostname": "alpha.lab.test"}))["sessionId"] for _ in range(3)}
+    assert len(ids) == 3
+    for session_id in ids:
+        assert len(base64.urlsafe_b64decode(session_id + "=" * (-len(session_id) % 4))) == 32
+
+
+def test_passwords_and_tokens_reach_neither_the_log_nor_the_journal(app, client, arrays):
+    secret_password = "Never-L0gged-" + secrets.token_hex(4)
+    body = {"hostname": "alpha.lab.test", "username": "admin", "password": secret_password}
+    assert_error(login(client, body, user=None), 401)
+    session_id = opened(login(client, {"hostname": "alpha.lab.test"}))["sessionId"]
+    body["password"] = PASSWORD
+    assert login(client, body, user=None).status_code == 201
+    assert get(client, "/storage", session_id).status_code == 200
+
+    log = client.get(f"{PREFIX}/log", headers={SESSION_HEADER: session_id})
+    archive = zipfile.ZipFile(io.BytesIO(log.data))
+    logged = "".join(archive.read(name).decode() for name in archive.namelist())
+    journal = control(client, "GET", "/journal").get_data(as_text=True)
+    basic = basic_auth("admin", PASSWORD)["Authorization"].split()[1]
+    for text in (logged, journal):
+        assert "alpha" in text
+        for secret in (secret_password, PASSWORD, session_id, basic):
+            assert secret not in text
+
+
+# -- wrong passwords slow an array's logins down ------------------------------------
+
+
+@pytest.fixture
+def stopped(monkeypatch):
+    """The real time sessions count by (idle time, login blocks), stopped."""
+    moment = SimpleNamespace(ms=wall_ms())
+    monkeypatch.setattr(sessions, "wall_ms", lambda: moment.ms)
+    return moment
+
+
+def wrong_login(client, hostname: str = "alpha.lab.test"):
+    return login(client, {"hostname": hostname}, password="wrong")
+
+
+def test_wrong_passwords_in_a_row_block_the_arrays_logins_for_longer_each_time(
+    client, arrays, stopped, database
+):
+    for _ in range(sessions.FREE_FAILURES):
+        assert_error(wrong_login(client), 401, "Wrong username or password")
+    # The first failures cost nothing: the right password still logs in at once...
+    opened(login(client, {"hostname": "alpha.lab.test"}))
+    # ... and clears the count.
+    for _ in range(sessions.FREE_FAILURES + 1):
+        assert_error(wrong_login(client), 401, "Wrong username or password")
+
+    blocked = login(client, {"hostname": "alpha.lab.test"})
+    body = assert_error(blocked, 429, "alpha", "wrong passwords", "1 s")
+    assert blocked.headers["Retry-After"] == "1"
+    assert PASSWORD not in body["message"]
+    # Another array is not slowed down.
+    opened(login(client, {"hostname": "beta.lab.test"}))
+
+    stopped.ms += 1_001
+    assert_error(wrong_login(client), 401)  # the 7th in a row: 2 s
+    assert login(client, {"hostname": "alpha.lab.test"}).headers["Retry-After"] == "2"
+    stopped.ms += 2_001
+    opened(login(client, {"hostname": "alpha.lab.test"}))
+    with database.transaction(write=False) as session:
+        assert session.scalars(select(LoginFailures)).all() == []
+
+
+def test_the_block_doubles_up_to_a_bound_and_a_quiet_spell_forgets_the_run(database, arrays):
+    with database.transaction() as session:
+        array_id = session.scalar(select(Array.id).where(Array.name == "alpha"))
+        blocks = [
+            sessions.note_failure(session, array_id).blocked_until_ms - sessions.wall_ms()
+            for _ in range(sessions.FREE_FAILURES + 12)
+        ]
+    seconds = [round(block / 1000) for block in blocks]
+    assert seconds[: sessions.FREE_FAILURES] == [0] * sessions.FREE_FAILURES
+    assert seconds[sessions.FREE_FAILURES :][:5] == [1, 2, 4, 8, 16]
+    assert max(seconds) == sessions.MAX_BLOCK_S == seconds[-1]
+
+    with database.transaction() as session:
+        session.execute(
+            update(LoginFailures).values(
+                last_failure_ms=LoginFailures.last_failure_ms - sessions.FAILURE_MEMORY_MS - 1,
+                blocked_until_ms=0,
+            )
+        )
+        assert sessions.note_failure(session, array_id).failures == 1
+
+
+def test_a_blocked_array_refuses_even_the_right_password_and_changes_nothing(
+    database, arrays, stopped
+):
+    with database.transaction() as session:
+        array_id = session.scalar(select(Array.id).where(Array.name == "alpha"))
+        for _ in range(sessions.FREE_FAILURES + 1):
+            sessions.note_failure(session, array_id)
+    with pytest.raises(TooManyRequests) as refused, database.transaction() as session:
+        sessions.open_session(
+            session,
+            hostname="alpha.lab.test",
+            ip_address=None,
+            port=None,
+            username="admin",
+            password=PASSWORD,
+        )
+    assert refused.value.retry_after_s == 1
+    assert "alpha" in refused.value.message
     assert session_count(database) == 0
 
 

@@ -28,13 +28,15 @@ def create_array(
     hostname: str,
     ip_address: str,
     username: str,
-    password: str,
+    password: str | None = None,
+    password_hash: str | None = None,
     serial_number: str | None = None,
     naa_oui: str = "0a0b0c",
     **values,
 ) -> Array:
     """A new array; its name, hostname (compared case-insensitively, as DNS and login
-    do), IP address and serial number (default ``MA-<NAME>``) are its own."""
+    do), IP address and serial number (default ``MA-<NAME>``) are its own.
+    ``password_hash`` (a reset of a kept fixture) stands for an already hashed password."""
     array = Array(
         name=name,
         hostname=hostname.strip().lower(),
@@ -42,7 +44,7 @@ def create_array(
         serial_number=serial_number or f"MA-{name.upper()}",
         naa_oui=naa_oui.lower(),
         username=username,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password or ""),
         created_ms=clock.now(session),
         **values,
     )

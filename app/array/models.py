@@ -525,7 +525,11 @@ class PluginSession(Base):
     """A session opened with ``POST /session``; the token is stored hashed."""
 
     __tablename__ = "plugin_session"
-    __table_args__ = (Index("ix_plugin_session_array_id", "array_id"),)
+    __table_args__ = (
+        Index("ix_plugin_session_array_id", "array_id"),
+        # Expired sessions are deleted by their last use (``sessions.purge_expired``).
+        Index("ix_plugin_session_last_seen_ms", "last_seen_ms"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -535,3 +539,20 @@ class PluginSession(Base):
     last_seen_ms: Mapped[int] = mapped_column(BigInteger)
 
     array: Mapped[Array] = relationship()
+
+
+class LoginFailures(Base):
+    """Wrong passwords given lately for one array: later logins to it are slowed
+    down (``mockarray.array.sessions``). Bookkeeping, not the array's state (no
+    checkpoint keeps it); it goes with its array."""
+
+    __tablename__ = "login_failures"
+
+    array_id: Mapped[int] = mapped_column(
+        ForeignKey("array.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: Wrong passwords in a row (none older than ``sessions.FAILURE_MEMORY_MS`` apart).
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_ms: Mapped[int] = mapped_column(BigInteger)
+    #: No login to the array is tried before this moment (real time, epoch ms).
+    blocked_until_ms: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,22 +1,56 @@
-"""Plugin sessions: log in to one array, then every call acts on that array."""
+"""Plugin sessions: log in to one array, then every call acts on that array.
+
+Expired sessions are deleted: at every login, whenever a session's time of
+last use is refreshed (at most once a minute per session), and when an
+expired one is presented (``purge_expired``, ``forget``).
+
+Wrong passwords for one array slow its logins down (``note_failure``): the
+first ``FREE_FAILURES`` in a row cost nothing; each one after blocks logins to
+the array for twice as long as the one before (1 s, 2 s, 4 s ... at most
+``MAX_BLOCK_S``), answered ``429`` with ``Retry-After``. A login that succeeds
+clears the count, and so do ``FAILURE_MEMORY_MS`` without a failure. The
+count is in the database, so every worker and host agrees on it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mockarray.array.clock import wall_ms
-from mockarray.array.models import Array, PluginSession
-from mockarray.errors import Unauthorized
+from mockarray.array.models import Array, LoginFailures, PluginSession
+from mockarray.errors import TooManyRequests, Unauthorized
 
 #: Salted PBKDF2; cheap enough that a lab's many logins stay fast.
 PASSWORD_METHOD = "pbkdf2:sha256:60000"
 #: ``last_seen_ms`` is refreshed at most this often, so reads stay reads.
 TOUCH_INTERVAL_MS = 60_000
+#: Wrong passwords in a row for one array that are not slowed down.
+FREE_FAILURES = 5
+#: The longest a run of wrong passwords blocks an array's logins.
+MAX_BLOCK_S = 300
+#: A run of wrong passwords is forgotten after this long without one.
+FAILURE_MEMORY_MS = 15 * 60_000
+
+
+class WrongCredentials(Unauthorized):
+    """A wrong username or password for ``array_id`` (to be counted: ``note_failure``)."""
+
+    def __init__(self, message: str, *, array_id: int):
+        super().__init__(message)
+        self.array_id = array_id
+
+
+class SessionExpired(Unauthorized):
+    """An expired session was presented (to be deleted: ``forget``)."""
+
+    def __init__(self, message: str, *, session_id: int):
+        super().__init__(message)
+        self.session_id = session_id
 
 
 def hash_password(password: str) -> str:
@@ -74,18 +108,39 @@ def open_session(
     port: int | None,
     username: str | None,
     password: str | None,
+    idle_timeout_s: int = 0,
 ) -> tuple[str, Array]:
-    """Log in to an array; return the new session's token and the array."""
+    """Log in to an array; return the new session's token and the array.
+
+    ``TooManyRequests`` while wrong passwords block the array's logins;
+    ``WrongCredentials`` for a wrong username or password (count it with
+    ``note_failure``, in a transaction of its own: this one is rolled back).
+    Sessions idle for longer than ``idle_timeout_s`` are deleted on the way.
+    """
     array = find_array(session, hostname=hostname, ip_address=ip_address, port=port)
+    opened = wall_ms()
+    failures = session.get(LoginFailures, array.id)
+    if failures is not None and failures.blocked_until_ms > opened:
+        wait_s = -(-(failures.blocked_until_ms - opened) // 1000)
+        raise TooManyRequests(
+            f"Too many wrong passwords for array '{array.name}' "
+            f"({failures.failures} in a row): its logins are refused for {wait_s} s more; "
+            "retry after that with the right credentials.",
+            retry_after_s=wait_s,
+        )
     if not username or password is None:
         raise Unauthorized(
             f"Credentials are missing for array '{array.name}': send HTTP Basic "
             "authorization, or 'username' and 'password' in the body."
         )
     if username != array.username or not check_password_hash(array.password_hash, password):
-        raise Unauthorized(f"Wrong username or password for array '{array.name}'.")
+        raise WrongCredentials(
+            f"Wrong username or password for array '{array.name}'.", array_id=array.id
+        )
+    if failures is not None:
+        session.delete(failures)
+    purge_expired(session, idle_timeout_s)
     token = secrets.token_urlsafe(32)
-    opened = wall_ms()
     session.add(
         PluginSession(
             token_hash=_token_hash(token),
@@ -112,27 +167,75 @@ def resolve(session: Session, token: str, *, idle_timeout_s: int) -> tuple[Plugi
     )
     if plugin_session is None:
         raise Unauthorized(
-            "The session id is unknown (the lab may have been reset). "
+            "The session id is unknown (it expired, or the lab was reset). "
             "Open a new session with POST /storageplugin/api/session."
         )
     idle_ms = wall_ms() - plugin_session.last_seen_ms
     if idle_timeout_s > 0 and idle_ms > idle_timeout_s * 1000:
-        raise Unauthorized(
+        raise SessionExpired(
             f"The session expired after {idle_timeout_s} s without use. "
-            "Open a new session with POST /storageplugin/api/session."
+            "Open a new session with POST /storageplugin/api/session.",
+            session_id=plugin_session.id,
         )
     stale = idle_timeout_s > 0 and idle_ms > min(TOUCH_INTERVAL_MS, idle_timeout_s * 100)
     return plugin_session, stale
 
 
-def touch(session: Session, session_id: int) -> None:
-    """Note that the session was used now."""
+def touch(session: Session, session_id: int, idle_timeout_s: int = 0) -> None:
+    """Note that the session was used now (and delete the sessions that expired)."""
     session.execute(
         update(PluginSession)
         .where(PluginSession.id == session_id)
         .values(last_seen_ms=wall_ms())
         .execution_options(synchronize_session=False)
     )
+    purge_expired(session, idle_timeout_s)
+
+
+def purge_expired(session: Session, idle_timeout_s: int) -> int:
+    """Delete the sessions idle for longer than ``idle_timeout_s`` (``0``: none
+    expire); how many went. One indexed statement."""
+    if idle_timeout_s <= 0:
+        return 0
+    return session.execute(
+        delete(PluginSession)
+        .where(PluginSession.last_seen_ms < wall_ms() - idle_timeout_s * 1000)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def forget(session: Session, session_id: int) -> None:
+    """Delete one (expired) session."""
+    session.execute(
+        delete(PluginSession)
+        .where(PluginSession.id == session_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def block_ms(failures: int) -> int:
+    """How long ``failures`` wrong passwords in a row block an array's logins."""
+    if failures <= FREE_FAILURES:
+        return 0
+    return min(2 ** (failures - FREE_FAILURES - 1), MAX_BLOCK_S) * 1000
+
+
+def note_failure(session: Session, array_id: int) -> LoginFailures | None:
+    """Count a wrong password for the array (``None`` if the array is gone)."""
+    now = wall_ms()
+    failures = session.get(LoginFailures, array_id, with_for_update=True)
+    if failures is None:
+        if session.get(Array, array_id) is None:
+            return None
+        failures = LoginFailures(array_id=array_id, failures=0, blocked_until_ms=0)
+        session.add(failures)
+    elif now - failures.last_failure_ms > FAILURE_MEMORY_MS:
+        failures.failures = 0
+    failures.failures += 1
+    failures.last_failure_ms = now
+    failures.blocked_until_ms = now + block_ms(failures.failures)
+    session.flush()
+    return failures
 
 
 def token_tag(token: str) -> str:

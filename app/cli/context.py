@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from mockarray import config as config_module
 from mockarray import open_database
-from mockarray.database import Database, is_missing_schema
+from mockarray.database import Database, is_missing_schema, private_dir
 from mockarray.errors import ArrayError
 from mockarray.lab.seeding.loader import FixtureError
 
@@ -77,7 +77,7 @@ class Lab:
                         "or point MOCKARRAY_DATA_DIR (or MOCKARRAY_DATABASE_URL) at the "
                         "one you use."
                     )
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_dir(path.parent)
                 click.echo(f"Created the database at {path}.", err=True)
             self._built_database = open_database(self.config)
         return self._built_database

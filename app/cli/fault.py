@@ -25,7 +25,12 @@ def fault_group() -> None:
 
 @fault_group.command("add")
 @click.option("--method", type=click.Choice(["GET", "POST", "PUT", "DELETE"], False))
-@click.option("--path", default="*", show_default=True, help="Glob below /storageplugin/api.")
+@click.option(
+    "--path",
+    default="*",
+    show_default=True,
+    help="Glob below /storageplugin/api, starting with '/' (/server/*/volume/*).",
+)
 @click.option("--action", help="Action name (?action=...).")
 @click.option("--array", help="Array name.")
 @click.option("--status", type=click.IntRange(400, 599), help="HTTP status to answer.")
@@ -35,7 +40,7 @@ def fault_group() -> None:
     type=DURATION_RANGE,
     default=None,
     help="Wait first: a duration (500ms, 2s) or a random one in a range (200ms-800ms, 1s-3s); "
-    "a bare number is milliseconds.",
+    "a bare number is milliseconds. At most 55s (the worker timeout less 5 s).",
 )
 @click.option("--times", type=click.IntRange(min=1), help="Only the next N matching calls.")
 @click.option("--probability", type=click.FloatRange(0, 1, min_open=True))

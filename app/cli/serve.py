@@ -12,6 +12,7 @@ from mockarray.cli.context import Lab, pass_lab
 from mockarray.cli.db import upgrade
 from mockarray.cli.seeding import read_fixture, seed_text
 from mockarray.config.serving import gunicorn_settings
+from mockarray.database import private_dir
 
 
 class Server(BaseApplication):
@@ -93,6 +94,8 @@ def serve_command(
     lab.override({name: value for name, value in given.items() if value is not None})
     source, text = read_fixture(fixture, demo) if (demo or fixture) else (None, None)
 
+    # The database, the logs and the control socket: the owner's only.
+    private_dir(Path(str(lab.config["DATA_DIR"])))
     upgrade(lab)
     if text is not None:
         click.echo(seed_text(lab, text, source, if_empty=True), err=True)

@@ -27,6 +27,7 @@ TRUNCATE_ABOVE = 2000
 #: Tables that are not the arrays' state.
 NOT_STATE = {
     "plugin_session",
+    "login_failures",
     "checkpoint",
     "fault_rule",
     "journal_entry",

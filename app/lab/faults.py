@@ -7,6 +7,11 @@ to the next N matching calls, or with a probability, or until removed. The
 rules live in the database, so a rule added through one worker or host is
 applied by all. A faulted call is answered before the array acts: it changes
 nothing.
+
+A rule that could never match or never be served is refused: a path glob that
+does not start with ``/`` (or ``*``), or one that repeats the API prefix; a
+delay longer than ``MAX_FAULT_DELAY_MS`` (the worker timeout less 5 s: a
+longer one would be cut off by a worker restart, not answered).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from fnmatch import fnmatchcase
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from mockarray.config.serving import MAX_FAULT_DELAY_MS, WORKER_TIMEOUT_S
 from mockarray.errors import ArrayError, Invalid, NotFound
 from mockarray.lab.models import FaultRule
 from mockarray.naming import normalize_action
@@ -54,9 +60,19 @@ def add_rule(
             "The delay range is backwards: delayMs (its minimum) is above delayMaxMs.",
             fields={"delayMs": ["Must not be above delayMaxMs."]},
         )
+    if delay_ms[1] > MAX_FAULT_DELAY_MS:
+        field = "delayMaxMs" if delay_ms[0] != delay_ms[1] else "delayMs"
+        raise Invalid(
+            f"A fault's delay of {delay_ms[1]} ms is longer than {MAX_FAULT_DELAY_MS} ms, the "
+            f"most a call may wait: a worker gives up on a call after {WORKER_TIMEOUT_S} s. "
+            "Inject a shorter delay, or a status such as 504 for a call that never answers.",
+            fields={field: [f"At most {MAX_FAULT_DELAY_MS} ms."]},
+        )
+    path = path or "*"
+    _check_path(path)
     rule = FaultRule(
         method=method.upper() if method else None,
-        path=path or "*",
+        path=path,
         action=normalize_action(action),
         array=array,
         status=status,
@@ -69,6 +85,27 @@ def add_rule(
     session.add(rule)
     session.flush()
     return rule
+
+
+#: The prefix fault paths are below (the plugin API's).
+API_PREFIX = "/storageplugin/api"
+
+
+def _check_path(path: str) -> None:
+    """A glob that can match a path below the API prefix (``/server/*``)."""
+    if not path.startswith(("/", "*")):
+        raise Invalid(
+            f"The path glob '{path}' never matches: paths start with '/' "
+            f"(write '/{path}'). They are below {API_PREFIX}, e.g. '/server/*/volume/*'.",
+            fields={"path": ["Must start with '/' (or '*')."]},
+        )
+    if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+        below = path[len(API_PREFIX) :] or "/"
+        raise Invalid(
+            f"The path glob '{path}' never matches: paths are below {API_PREFIX} "
+            f"(write '{below}').",
+            fields={"path": [f"Leave out {API_PREFIX}."]},
+        )
 
 
 def list_rules(session: Session) -> list[FaultRule]:

@@ -1,21 +1,39 @@
 """The plugin's own log: one line per API call, in rotating files.
 
-``GET /log`` zips these files. Rotation is safe across gunicorn workers
+``GET /log`` zips these files, streamed, with the lines of the caller's array
+and of the calls made without a session (``array=-``): every line starts
+with its time and ``array=<name>``. Rotation is safe across gunicorn workers
 (``concurrent-log-handler`` locks the file while it rotates).
+
+What a client sends (a path, an action name) is escaped before it is
+written (``mockarray.config.logging.escape``): a line is always one line,
+and its ``key=value`` fields hold no space, so no request can forge a line
+or a field.
 """
 
 from __future__ import annotations
 
-import io
 import logging
+import os
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from concurrent_log_handler import ConcurrentRotatingFileHandler
 from flask import Flask, current_app, request
 
+from mockarray.config.logging import escape
+from mockarray.database import private_dir
+
 LOG_NAME = "api.log"
+#: The field every line carries first, after its time: whose call it was.
+ARRAY_FIELD = "array="
+#: ``array=`` of a call made without a session (``GET /info``, a refused login).
+NO_ARRAY = "-"
+#: How much of a log file ``GET /log`` reads at a time.
+CHUNK_BYTES = 64 * 1024
 
 
 class _UtcFormatter(logging.Formatter):
@@ -25,8 +43,7 @@ class _UtcFormatter(logging.Formatter):
 
 
 def init_call_log(app: Flask) -> None:
-    log_dir = Path(str(app.config["LOG_DIR"]))
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = private_dir(Path(str(app.config["LOG_DIR"])))
     handler = ConcurrentRotatingFileHandler(
         str(log_dir / LOG_NAME),
         maxBytes=int(app.config["LOG_MAX_BYTES"]),
@@ -46,33 +63,45 @@ def call_log() -> logging.Logger:
     return current_app.extensions["mockarray.call_log"]
 
 
+def array_field(array_name: str | None) -> str:
+    """The ``array=`` field that starts a line of ``array_name``'s calls."""
+    return f"{ARRAY_FIELD}{escape(array_name) if array_name else NO_ARRAY}"
+
+
 def log_call(array_name: str | None, status: int, duration_ms: float) -> None:
     """One line for the call being answered."""
     call_log().info(
-        "array=%s method=%s path=%s action=%s status=%d duration_ms=%.1f",
-        array_name or "-",
-        request.method,
-        request.path,
-        request.args.get("action") or "-",
+        "%s method=%s path=%s action=%s status=%d duration_ms=%.1f",
+        array_field(array_name),
+        escape(request.method),
+        escape(request.path),
+        escape(request.args.get("action") or "-"),
         status,
         duration_ms,
+    )
+
+
+def log_note(array_name: str | None, text: str, *args: object) -> None:
+    """A line of the call being answered beyond its own (what condense kept and why):
+    ``text % args`` with the arguments escaped, spaces kept."""
+    call_log().info(
+        "%s " + text, array_field(array_name), *(escape(str(a), spaces=True) for a in args)
     )
 
 
 def log_auto_deleted(array_name: str | None, deleted) -> None:
     """A line for each snapshot the array auto-deleted during the call
     (``mockarray.array.capacity.AutoDeleted``), before the call's own line."""
-    log = call_log()
     for entry in deleted:
-        log.info(
-            "auto-delete array=%s pool=%s volume=%s snapshot=%s id=%d freed_bytes=%d: %s",
-            array_name or "-",
+        log_note(
+            array_name,
+            "auto-delete pool=%s volume=%s snapshot=%s id=%s freed_bytes=%s: needed by %s",
             entry.pool,
             entry.volume,
             entry.snapshot,
             entry.snapshot_id,
             entry.freed_bytes,
-            f"needed by {entry.needed_by}",
+            entry.needed_by,
         )
 
 
@@ -81,10 +110,78 @@ def log_files(app: Flask) -> list[Path]:
     return sorted(p for p in log_dir.glob(f"{LOG_NAME}*") if p.is_file())
 
 
-def zip_logs(app: Flask) -> bytes:
-    """The log files, zipped in memory (rotation bounds their size)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in log_files(app):
-            archive.write(path, arcname=path.name)
-    return buffer.getvalue()
+class _Pipe:
+    """Where the zip is written: it keeps what was written until it is taken
+    (a stream without ``tell`` or ``seek``, so ``zipfile`` writes sizes after the data)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data, self.chunks = b"".join(self.chunks), []
+        return data
+
+
+def _lines_of(file: BinaryIO, size: int, wanted: tuple[bytes, ...]) -> Iterator[bytes]:
+    """The lines in the first ``size`` bytes of ``file`` whose first field after the
+    time is one of ``wanted``, read in pieces of at most ``CHUNK_BYTES`` (a longer
+    line's pieces share its fate)."""
+    at_start, keep, left = True, False, size
+    while left > 0:
+        piece = file.readline(min(CHUNK_BYTES, left))
+        if not piece:
+            return
+        left -= len(piece)
+        if at_start:
+            fields = piece.split(b" ", 2)
+            keep = len(fields) > 1 and fields[1].rstrip(b"\n") in wanted
+        if keep:
+            yield piece
+        at_start = piece.endswith(b"\n")
+
+
+def zip_logs(app: Flask, array_name: str | None) -> Iterator[bytes]:
+    """The log files as they are now, zipped and streamed in pieces (memory stays
+    bounded whatever their size): the lines of ``array_name``'s calls and of the
+    calls made without a session.
+
+    The files are opened at once, so a rotation while the zip streams changes
+    nothing, and read up to their present size (this call's own line is not in it).
+    """
+    wanted = tuple(field.encode() for field in (array_field(array_name), array_field(None)))
+    opened = []
+    for path in log_files(app):
+        try:
+            file = path.open("rb")
+        except FileNotFoundError:
+            continue  # rotated away since it was listed
+        info = zipfile.ZipInfo.from_file(path, arcname=path.name)
+        info.file_size = os.fstat(file.fileno()).st_size
+        info.compress_type = zipfile.ZIP_DEFLATED
+        opened.append((file, info))
+    return _zipped(opened, wanted)
+
+
+def _zipped(opened: list[tuple[BinaryIO, zipfile.ZipInfo]], wanted) -> Iterator[bytes]:
+    pipe = _Pipe()
+    try:
+        with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for file, info in opened:
+                size = info.file_size
+                with archive.open(info, "w") as member:
+                    for line in _lines_of(file, size, wanted):
+                        member.write(line)
+                        if sum(map(len, pipe.chunks)) >= CHUNK_BYTES:
+                            yield pipe.take()
+                yield pipe.take()
+        yield pipe.take()
+    finally:
+        for file, _ in opened:
+            file.close()

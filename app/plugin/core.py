@@ -147,13 +147,18 @@ def _check_session() -> None:
             f"The {SESSION_HEADER} header is missing. Open a session with POST "
             f"{API_PREFIX}/session and send its sessionId in that header."
         )
-    plugin_session, stale = sessions.resolve(
-        db_session(), token, idle_timeout_s=int(current_app.config["SESSION_TIMEOUT"])
-    )
+    timeout_s = int(current_app.config["SESSION_TIMEOUT"])
+    try:
+        plugin_session, stale = sessions.resolve(db_session(), token, idle_timeout_s=timeout_s)
+    except sessions.SessionExpired as expired:
+        gone = expired.session_id
+        defer_write(lambda session: sessions.forget(session, gone))
+        raise
     if stale:
-        # The idle clock moves at most once a minute, and never makes a read a write.
+        # The idle clock moves at most once a minute, and never makes a read a write;
+        # the sessions that expired meanwhile go with it.
         session_id = plugin_session.id
-        defer_write(lambda session: sessions.touch(session, session_id))
+        defer_write(lambda session: sessions.touch(session, session_id, timeout_s))
     g.caller = Caller(plugin_session.array.name, sessions.token_tag(token))
     g.array_id = plugin_session.array_id
 

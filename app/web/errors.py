@@ -106,7 +106,9 @@ def handle_http_exception(error: HTTPException):
 
 
 def handle_array_error(error: ArrayError):
-    return error_response(error.status, error.message, error.fields)
+    retry_after = getattr(error, "retry_after_s", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return error_response(error.status, error.message, error.fields, headers)
 
 
 def handle_integrity_error(error: IntegrityError):

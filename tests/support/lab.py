@@ -24,8 +24,8 @@ from mockarray.array import clock
 from mockarray.array.models import Array
 from mockarray.database import Database
 from mockarray.lab import checkpoints
-from mockarray.lab.models import Checkpoint, FaultRule, JournalEntry, LabClock, LabFixture
-from mockarray.lab.seeding.loader import is_empty, seed, wipe
+from mockarray.lab.models import Checkpoint, FaultRule, JournalEntry, LabClock
+from mockarray.lab.seeding.loader import is_empty, record_fixture, seed, wipe
 from tests.support.api import PASSWORD
 
 # -- fixture documents -------------------------------------------------------------------
@@ -181,9 +181,10 @@ class Snapshot:
         session.flush()
         checkpoints.restore(session, checkpoint.name)
         session.execute(delete(Checkpoint).where(Checkpoint.id == checkpoint.id))
-        session.add(LabFixture(source=source, document=text))
+        arrays = list(session.scalars(select(Array).order_by(Array.id)))
+        record_fixture(session, text, source, arrays)
         session.flush()
-        return list(session.scalars(select(Array).order_by(Array.id)))
+        return arrays
 
 
 class LabSnapshots:

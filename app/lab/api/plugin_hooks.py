@@ -5,15 +5,24 @@ request journal after it. The plugin API knows nothing of either.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 
 from flask import Flask, Response, current_app, g, request
 
 from mockarray.array import clock
+from mockarray.config.serving import DELAY_THREADS
 from mockarray.lab import faults, journal
 from mockarray.naming import normalize_action
 from mockarray.plugin.core import call_hooks, call_notes, call_path, caller
-from mockarray.web.transaction import database, db_session, defer_write, is_read
+from mockarray.web.transaction import database, db_session, defer_write
+
+log = logging.getLogger(__name__)
+
+#: Threads of this worker that may sleep in injected delays at once (the others
+#: stay free for the control plane and undelayed calls; docs/ci.md).
+_delay_slots = threading.BoundedSemaphore(DELAY_THREADS)
 
 
 def attach(app: Flask) -> None:
@@ -28,6 +37,10 @@ def fault_gate() -> None:
     The rules are read in the call's own transaction: one cheap query when
     there are none. Applying one (rare) is claimed in a short transaction of
     its own, so that it counts even though the call is then refused.
+
+    A delay sleeps holding no database connection, and only while fewer than
+    ``DELAY_THREADS`` calls of this worker sleep in one: beyond that the call
+    goes on at once (logged), so delays never starve the control plane.
     """
     session = db_session()
     action = request.args.get("action")
@@ -35,10 +48,11 @@ def fault_gate() -> None:
     if any(rule.array is not None for rule in rules):
         array = caller().array_name
         rules = [rule for rule in rules if rule.array in (None, array)]
-    if rules and not is_read():
+    if rules:
         # A write call holds the write lock from its first query: let it go (nothing
-        # was changed yet) so the claim can commit, and no delay runs under it. The
-        # rules are detached first, so the rollback does not expire them.
+        # was changed yet) so the claim can commit, and no delay runs under it; a read
+        # gives its connection back while it sleeps. The rules are detached first, so
+        # the rollback does not expire them.
         for rule in rules:
             session.expunge(rule)
         session.rollback()
@@ -49,10 +63,28 @@ def fault_gate() -> None:
             continue
         g.fault_id = fault.rule_id
         if fault.delay_ms:
-            time.sleep(fault.delay_ms / 1000)
+            _sleep(fault.delay_ms, fault.rule_id)
         if fault.status is not None:
             raise faults.InjectedFault(fault.status, fault.message)
         return
+
+
+def _sleep(delay_ms: float, rule_id: int) -> None:
+    if not _delay_slots.acquire(blocking=False):
+        log.warning(
+            "fault rule %d: delay of %.0f ms skipped on %s %s: %d calls of this worker "
+            "already sleep in injected delays",
+            rule_id,
+            delay_ms,
+            request.method,
+            request.path,
+            DELAY_THREADS,
+        )
+        return
+    try:
+        time.sleep(delay_ms / 1000)
+    finally:
+        _delay_slots.release()
 
 
 def journal_call(response: Response, duration_ms: float) -> None:

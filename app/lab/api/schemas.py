@@ -43,7 +43,10 @@ class FaultRequestSchema(Schema):
     method = fields.String(load_default=None, validate=_http_method)
     path = fields.String(
         load_default="*",
-        metadata={"description": "Glob below /storageplugin/api, e.g. /server/*/volume/*"},
+        metadata={
+            "description": "Glob below /storageplugin/api, starting with '/' (or '*'), "
+            "e.g. /server/*/volume/*"
+        },
     )
     action = fields.String(load_default=None)
     array = fields.String(load_default=None, metadata={"description": "Array name."})

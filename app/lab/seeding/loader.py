@@ -8,6 +8,10 @@ document in one run (shape, references and the array's rules), each with its
 place in the document (``arrays[0].servers[1].volumes[3].size``). It loads
 nothing unless the whole document is good: the caller's transaction is rolled
 back on error. ``check()`` does the same and loads nothing either way.
+
+The document is kept for ``reset()`` without its secrets: each array's
+``password`` is replaced by the salted hash the array stores
+(``passwordHash``, ``stored_document``), a form only ``reset()`` accepts.
 """
 
 from __future__ import annotations
@@ -30,12 +34,17 @@ from mockarray.array.models import Array, Host, PluginSession, Server, Snapshot,
 from mockarray.array.registry import Registry
 from mockarray.errors import ArrayError, flatten
 from mockarray.lab.models import LabFixture
-from mockarray.lab.seeding.schema import LabFixtureSchema, ServerFixture
+from mockarray.lab.seeding.schema import (
+    LabFixtureSchema,
+    ServerFixture,
+    StoredLabFixtureSchema,
+)
 
 DEMO_FIXTURE = "demo.yaml"
 
 #: The C YAML parser when PyYAML was built with it (much faster on big fixtures).
 YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YamlDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 #: Lists of objects in the document: a shape problem drops the object it is in.
 OBJECT_LISTS = {
@@ -91,9 +100,12 @@ def _broken_object(path: str) -> str | None:
     return found
 
 
-def parse(text: str, source: str) -> tuple[dict | None, list[tuple[str, str]], set[str]]:
+def parse(
+    text: str, source: str, *, stored: bool = False
+) -> tuple[dict | None, list[tuple[str, str]], set[str]]:
     """The fixture's YAML validated for shape: the document (its good parts, or None),
-    the shape problems and the places of the objects they drop."""
+    the shape problems and the places of the objects they drop. ``stored``: the
+    form the lab keeps for a reset (``passwordHash`` instead of ``password``)."""
     try:
         document = yaml.load(text, Loader=YamlLoader)
     except yaml.YAMLError as error:
@@ -104,7 +116,8 @@ def parse(text: str, source: str) -> tuple[dict | None, list[tuple[str, str]], s
     if not isinstance(document, dict):
         return None, [("(document)", "Expected a mapping with an 'arrays' list.")], set()
     try:
-        return LabFixtureSchema().load(document), [], set()
+        schema = StoredLabFixtureSchema() if stored else LabFixtureSchema()
+        return schema.load(document), [], set()
     except ma.ValidationError as error:
         problems = sorted(
             (path, " ".join(messages)) for path, messages in flatten(error.messages).items()
@@ -216,7 +229,8 @@ class _Loader:
             "serial_number": spec.get("serialNumber"),
             "naa_oui": spec["naaOui"],
             "username": spec["username"],
-            "password": spec["password"],
+            "password": spec.get("password"),
+            "password_hash": spec.get("passwordHash"),
         }
         try:
             with clock.pinned(self.session, self.now):
@@ -663,9 +677,11 @@ class _Loader:
                     continue
 
 
-def _problems(session: Session, text: str, source: str) -> tuple[list[Array], list]:
+def _problems(
+    session: Session, text: str, source: str, *, stored: bool = False
+) -> tuple[list[Array], list]:
     """Build the document in ``session``; the arrays and every problem found."""
-    document, problems, dropped = parse(text, source)
+    document, problems, dropped = parse(text, source, stored=stored)
     if document is None:
         return [], problems
     loader = _Loader(session, dropped=dropped)
@@ -674,23 +690,51 @@ def _problems(session: Session, text: str, source: str) -> tuple[list[Array], li
 
 
 def seed(
-    session: Session, text: str, source: str, *, replace: bool = False, record: bool = True
+    session: Session,
+    text: str,
+    source: str,
+    *,
+    replace: bool = False,
+    record: bool = True,
+    stored: bool = False,
 ) -> list[Array]:
     """Load a fixture document; ``FixtureError`` lists every problem (nothing is loaded).
 
-    ``replace`` empties the lab first. ``record`` keeps the document, so that
-    ``mockarray reset`` can load it again.
+    ``replace`` empties the lab first. ``record`` keeps the document (without its
+    passwords: ``stored_document``), so that ``mockarray reset`` can load it
+    again; ``stored`` reads a document kept so (``reset`` only).
     """
     if replace:
         wipe(session)
-    arrays, problems = _problems(session, text, source)
+    arrays, problems = _problems(session, text, source, stored=stored)
     if problems:
         # The caller's transaction is rolled back: nothing of the document stays.
         raise FixtureError(source, problems)
     if record:
-        session.add(LabFixture(source=source, document=text))
+        record_fixture(session, text, source, arrays)
     session.flush()
     return arrays
+
+
+def stored_document(text: str, arrays: list[Array]) -> str:
+    """A good fixture document as the lab keeps it for a reset: each array's
+    ``password`` replaced by the salted hash its array stores (``passwordHash``),
+    so the database never holds a password in clear."""
+    document = yaml.load(text, Loader=YamlLoader)
+    hashes = {array.name: array.password_hash for array in arrays}
+    document["arrays"] = [
+        {
+            **{key: value for key, value in spec.items() if key != "password"},
+            "passwordHash": hashes[spec["name"]],
+        }
+        for spec in document["arrays"]
+    ]
+    return yaml.dump(document, Dumper=YamlDumper, sort_keys=False, allow_unicode=True)
+
+
+def record_fixture(session: Session, text: str, source: str, arrays: list[Array]) -> None:
+    """Keep a seeded document, without its passwords, for ``reset``."""
+    session.add(LabFixture(source=source, document=stored_document(text, arrays)))
 
 
 def check(session: Session, text: str, source: str, *, replace: bool = False) -> list[str]:
@@ -727,7 +771,7 @@ def reset(session: Session, *, empty: bool = False) -> list[Array]:
     arrays: list[Array] = []
     if not empty:
         for fixture in fixtures:
-            arrays += seed(session, fixture.document, fixture.source, record=False)
+            arrays += seed(session, fixture.document, fixture.source, record=False, stored=True)
     return arrays
 
 

@@ -196,3 +196,15 @@ class ArrayFixture(Strict):
 
 class LabFixtureSchema(Strict):
     arrays = fields.List(fields.Nested(ArrayFixture), required=True)
+
+
+class StoredArrayFixture(ArrayFixture):
+    """An array as the lab keeps its fixture for a reset (``lab_fixture``): the
+    salted hash of its password, never the password. Only a reset reads this form;
+    a user's fixture gives ``password``."""
+
+    passwordHash = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class StoredLabFixtureSchema(Strict):
+    arrays = fields.List(fields.Nested(StoredArrayFixture, exclude=("password",)), required=True)
