@@ -222,6 +222,7 @@ def test_openapi_document_lists_the_control_paths_and_no_plugin_path(client):
         "/clock/advance",
         "/clock/finish",
         "/clock/reset",
+        "/clock/real-time",
         "/journal",
         "/journal/count",
         "/arrays/{array}/servers/{sid}/volumes/{vid}/writes",
@@ -934,16 +935,16 @@ def test_finish_completes_running_splits(app, client, api, ref, frozen):
     assert ok(control(client, "POST", "/clock/finish")) == {"finished": 0}
 
 
-def test_clock_reset_goes_back_to_real_time_at_normal_speed(client, frozen):
+def test_clock_reset_goes_back_to_normal_speed_and_keeps_the_time(client, frozen):
     advance(client, "3h")
     ok(control(client, "PUT", "/clock", {"speed": 5, "instant": True}))
     assert ok(control(client, "POST", "/clock/reset")) == {
-        "now": frozen.ms,
-        "offsetMs": 0,
+        "now": frozen.ms + 3 * HOUR_MS,
+        "offsetMs": 3 * HOUR_MS,
         "speed": 1.0,
         "instant": False,
     }
-    assert clock_state(client)["offsetMs"] == 0
+    assert clock_state(client)["offsetMs"] == 3 * HOUR_MS
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
 """The plugin's own log: one line per API call, in rotating files.
 
 ``GET /log`` zips these files. Rotation is safe across gunicorn workers
-(``concurrent-log-handler`` locks the file while it rotates).
+(``concurrent-log-handler`` locks the file while it rotates). Each line
+carries the arrays' (simulated) time it is about, as everything the arrays
+timestamp does: the writer passes it (``log_line``).
 """
 
 from __future__ import annotations
@@ -16,12 +18,19 @@ from concurrent_log_handler import ConcurrentRotatingFileHandler
 from flask import Flask, current_app, request
 
 LOG_NAME = "api.log"
+#: The attribute of a log record that holds its simulated time (epoch ms).
+AT_MS = "at_ms"
 
 
-class _UtcFormatter(logging.Formatter):
+class _SimulatedTimeFormatter(logging.Formatter):
+    """Times in UTC with milliseconds: the record's simulated time (``AT_MS``)."""
+
     def formatTime(self, record, datefmt=None):
-        moment = datetime.fromtimestamp(record.created, UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(record.msecs):03d}Z"
+        at_ms = getattr(record, AT_MS, None)
+        if at_ms is None:  # a line written without one: the moment it was written
+            at_ms = int(record.created * 1000)
+        moment = datetime.fromtimestamp(at_ms // 1000, UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at_ms % 1000:03d}Z"
 
 
 def init_call_log(app: Flask) -> None:
@@ -33,7 +42,7 @@ def init_call_log(app: Flask) -> None:
         backupCount=int(app.config["LOG_BACKUPS"]),
         encoding="utf-8",
     )
-    handler.setFormatter(_UtcFormatter("%(asctime)s %(message)s"))
+    handler.setFormatter(_SimulatedTimeFormatter("%(asctime)s %(message)s"))
     # A logger of this app's own, outside logging's global registry, so that
     # several apps (tests) never write into each other's files.
     logger = logging.Logger("mockarray.calls", logging.INFO)
@@ -42,13 +51,20 @@ def init_call_log(app: Flask) -> None:
 
 
 def call_log() -> logging.Logger:
-    """The log behind ``GET /log`` (views add lines of their own, e.g. condense)."""
+    """The log behind ``GET /log``; write to it with ``log_line``."""
     return current_app.extensions["mockarray.call_log"]
 
 
-def log_call(array_name: str | None, status: int, duration_ms: float) -> None:
-    """One line for the call being answered."""
-    call_log().info(
+def log_line(at_ms: int, message: str, *args) -> None:
+    """A line of the log at ``at_ms``, the arrays' time (views add lines of their
+    own, e.g. condense)."""
+    call_log().info(message, *args, extra={AT_MS: at_ms})
+
+
+def log_call(array_name: str | None, status: int, duration_ms: float, at_ms: int) -> None:
+    """One line for the call being answered, at the call's (simulated) time."""
+    log_line(
+        at_ms,
         "array=%s method=%s path=%s action=%s status=%d duration_ms=%.1f",
         array_name or "-",
         request.method,

@@ -6,7 +6,7 @@ from flask import current_app
 
 from mockarray.array import groups, inventory
 from mockarray.plugin import calllog
-from mockarray.plugin.core import current_server
+from mockarray.plugin.core import call_moment, current_server
 from mockarray.plugin.schemas import (
     AddVolumeSchema,
     CgSnapshotListSchema,
@@ -90,9 +90,11 @@ def condense(sid, cgid, body):
         number_of_instances=body["numberOfInstances"],
         snapshot_prefixes=body["snapshotPrefixes"],
     )
-    log = calllog.call_log()
+    at_ms = call_moment()
     for decision in decisions:
-        log.info("condense group=%s snapshot=%s: %s", cgid, decision.name, decision.reason)
+        calllog.log_line(
+            at_ms, "condense group=%s snapshot=%s: %s", cgid, decision.name, decision.reason
+        )
 
 
 @group_actions.action(
