@@ -1278,6 +1278,9 @@ def test_a_clone_restored_from_a_snapshot_has_its_content(client, api, ref, data
 
 
 def test_a_write_to_an_unsplit_clone_takes_space_for_what_it_no_longer_shares(client, api, ref):
+    # A clone's LUN starts offline: a host writes once it is online.
+    [lun] = [lun for lun in listed(api, "/server/0/lun", "luns") if lun["volumeId"] == ref["clone"]]
+    assert api.post(f"/server/0/lun/{lun['id']}?action=online").status_code == 200
     free = free_space(api)
     ok(write(client, ref["clone"], {"bytes": "4GiB"}))
     assert free_space(api) == {**free, "pool1": free["pool1"] - 4 * GiB}
