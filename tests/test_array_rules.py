@@ -95,6 +95,8 @@ def rules_server() -> dict:
             {"name": "host-b", "wwns": [WWN_B]},
         ],
         "hostGroups": [{"name": "cluster", "hosts": ["host-a", "host-b"]}],
+        # The server serves iSCSI (by default) and FC (it has an FC network).
+        "networks": [{"name": "fc-a", "wwpn": "500a0b0c000000a1", "config": {"fc": True}}],
         "consistencyGroups": [
             {"name": "pair", "volumes": ["other", "thick"], "snapshots": [{"name": "pair.snap"}]}
         ],
@@ -672,18 +674,21 @@ def test_a_clone_whose_instant_split_has_no_room_leaves_nothing_behind(rig):
         assert a.space() == before
 
 
-def test_a_group_mapping_refused_after_making_the_lun_leaves_no_lun(rig):
+def test_a_refused_group_mapping_leaves_the_lun_as_it_was(rig):
+    # The volume has its LUN from the start (every block volume does).
     with rig.call() as a:
         thick_id = a.volume("thick").id
         group_id = str(inventory.list_host_groups(a.session, a.server)[0][0].id)
-        assert a.count(Lun, Lun.volume_id == thick_id) == 0
-    # The LUN is made first; then number 0, host-a's, is refused.
+        [lun_before] = a.session.scalars(select(Lun.id).where(Lun.volume_id == thick_id)).all()
+    # Number 0, host-a's, is refused.
     with pytest.raises(Conflict), rig.call() as a:
         hosts.map_to_host_group(
             a.session, a.server, group_id, volume_id=str(thick_id), lun_id=None, lun_number=0
         )
     with rig.call() as a:
-        assert a.count(Lun, Lun.volume_id == thick_id) == 0
+        assert a.session.scalars(select(Lun.id).where(Lun.volume_id == thick_id)).all() == [
+            lun_before
+        ]
         assert a.count(LunMapping, LunMapping.host_group_id == int(group_id)) == 0
 
 

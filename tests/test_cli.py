@@ -297,12 +297,13 @@ def test_show_lists_each_array_with_its_login_and_pools(runner, seeded):
 def test_show_counts_what_each_server_holds(runner, seeded):
     lines = lines_of(run(runner, "show"))
     assert (
-        "volumes: 3, clones: 1, snapshots: 4, LUNs: 1, hosts: 2, mappings: 1, host groups: 1, "
-        "networks: 2, consistency groups: 1"
+        # Every block volume has its LUN; the clone's is offline.
+        "volumes: 3, clones: 1, snapshots: 4, LUNs: 3, offline LUNs: 1, hosts: 2, mappings: 1, "
+        "host groups: 1, networks: 2, consistency groups: 1"
     ) in lines
     assert (
-        "volumes: 0, clones: 0, snapshots: 0, LUNs: 0, hosts: 0, mappings: 0, host groups: 0, "
-        "networks: 0, consistency groups: 0"
+        "volumes: 0, clones: 0, snapshots: 0, LUNs: 0, offline LUNs: 0, hosts: 0, mappings: 0, "
+        "host groups: 0, networks: 0, consistency groups: 0"
     ) in lines
 
 

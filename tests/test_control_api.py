@@ -228,6 +228,7 @@ def test_openapi_document_lists_the_control_paths_and_no_plugin_path(client):
         "/clock/advance",
         "/clock/finish",
         "/clock/reset",
+        "/clock/real-time",
         "/journal",
         "/journal/count",
         "/arrays/{array}/servers/{sid}/volumes/{vid}/writes",
@@ -1020,16 +1021,16 @@ def test_finish_completes_running_splits(app, client, api, ref, frozen):
     assert ok(control(client, "POST", "/clock/finish")) == {"finished": 0}
 
 
-def test_clock_reset_goes_back_to_real_time_at_normal_speed(client, frozen):
+def test_clock_reset_goes_back_to_normal_speed_and_keeps_the_time(client, frozen):
     advance(client, "3h")
     ok(control(client, "PUT", "/clock", {"speed": 5, "instant": True}))
     assert ok(control(client, "POST", "/clock/reset")) == {
-        "now": frozen.ms,
-        "offsetMs": 0,
+        "now": frozen.ms + 3 * HOUR_MS,
+        "offsetMs": 3 * HOUR_MS,
         "speed": 1.0,
         "instant": False,
     }
-    assert clock_state(client)["offsetMs"] == 0
+    assert clock_state(client)["offsetMs"] == 3 * HOUR_MS
 
 
 @pytest.mark.parametrize(
@@ -1364,6 +1365,9 @@ def test_a_clone_restored_from_a_snapshot_has_its_content(client, api, ref, data
 
 
 def test_a_write_to_an_unsplit_clone_takes_space_for_what_it_no_longer_shares(client, api, ref):
+    # A clone's LUN starts offline: a host writes once it is online.
+    [lun] = [lun for lun in listed(api, "/server/0/lun", "luns") if lun["volumeId"] == ref["clone"]]
+    assert api.post(f"/server/0/lun/{lun['id']}?action=online").status_code == 200
     free = free_space(api)
     ok(write(client, ref["clone"], {"bytes": "4GiB"}))
     assert free_space(api) == {**free, "pool1": free["pool1"] - 4 * GiB}

@@ -383,9 +383,10 @@ def test_clock_reset(runner, client):
     run(runner, "clock", "speed", "60")
     run(runner, "clock", "instant", "on")
     show = shown(run(runner, "clock", "reset"))
-    assert (show["offset"], show["tasks"]) == ("0", "speed x1")
+    # Back to normal speed; time goes on from where it is.
+    assert (show["offset"], show["tasks"]) == (str(3 * HOUR_MS), "speed x1")
     state_ = clock_state(client)
-    assert (state_["offsetMs"], state_["speed"], state_["instant"]) == (0, 1.0, False)
+    assert (state_["offsetMs"], state_["speed"], state_["instant"]) == (3 * HOUR_MS, 1.0, False)
 
 
 # -- the journal --------------------------------------------------------------------------------

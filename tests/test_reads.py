@@ -143,7 +143,7 @@ def by_name(items: list[dict], name_field: str = "name") -> dict[str, dict]:
 LISTS = {
     "volume": ("/server/{sid}/volume", "volumes", VOLUME, 3),
     "snapshot": ("/server/{sid}/volume/{vol1}/snapshot", "snapshots", SNAPSHOT, 3),
-    "lun": ("/server/{sid}/lun", "luns", LUN, 1),
+    "lun": ("/server/{sid}/lun", "luns", LUN, 3),
     "host": ("/server/{sid}/host", "hosts", HOST, 2),
     "host-lun": ("/server/{sid}/host/{host_iscsi}/lun", "luns", HOST_LUN, 1),
     "hostgroup": ("/server/{sid}/hostgroup", "groups", HOST_GROUP, 1),
@@ -279,18 +279,20 @@ NAA_6 = re.compile(r"6[0-9a-f]{31}")
 
 def test_lun_values(api, ref, ordered):
     luns = listed(api, "/server/0/lun", "luns")
-    assert [without(lun, "serialNumber", "naaId") for lun in luns] == [
+    # Every block volume has its LUN, mapped or not, in the volumes' order.
+    assert [without(lun, "id", "serialNumber", "naaId") for lun in luns] == [
         {
-            "id": ref["lun1"],
-            "name": "vol1",
-            "volumeId": ref["vol1"],
+            "name": name,
+            "volumeId": ref[volume],
             "privateIscsiTarget": None,
             "volumeType": "block",
         }
+        for name, volume in (("vol1", "vol1"), ("vol2", "vol2"), ("vol1-clone", "clone"))
     ]
-    # NAA-6 ids and serial numbers: well formed, unique over alpha's LUN and gamma's four.
+    assert luns[0]["id"] == ref["lun1"]
+    # NAA-6 ids and serial numbers: well formed, unique over alpha's LUNs and gamma's four.
     luns += listed(ordered, "/server/0/lun", "luns")
-    assert len(luns) == 5
+    assert len(luns) == 7
     for lun in luns:
         assert NAA_6.fullmatch(lun["naaId"]), lun["naaId"]
         assert lun["serialNumber"].strip(), lun
@@ -600,6 +602,8 @@ def ordered_server() -> dict:
         "networks": [
             {"name": "n-zeta", "ipAddress": "198.51.100.211", "config": {"iscsi": True}},
             {"name": "n-alpha", "ipAddress": "198.51.100.212", "config": {"nfs": True}},
+            # FC: h-alpha is reached over FC only.
+            {"name": "n-mid", "wwpn": "500a0b0c000000f1", "config": {"fc": True}},
         ],
         "consistencyGroups": [
             {"name": "cg-b", "age": "1h"},
@@ -634,11 +638,12 @@ ORDERED_LISTS = {
         "snapshots",
         ["s-old", "s-mid", "s-tie", "s-young"],
     ),
-    "lun": ("/server/0/lun", "luns", ["v-young", "v-old", "v-mid", "v-tie"]),
+    # A LUN is made with its volume, at its time.
+    "lun": ("/server/0/lun", "luns", ["v-old", "v-mid", "v-tie", "v-young"]),
     "host": ("/server/0/host", "hosts", ["h-zeta", "h-alpha", "h-mid"]),
     "host-lun": ("/server/0/host/{host:h-zeta}/lun", "luns", ["v-young", "v-old", "v-mid"]),
     "hostgroup": ("/server/0/hostgroup", "groups", ["g-zeta", "g-alpha"]),
-    "network": ("/server/0/network", "networks", ["n-zeta", "n-alpha"]),
+    "network": ("/server/0/network", "networks", ["n-zeta", "n-alpha", "n-mid"]),
     "pool": ("/server/0/pool", "pools", ["p-zeta", "p-alpha", "p-mid"]),
     "consistencygroup": (
         "/server/0/consistencygroup",

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 
 from mockarray.array.models import LongTask, Snapshot, Volume
 from tests.support.api import Api, control
-from tests.support.checks import assert_error, ok, unchanged
+from tests.support.checks import assert_error, bring_online, ok, unchanged
 from tests.support.lab import array_doc
 
 GiB = 2**30
@@ -620,6 +620,7 @@ def test_a_replica_volume_maps_and_its_clones_are_ordinary_volumes(client, sides
             json={"snapshot": {"name": name}, "name": "db-data-dr"},
         )
     )
+    bring_online(bravo.api, clone["id"])
     written = ok(
         control(client, "POST", "/arrays/bravo/servers/0/volumes/db-data-dr/writes", {"bytes": GiB})
     )

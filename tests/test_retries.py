@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import func, select
 
 from mockarray.array import groups, hosts, inventory, snapshots, volumes
-from mockarray.array.models import CgSnapshot, Snapshot, Volume
+from mockarray.array.models import CgSnapshot, Lun, Snapshot, Volume
 from mockarray.errors import Conflict
 from mockarray.units import format_time
 from tests.support.api import control
-from tests.support.checks import assert_error, ok, unchanged
+from tests.support.checks import assert_error, bring_online, ok, unchanged
 
 GiB = 2**30
 
@@ -48,7 +48,11 @@ def vid(session, server, name: str) -> str:
 
 
 def write_to(session, server, name: str, size: int = GiB) -> None:
-    volumes.host_write(session, server, vid(session, server, name), size=size)
+    """A host writes to the volume (through its LUN, brought online first)."""
+    volume_id = vid(session, server, name)
+    lun_id = session.scalar(select(Lun.id).where(Lun.volume_id == int(volume_id)))
+    hosts.bring_online(session, server, str(lun_id))
+    volumes.host_write(session, server, volume_id, size=size)
 
 
 def snapshot_nightly(session, server) -> Snapshot:
@@ -263,6 +267,7 @@ def test_api_clone_retried_after_it_was_mapped_is_409(client, api, ref):
 def test_api_clone_retried_after_a_host_wrote_to_it_is_409(client, api, ref):
     path = f"/server/0/volume/{ref['vol1']}?action=clone"
     made = ok(api.post(path, json=clone_body(ref)))
+    bring_online(api, made["id"])
     host_writes(client, made["id"], "1GiB")
     assert_error(api.post(path, json=clone_body(ref)), 409, "vol1-copy", "data changed")
 
@@ -272,6 +277,7 @@ def test_api_restore_to_new_retried_after_the_new_volume_changed_is_409(client, 
     body = {"sourceSnapshotId": ref["snap1"], "targetVolumeName": "vol1-restored"}
     made = ok(api.post(path, json=body))
     assert ok(api.post(path, json=body))["id"] == made["id"]
+    bring_online(api, made["id"])
     host_writes(client, made["id"], "1GiB")
     with unchanged(api):
         assert_error(

@@ -152,8 +152,10 @@ def test_the_clock_advanced_on_one_is_seen_by_the_other(client, client_b, api):
     )["entries"]
     assert abs(entry["time"] - (time.time() * 1000 + HOUR_MS)) < 60_000
 
+    ok(control(client_b, "PUT", "/clock", {"speed": 4}))
     ok(control(client_b, "POST", "/clock/reset"))
-    assert ok(control(client, "GET", "/clock"))["offsetMs"] == 0
+    seen = ok(control(client, "GET", "/clock"))
+    assert (seen["offsetMs"], seen["speed"]) == (HOUR_MS, 1.0)
 
 
 def test_a_split_sped_up_on_one_runs_so_on_the_other(app, app_b, client, client_b, api):

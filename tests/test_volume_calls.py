@@ -53,9 +53,10 @@ def volume_server() -> dict:
     pool1 (1 TiB) holds vol1 (10 GiB written, vol1.snap1 holding 1 GiB of its
     own), the unsplit vol1-clone, and: ``big`` (30 GiB written, with a
     snapshot), ``spare`` (30 GiB written, no snapshot, an unmapped LUN),
-    ``frozen`` (neither revert nor split) with its clone, and ``full`` (whose
-    clones need no split). pool2 (100 GiB) holds the thick vol2 (50 GiB);
-    ``tiny`` (1 GiB) is empty.
+    ``frozen`` (neither revert nor split) with its clone, ``full`` (whose
+    clones need no split) and ``share``, a file (NAS) volume: the one hosts
+    mount. pool2 (100 GiB) holds the thick vol2 (50 GiB); ``tiny`` (1 GiB) is
+    empty.
     """
     server = standard_server()
     server["pools"].append({"name": "tiny", "capacity": "1GiB"})
@@ -87,6 +88,7 @@ def volume_server() -> dict:
             "supports": {"split": "NOT_NEEDED"},
             "snapshots": [{"name": "full.snap", "age": "1h"}],
         },
+        {"name": "share", "size": "100GiB", "used": "1GiB", "type": "file"},
     ]
     return server
 
@@ -598,15 +600,20 @@ def test_restore_to_new_from_an_unknown_or_foreign_snapshot(api, ref, snapshot, 
 
 def test_mount_answers_the_given_path_and_remembers_it(api, ref):
     path = "/mnt/backup copy/vol 1"
-    assert ok(act(api, ref["vol2"], "mount", {"path": path})) == {"path": path}
+    assert ok(act(api, ref["share"], "mount", {"path": path})) == {"path": path}
     # Mounted again without a path: where it is mounted.
-    assert ok(act(api, ref["vol2"], "mount")) == {"path": path}
-    assert ok(act(api, ref["vol2"], "mount", {"path": None})) == {"path": path}
+    assert ok(act(api, ref["share"], "mount")) == {"path": path}
+    assert ok(act(api, ref["share"], "mount", {"path": None})) == {"path": path}
 
 
 def test_mount_without_a_path_defaults_to_mnt_and_the_volume_name(api, ref):
-    assert ok(act(api, ref["vol1-clone"], "mount")) == {"path": "/mnt/vol1-clone"}
-    assert ok(act(api, ref["vol1"], "mount", {})) == {"path": "/mnt/vol1"}
+    assert ok(act(api, ref["share"], "mount")) == {"path": "/mnt/share"}
+
+
+@pytest.mark.parametrize("name", ["vol1", "vol2", "vol1-clone"])
+def test_mount_of_a_block_volume_is_400_hosts_map_its_lun(api, ref, name):
+    with unchanged(api):
+        assert_error(act(api, ref[name], "mount", {"path": "/data/x"}), 400, name, "LUN", "block")
 
 
 BAD_MOUNT_PATHS = {
@@ -618,10 +625,10 @@ BAD_MOUNT_PATHS = {
 
 @pytest.mark.parametrize("path", BAD_MOUNT_PATHS.values(), ids=BAD_MOUNT_PATHS.keys())
 def test_mount_at_a_bad_path_is_400_and_keeps_the_mount(api, ref, path):
-    ok(act(api, ref["vol2"], "mount", {"path": "/data/good"}))
+    ok(act(api, ref["share"], "mount", {"path": "/data/good"}))
     with unchanged(api):
-        assert_error(act(api, ref["vol2"], "mount", {"path": path}), 400, field="path")
-    assert ok(act(api, ref["vol2"], "mount")) == {"path": "/data/good"}
+        assert_error(act(api, ref["share"], "mount", {"path": path}), 400, field="path")
+    assert ok(act(api, ref["share"], "mount")) == {"path": "/data/good"}
 
 
 # -- invalid bodies of every action --------------------------------------------------------
@@ -739,7 +746,7 @@ def test_action_names_ignore_case_dash_and_underscore(api, ref):
     made = ok(act(api, ref["vol1"], "restoreToNew", request))
     assert made["name"] == "restored"
     assert ok(act(api, ref["vol1"], "RESTORE_TO_NEW", request)) == made
-    assert ok(act(api, ref["spare"], "Mount", {"path": "/data/spare"})) == {"path": "/data/spare"}
+    assert ok(act(api, ref["share"], "Mount", {"path": "/data/share"})) == {"path": "/data/share"}
 
 
 GET_ONLY_PATHS = [

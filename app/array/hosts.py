@@ -3,6 +3,11 @@
 A mapping is one row per host; a mapping made through a host group is a row
 on every host of the group, carrying the group's id. So the host's
 ``mappedLunIds``, its LUN list and the LUN list always agree.
+
+A LUN is mapped only where the server serves it: a file (NAS) volume has no
+LUN, and a host is reached over iSCSI (its IQNs) only when the server's
+iSCSI service is enabled, over FC (its WWNs) only when the server has an FC
+network.
 """
 
 from __future__ import annotations
@@ -10,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from mockarray.array import clock, inventory
 from mockarray.array.initiators import normalize_iscsi_name, normalize_wwn
-from mockarray.array.luns import new_lun
+from mockarray.array.luns import is_file_volume, new_lun
 from mockarray.array.models import (
     Array,
     Host,
@@ -23,6 +28,7 @@ from mockarray.array.models import (
     InitiatorKind,
     Lun,
     LunMapping,
+    Network,
     Server,
     Volume,
 )
@@ -182,14 +188,72 @@ def _named_lun(
 
 def _lun_to_map(
     session: Session, server: Server, volume_id: str | None, lun_id: str | None
-) -> tuple[Lun, Volume]:
-    """The LUN a map call names; a volume's LUN is made when it has none."""
+) -> tuple[Lun | None, Volume]:
+    """The LUN a map call names (``None`` for a file volume, which has none)."""
     lun, volume = _named_lun(session, server, volume_id, lun_id, "map")
-    if lun is None:
+    if lun is None and not is_file_volume(volume):
+        # A block volume of a database older than the rule that every block
+        # volume has its LUN: it gets it now.
         lun = new_lun(session.get(Array, server.array_id), volume, created_ms=clock.now(session))
         session.add(lun)
         session.flush()
     return lun, volume
+
+
+def _check_mappable(
+    session: Session,
+    hosts: list[Host],
+    lun: Lun | None,
+    volume: Volume,
+    registry: Registry | None = None,
+) -> Lun:
+    """``lun`` (of ``volume``), when the server serves it to every one of ``hosts``:
+    ``Invalid`` for a file volume, or for a host the server reaches by no protocol
+    it serves."""
+    if lun is None or is_file_volume(volume):
+        raise Invalid(
+            f"Volume '{volume.name}' is a file (NAS) volume (volumeType "
+            f"'{volume.volume_type}'): it has no LUN to map; hosts mount it instead."
+        )
+    server = session.get(Server, volume.server_id)
+    served = served_initiator_kinds(session, server, registry)
+    for host in hosts:
+        kinds = {initiator.kind for initiator in host.initiators}
+        if kinds and not kinds & served:
+            raise Invalid(
+                f"Server '{server.key}' cannot present volume '{volume.name}' to host "
+                f"'{host.name}': the host is reached over "
+                f"{' and '.join(PROTOCOLS[k] for k in sorted(kinds))} only, and "
+                + " and ".join(NOT_SERVED[k] for k in sorted(kinds))
+                + "."
+            )
+    return lun
+
+
+#: The protocol each kind of initiator speaks, and why a server may not serve it.
+PROTOCOLS = {InitiatorKind.IQN: "iSCSI", InitiatorKind.WWN: "FC"}
+NOT_SERVED = {
+    InitiatorKind.IQN: "the server does not serve iSCSI (its config.isIscsiServiceEnabled "
+    "is false)",
+    InitiatorKind.WWN: "the server has no FC network (none with config.fc true)",
+}
+
+
+def served_initiator_kinds(
+    session: Session, server: Server, registry: Registry | None = None
+) -> set[str]:
+    """The kinds of host initiators the server presents LUNs to: IQNs (iSCSI) when
+    its iSCSI service is enabled, WWNs (FC) when it has an FC network."""
+    served = {InitiatorKind.IQN} if server.is_iscsi_service_enabled else set()
+    if registry is not None:
+        has_fc = registry.has_fc_network(server)
+    else:
+        has_fc = session.scalar(
+            select(Network.id).where(Network.server_id == server.id, Network.fc.is_(True)).limit(1)
+        )
+    if has_fc:
+        served.add(InitiatorKind.WWN)
+    return served
 
 
 def _numbers_in_use(
@@ -243,13 +307,14 @@ def map_to_host(
 def map_lun(
     session: Session,
     host: Host,
-    lun: Lun,
+    lun: Lun | None,
     volume: Volume,
     lun_number: int | None,
     registry: Registry | None = None,
 ) -> MappingView:
     """Map ``lun`` (of ``volume``) to ``host``; mapping it again returns the existing mapping.
     With a ``registry`` (seeding), ids are known after its next flush."""
+    lun = _check_mappable(session, [host], lun, volume, registry)
     if registry is not None:
         existing = registry.mapping(host, lun)
     else:
@@ -305,7 +370,13 @@ def map_to_host_group(
 ) -> MappingView:
     """Map a LUN to every host of a group under one LUN number."""
     group = inventory.get_host_group(session, server, group_id)
-    hosts = list(session.scalars(select(Host).where(Host.host_group_id == group.id)))
+    hosts = list(
+        session.scalars(
+            select(Host)
+            .where(Host.host_group_id == group.id)
+            .options(selectinload(Host.initiators))
+        )
+    )
     if not hosts:
         raise Conflict(f"Host group '{group.name}' has no hosts to map to.")
     lun, volume = _lun_to_map(session, server, volume_id, lun_id)
@@ -316,13 +387,14 @@ def map_lun_to_group(
     session: Session,
     group: HostGroup,
     hosts: list[Host],
-    lun: Lun,
+    lun: Lun | None,
     volume: Volume,
     lun_number: int | None,
     registry: Registry | None = None,
 ) -> MappingView:
     """Map ``lun`` to every host of ``group`` (``hosts``) under one LUN number.
     With a ``registry`` (seeding), ids are known after its next flush."""
+    lun = _check_mappable(session, hosts, lun, volume, registry)
     if registry is not None:
         existing = [m for m in (registry.mapping(h, lun) for h in hosts) if m is not None]
     else:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session, joinedload
 
-from mockarray.array.models import Host, Lun, LunMapping, Server, Snapshot, Volume
+from mockarray.array.models import Host, Lun, LunMapping, Network, Server, Snapshot, Volume
 
 #: Objects added through a registry between two flushes.
 BATCH = 2000
@@ -43,6 +43,10 @@ class Registry:
         self._volume_names: dict[int, set[str]] = {}
         #: Volume -> its snapshots by name (keyed by the object: a new one has no id yet).
         self._snapshots: dict[Volume, dict[str, Snapshot]] = {}
+        #: Server id -> whether it has an FC network.
+        self._fc_networks: dict[int, bool] = {}
+        #: Volume -> its LUN, for the volumes made through the registry.
+        self._luns: dict[Volume, Lun] = {}
         #: Host -> (LUN -> its mapping to the host, LUN number -> (host name, volume name)).
         self._mappings: dict[Host, tuple[dict[Lun, LunMapping], dict[int, tuple[str, str]]]] = {}
 
@@ -113,6 +117,34 @@ class Registry:
     def made_snapshot(self, volume: Volume, snapshot: Snapshot) -> None:
         self.snapshots(volume)[snapshot.name] = snapshot
         self.add(snapshot)
+
+    # -- LUNs -------------------------------------------------------------------------
+
+    def made_lun(self, volume: Volume, lun: Lun) -> None:
+        self._luns[volume] = lun
+        self.add(lun)
+
+    def lun(self, volume: Volume) -> Lun | None:
+        """The LUN of a volume made through the registry (``None``: it has none)."""
+        return self._luns.get(volume)
+
+    # -- networks -----------------------------------------------------------------------
+
+    def has_fc_network(self, server: Server) -> bool:
+        """Whether the server has an FC network (its networks are made before its
+        mappings, and not through the registry)."""
+        known = self._fc_networks.get(server.id)
+        if known is None:
+            known = (
+                self.session.scalar(
+                    select(Network.id)
+                    .where(Network.server_id == server.id, Network.fc.is_(True))
+                    .limit(1)
+                )
+                is not None
+            )
+            self._fc_networks[server.id] = known
+        return known
 
     # -- hosts and mappings -----------------------------------------------------------
 

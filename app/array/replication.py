@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from mockarray.array import capacity, clock, inventory, tasks
+from mockarray.array import capacity, clock, inventory, luns, tasks
 from mockarray.array.models import (
     Array,
     CgReplicationTarget,
@@ -203,6 +203,8 @@ def _replica_volume(session, server, volume: Volume, snapshot: Snapshot, partner
         content_fingerprint=snapshot.content_fingerprint,
     )
     session.add(replica)
+    # A block replica has its LUN too, online (hosts may read a destination).
+    luns.attach(session, target_server, replica, online=True)
     session.flush()
     return replica
 

@@ -1,12 +1,13 @@
 """Volumes: clone, split, restore (in place, to another volume, to a new one),
-mount and delete, with the rules of a real array."""
+mount and delete, with the rules of a real array. A new block volume comes
+with its LUN (``luns.attach``)."""
 
 from __future__ import annotations
 
 from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm import Session
 
-from mockarray.array import capacity, clock, inventory, replication, tasks
+from mockarray.array import capacity, clock, inventory, luns, replication, tasks
 from mockarray.array.models import (
     Host,
     Lun,
@@ -122,8 +123,10 @@ def create_volume(
     )
     if registry is not None:
         registry.made_volume(server, volume)
+        luns.attach(session, server, volume, online=True, registry=registry)
     else:
         session.add(volume)
+        luns.attach(session, server, volume, online=True)
         session.flush()
     return volume
 
@@ -231,6 +234,8 @@ def clone_snapshot(
         registry.made_volume(server, volume)
     else:
         session.add(volume)
+    # Its LUN starts offline, as an ONTAP FlexClone LUN does.
+    luns.attach(session, server, volume, online=False, registry=registry)
     session.flush()
     if instant_split and not independent:
         _start_split(session, server, volume, now=now, rate=None, room=room)
@@ -592,6 +597,8 @@ def restore_to_new(
         content_fingerprint=snapshot.content_fingerprint,
     )
     session.add(volume)
+    # Its LUN starts offline, as a clone's does.
+    luns.attach(session, server, volume, online=False)
     session.flush()
     return volume
 
@@ -605,8 +612,15 @@ def default_mount_path(volume: Volume) -> str:
 
 
 def mount(session: Session, server: Server, volume_id: str, *, path: str | None) -> str:
-    """Remember where the volume is mounted (a path already validated by the caller)."""
+    """Remember where a file (NAS) volume is mounted (a path already validated by the
+    caller); a block volume is reached through its LUN, not mounted (``Invalid``)."""
     volume = inventory.get_volume(session, server, volume_id)
+    if not luns.is_file_volume(volume):
+        raise Invalid(
+            f"Volume '{volume.name}' is a block volume (volumeType '{volume.volume_type}'): "
+            "hosts reach it through its LUN (map it to a host), they do not mount it. "
+            "mount applies to file (NAS) volumes."
+        )
     volume.mount_path = path or volume.mount_path or default_mount_path(volume)
     session.flush()
     return volume.mount_path
@@ -676,8 +690,16 @@ def _ensure_no_transfer(session: Session, volume: Volume, snapshot_ids: list[int
 def host_write(
     session: Session, server: Server, volume_id: str, *, size: int, append: bool = False
 ) -> Volume:
-    """A host writes ``size`` bytes to the volume (see ``write``)."""
+    """A host writes ``size`` bytes to the volume (see ``write``); not through an
+    offline LUN (``Conflict``)."""
     volume = inventory.get_volume(session, server, volume_id)
+    lun = session.scalar(select(Lun).where(Lun.volume_id == volume.id))
+    if lun is not None and not lun.online:
+        raise Conflict(
+            f"The LUN of volume '{volume.name}' (LUN '{lun.name}', id {lun.id}) is offline: "
+            "no host can write to it. Bring it online first "
+            f"(POST /server/{server.key}/lun/{lun.id}?action=online)."
+        )
     return write(session, volume, size=size, append=append)
 
 

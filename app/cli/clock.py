@@ -23,6 +23,9 @@ def clock_group() -> None:
       mockarray clock instant on
       mockarray clock finish
       mockarray clock reset
+      mockarray clock real-time
+
+    The clock never runs backwards: reset only puts the pace of long tasks back.
     """
 
 
@@ -78,5 +81,13 @@ def clock_finish(lab: Lab) -> None:
 @clock_group.command("reset")
 @pass_lab
 def clock_reset(lab: Lab) -> None:
-    """Back to real time at normal speed."""
+    """Long tasks back to real-time speed, not instant; time goes on from where it is."""
     click.echo(lab.run(lambda s: (lab_clock.reset(s), _show_clock(s))[1]))
+
+
+@clock_group.command("real-time")
+@pass_lab
+def clock_real_time(lab: Lab) -> None:
+    """Check that simulated time is real time (and run at real-time speed); refused while
+    the lab is ahead of real time, since the clock never runs backwards."""
+    click.echo(lab.run(lambda s: (lab_clock.to_real_time(s), _show_clock(s))[1]))

@@ -146,10 +146,12 @@ def show_command(lab: Lab, array: str | None) -> None:
     click.echo("\n".join(lab.run(describe, write=False)))
 
 
-def _count_by_server(session: Session, column, *joins) -> dict[int, int]:
+def _count_by_server(session: Session, column, *joins, where=None) -> dict[int, int]:
     statement = select(Server.id, func.count(column)).select_from(Server)
     for target, on in joins:
         statement = statement.join(target, on)
+    if where is not None:
+        statement = statement.where(where)
     return dict(session.execute(statement.group_by(Server.id)).all())
 
 
@@ -177,6 +179,14 @@ def _describe(session: Session, array: Array) -> str:
             Lun.id,
             (Volume, Volume.server_id == Server.id),
             (Lun, Lun.volume_id == Volume.id),
+        ),
+        # A clone's LUN starts offline until ?action=online (the guide's bodies do not say).
+        "offline LUNs": _count_by_server(
+            session,
+            Lun.id,
+            (Volume, Volume.server_id == Server.id),
+            (Lun, Lun.volume_id == Volume.id),
+            where=Lun.online.is_(False),
         ),
         "hosts": _count_by_server(session, Host.id, (Host, Host.server_id == Server.id)),
         "mappings": _count_by_server(

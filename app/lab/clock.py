@@ -3,6 +3,12 @@
 tasks (a speed factor, or instant). ``SimulatedClock`` is the clock the
 application injects into its database (``mockarray.array.clock``); the
 functions below are the lab's controls of it.
+
+Like a real array's, the clock never runs backwards: the offset only grows
+(``advance``), and nothing sets it back. Going back would undo what time
+did (a completed split incomplete again, a replica gone, new objects older
+than existing ones). ``reset`` only puts the pace back; ``to_real_time``
+refuses while the lab is ahead of real time.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from mockarray.array import clock, tasks
 from mockarray.array.clock import Pace, wall_ms
+from mockarray.errors import Conflict
 from mockarray.lab.models import LabClock
 
 
@@ -76,8 +83,35 @@ def finish_running_tasks(session: Session) -> int:
 
 
 def reset(session: Session) -> None:
-    """Back to real time at normal speed."""
+    """Long tasks back to real-time speed, not instant; time goes on from where it is."""
     stored = _stored(session)
-    stored.offset_ms, stored.speed, stored.instant = 0, 1.0, False
+    stored.speed, stored.instant = 1.0, False
     session.flush()
     clock.forget(session)
+
+
+def to_real_time(session: Session) -> None:
+    """Simulated time is real time again, at real-time speed: only when it already is
+    (the offset is 0), since time never runs backwards; ``Conflict`` saying how far
+    ahead of real time the lab is otherwise (and nothing changes)."""
+    stored = _stored(session)
+    if stored.offset_ms > 0:
+        raise Conflict(
+            f"The simulated clock is {describe(stored.offset_ms)} ({stored.offset_ms} ms) ahead "
+            "of real time and never runs backwards: going back would undo what that time did "
+            "(completed splits and replications, the times of new objects). Let real time "
+            "catch up, or start from an empty database."
+        )
+    reset(session)
+
+
+def describe(milliseconds: int) -> str:
+    """A duration as people say it: ``1d 2h 3m 4.5s``."""
+    seconds, ms = divmod(milliseconds, 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
+    if seconds or ms or not parts:
+        parts.append(f"{seconds}.{ms:03d}".rstrip("0").rstrip(".") + "s")
+    return " ".join(parts)

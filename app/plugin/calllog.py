@@ -9,6 +9,9 @@ What a client sends (a path, an action name) is escaped before it is
 written (``mockarray.config.logging.escape``): a line is always one line,
 and its ``key=value`` fields hold no space, so no request can forge a line
 or a field.
+
+Each line carries the arrays' (simulated) time it is about, as everything
+the arrays timestamp does: the writer passes it (``log_line``).
 """
 
 from __future__ import annotations
@@ -34,12 +37,19 @@ ARRAY_FIELD = "array="
 NO_ARRAY = "-"
 #: How much of a log file ``GET /log`` reads at a time.
 CHUNK_BYTES = 64 * 1024
+#: The attribute of a log record that holds its simulated time (epoch ms).
+AT_MS = "at_ms"
 
 
-class _UtcFormatter(logging.Formatter):
+class _SimulatedTimeFormatter(logging.Formatter):
+    """Times in UTC with milliseconds: the record's simulated time (``AT_MS``)."""
+
     def formatTime(self, record, datefmt=None):
-        moment = datetime.fromtimestamp(record.created, UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(record.msecs):03d}Z"
+        at_ms = getattr(record, AT_MS, None)
+        if at_ms is None:  # a line written without one: the moment it was written
+            at_ms = int(record.created * 1000)
+        moment = datetime.fromtimestamp(at_ms // 1000, UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at_ms % 1000:03d}Z"
 
 
 def init_call_log(app: Flask) -> None:
@@ -50,7 +60,7 @@ def init_call_log(app: Flask) -> None:
         backupCount=int(app.config["LOG_BACKUPS"]),
         encoding="utf-8",
     )
-    handler.setFormatter(_UtcFormatter("%(asctime)s %(message)s"))
+    handler.setFormatter(_SimulatedTimeFormatter("%(asctime)s %(message)s"))
     # A logger of this app's own, outside logging's global registry, so that
     # several apps (tests) never write into each other's files.
     logger = logging.Logger("mockarray.calls", logging.INFO)
@@ -59,7 +69,7 @@ def init_call_log(app: Flask) -> None:
 
 
 def call_log() -> logging.Logger:
-    """The log behind ``GET /log`` (views add lines of their own, e.g. condense)."""
+    """The log behind ``GET /log``; write to it with ``log_line``."""
     return current_app.extensions["mockarray.call_log"]
 
 
@@ -68,9 +78,15 @@ def array_field(array_name: str | None) -> str:
     return f"{ARRAY_FIELD}{escape(array_name) if array_name else NO_ARRAY}"
 
 
-def log_call(array_name: str | None, status: int, duration_ms: float) -> None:
-    """One line for the call being answered."""
-    call_log().info(
+def log_line(at_ms: int, message: str, *args) -> None:
+    """A line of the log at ``at_ms``, the arrays' time."""
+    call_log().info(message, *args, extra={AT_MS: at_ms})
+
+
+def log_call(array_name: str | None, status: int, duration_ms: float, at_ms: int) -> None:
+    """One line for the call being answered, at the call's (simulated) time."""
+    log_line(
+        at_ms,
         "%s method=%s path=%s action=%s status=%d duration_ms=%.1f",
         array_field(array_name),
         escape(request.method),
@@ -81,19 +97,23 @@ def log_call(array_name: str | None, status: int, duration_ms: float) -> None:
     )
 
 
-def log_note(array_name: str | None, text: str, *args: object) -> None:
+def log_note(at_ms: int, array_name: str | None, text: str, *args: object) -> None:
     """A line of the call being answered beyond its own (what condense kept and why):
     ``text % args`` with the arguments escaped, spaces kept."""
-    call_log().info(
-        "%s " + text, array_field(array_name), *(escape(str(a), spaces=True) for a in args)
+    log_line(
+        at_ms,
+        "%s " + text,
+        array_field(array_name),
+        *(escape(str(a), spaces=True) for a in args),
     )
 
 
-def log_auto_deleted(array_name: str | None, deleted) -> None:
+def log_auto_deleted(at_ms: int, array_name: str | None, deleted) -> None:
     """A line for each snapshot the array auto-deleted during the call
     (``mockarray.array.capacity.AutoDeleted``), before the call's own line."""
     for entry in deleted:
         log_note(
+            at_ms,
             array_name,
             "auto-delete pool=%s volume=%s snapshot=%s id=%s freed_bytes=%s: needed by %s",
             entry.pool,

@@ -6,7 +6,7 @@ from flask import current_app
 
 from mockarray.array import groups, inventory
 from mockarray.plugin import calllog
-from mockarray.plugin.core import caller, current_server
+from mockarray.plugin.core import call_moment, caller, current_server
 from mockarray.plugin.schemas import (
     AddVolumeSchema,
     CgSnapshotListSchema,
@@ -90,10 +90,15 @@ def condense(sid, cgid, body):
         number_of_instances=body["numberOfInstances"],
         snapshot_prefixes=body["snapshotPrefixes"],
     )
-    array_name = caller().array_name
+    array_name, at_ms = caller().array_name, call_moment()
     for decision in decisions:
         calllog.log_note(
-            array_name, "condense group=%s snapshot=%s: %s", cgid, decision.name, decision.reason
+            at_ms,
+            array_name,
+            "condense group=%s snapshot=%s: %s",
+            cgid,
+            decision.name,
+            decision.reason,
         )
 
 

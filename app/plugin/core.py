@@ -8,11 +8,15 @@ shared HTTP kit (``mockarray.web``):
   knowing them: the lab's fault gate runs before the call, its journal after.
 
 The order of a call: media types, ``before`` hooks, session, the view, then
-``after`` hooks, the call log, and the one commit (or rollback).
+``after`` hooks, the call log, and the one commit (or rollback). The call has
+one moment on the arrays' (simulated) clock, ``call_moment()``: its log line
+and the ``after`` hooks (the journal) carry it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,18 +24,22 @@ from typing import TypeVar
 
 from flask import Flask, Response, current_app, g, request
 from flask_smorest import Blueprint
+from sqlalchemy.exc import SQLAlchemyError
 
-from mockarray.array import capacity, inventory, sessions
+from mockarray.array import capacity, clock, inventory, sessions
 from mockarray.errors import Unauthorized
 from mockarray.plugin import calllog
 from mockarray.web.media import check_media_types, view_attribute
 from mockarray.web.openapi import ErrorDocs, Operation
 from mockarray.web.transaction import (
+    database,
     db_session,
     defer_write,
     discard_unit_of_work,
     finish_unit_of_work,
 )
+
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/storageplugin/api"
 SESSION_HEADER = "x-storageplugin-sessionid"
@@ -96,13 +104,14 @@ class CallHooks:
     """Functions run around every plugin call.
 
     ``before()`` runs before the session is checked and may raise a domain
-    error to answer instead of the view; ``after(response, duration_ms)``
-    runs for every answer, refused ones included, and writes through
+    error to answer instead of the view; ``after(response, duration_ms, at_ms)``
+    runs for every answer, refused ones included, with the call's moment
+    (``call_moment()``), and writes through
     ``mockarray.web.transaction.defer_write``.
     """
 
     before: list[Callable[[], None]] = field(default_factory=list)
-    after: list[Callable[[Response, float], None]] = field(default_factory=list)
+    after: list[Callable[[Response, float, int], None]] = field(default_factory=list)
 
 
 def call_hooks(app: Flask) -> CallHooks:
@@ -178,6 +187,43 @@ def current_server(key: str):
     return inventory.get_server(db_session(), current_array_id(), key)
 
 
+# -- the call's moment -------------------------------------------------------------------
+
+#: The last offset of simulated from real time this process read (for ``call_moment``).
+_LAST_OFFSET = "mockarray.plugin.clock_offset"
+
+
+def call_moment() -> int:
+    """The call's moment on the arrays' clock (epoch ms), read once per call.
+
+    In the call's own transaction when it has a sound one (so a call that read
+    the clock already asks nothing more, and its log line and journal row carry
+    the time its objects were stamped with), else in a short read transaction.
+    When the database cannot be read at all (the call is answered ``503``), the
+    last offset this process read is applied to real time.
+    """
+    known = g.get("call_moment")
+    if known is not None:
+        return known
+    real = getattr(database().clock, "time_source", clock.wall_ms)
+    session = g.get("db_session")
+    moment = None
+    if session is not None and session.is_active:
+        # A transaction a failed statement spoilt cannot read: then one of its own does.
+        with contextlib.suppress(SQLAlchemyError):
+            moment = clock.now(session)
+    if moment is None:
+        try:
+            with database().transaction(write=False) as reading:
+                moment = clock.now(reading)
+        except SQLAlchemyError as error:
+            log.warning("no clock reading for %s %s: %s", request.method, request.path, error)
+            moment = real() + current_app.extensions.get(_LAST_OFFSET, 0)
+    current_app.extensions[_LAST_OFFSET] = moment - real()
+    g.call_moment = moment
+    return moment
+
+
 # -- around every call -------------------------------------------------------------------
 
 
@@ -196,22 +242,23 @@ def call_notes() -> list[str]:
     return g.get("call_notes", [])
 
 
-def _collect_notes(response: Response) -> None:
+def _collect_notes(response: Response, at_ms: int) -> None:
     session = g.get("db_session")
     deleted = capacity.take_auto_deleted(session) if session is not None else []
     if response.status_code >= 400:
         deleted = []
     g.call_notes = [entry.sentence() for entry in deleted]
     if deleted:
-        calllog.log_auto_deleted(caller().array_name, deleted)
+        calllog.log_auto_deleted(at_ms, caller().array_name, deleted)
 
 
 def _finish_call(response: Response) -> Response:
     duration_ms = (time.perf_counter() - g.get("call_started", time.perf_counter())) * 1000
-    _collect_notes(response)
+    at_ms = call_moment()
+    _collect_notes(response, at_ms)
     for hook in call_hooks(current_app).after:
-        hook(response, duration_ms)
-    calllog.log_call(caller().array_name, response.status_code, duration_ms)
+        hook(response, duration_ms, at_ms)
+    calllog.log_call(caller().array_name, response.status_code, duration_ms, at_ms)
     return finish_unit_of_work(response)
 
 

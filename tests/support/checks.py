@@ -163,6 +163,16 @@ def take_snapshot(api: Api, volume_id: str, name: str) -> dict:
     return ok(api.post(f"/server/0/volume/{volume_id}/snapshot", json={"name": name}), 201)
 
 
+def bring_online(api: Api, volume_id: str, server: str = "0") -> None:
+    """Bring the volume's LUN online (a clone's starts offline; a host writes only
+    through an online LUN)."""
+    lun = next(
+        lun for lun in listed(api, f"/server/{server}/lun", "luns") if lun["volumeId"] == volume_id
+    )
+    response = api.post(f"/server/{server}/lun/{lun['id']}?action=online")
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
 def split_status(api: Api, volume_id: str) -> dict:
     return ok(api.get(f"/server/0/volume/{volume_id}/splitstatus"))
 

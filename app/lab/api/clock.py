@@ -63,6 +63,17 @@ def finish_tasks():
 @blp.route("/clock/reset", methods=["POST"])
 @blp.response(200, ClockSchema)
 def reset_clock():
-    """Back to real time at normal speed."""
+    """Long tasks back to real-time speed, not instant. Simulated time goes on from
+    where it is: the clock never runs backwards."""
     lab_clock.reset(db_session())
+    return _state()
+
+
+@blp.route("/clock/real-time", methods=["POST"])
+@blp.response(200, ClockSchema)
+def real_time_clock():
+    """Simulated time at real time and real-time speed: ``409`` (saying how far ahead
+    the lab is) unless simulated time already is real time, since it never runs
+    backwards."""
+    lab_clock.to_real_time(db_session())
     return _state()

@@ -11,7 +11,6 @@ import time
 
 from flask import Flask, Response, current_app, g, request
 
-from mockarray.array import clock
 from mockarray.config.serving import DELAY_THREADS
 from mockarray.lab import faults, journal
 from mockarray.naming import normalize_action
@@ -87,8 +86,8 @@ def _sleep(delay_ms: float, rule_id: int) -> None:
         _delay_slots.release()
 
 
-def journal_call(response: Response, duration_ms: float) -> None:
-    """One journal row for the call, whatever its outcome."""
+def journal_call(response: Response, duration_ms: float, at_ms: int) -> None:
+    """One journal row for the call, whatever its outcome, at the call's moment."""
     length = request.content_length or 0
     # A body refused as too large (413) is not read; neither is an empty one.
     fits = 0 < length <= (request.max_content_length or length)
@@ -108,6 +107,4 @@ def journal_call(response: Response, duration_ms: float) -> None:
         "notes": call_notes() or None,
     }
     keep = int(current_app.config["JOURNAL_SIZE"])
-    defer_write(
-        lambda session: journal.record(session, keep=keep, at_ms=clock.now(session), **entry)
-    )
+    defer_write(lambda session: journal.record(session, keep=keep, at_ms=at_ms, **entry))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mockarray.array import capacity
+from mockarray.array import capacity, clock
 from mockarray.lab import host_writes
 from mockarray.lab.api.schemas import WriteRequestSchema, WriteSchema
 from mockarray.plugin import calllog
@@ -28,7 +28,7 @@ def write(body, array, sid, vid):
     )
     deleted = capacity.take_auto_deleted(session)
     if deleted:
-        calllog.log_auto_deleted(array, deleted)
+        calllog.log_auto_deleted(clock.now(session), array, deleted)
     return {
         "id": volume.id,
         "name": volume.name,

@@ -29,7 +29,6 @@ from sqlalchemy.orm import Session
 from mockarray.array import arrays as builder
 from mockarray.array import capacity, clock, groups, hosts, snapshots, tasks, volumes
 from mockarray.array.capabilities import Group
-from mockarray.array.luns import new_lun
 from mockarray.array.models import Array, Host, PluginSession, Server, Snapshot, Volume
 from mockarray.array.registry import Registry
 from mockarray.errors import ArrayError, flatten
@@ -154,8 +153,6 @@ class _Loader:
     room: capacity.Room | None = None
     #: Names and LUN numbers taken, in memory: no query per object, flushes in batches.
     registry: Registry | None = None
-    #: LUNs made for the volumes of this document, by volume.
-    luns: dict = field(default_factory=dict)
 
     def problem(self, path: str, message: str) -> None:
         self.problems.append((path, message))
@@ -316,9 +313,7 @@ class _Loader:
             partners[partner_spec["name"]] = partner
             if partner_spec["array"]:
                 self.partner_links.append((partner, partner_spec["array"], f"{place}.array"))
-        made = self._volumes(array, server, pools, spec["volumes"], path)
-        host_objects = self._hosts(array, server, made, spec["hosts"], path)
-        self._host_groups(array, server, host_objects, made, spec["hostGroups"], path)
+        # Networks first: which protocols the server serves decides its mappings.
         for _, network_spec, place in self.items(
             spec["networks"], f"{path}.networks", "network", server.id
         ):
@@ -338,10 +333,13 @@ class _Loader:
                 )
             except _Refused:
                 continue
+        made = self._volumes(server, pools, spec["volumes"], path)
+        host_objects = self._hosts(server, made, spec["hosts"], path)
+        self._host_groups(server, host_objects, made, spec["hostGroups"], path)
         self._consistency_groups(server, made, spec["consistencyGroups"], path)
         self.session.flush()
 
-    def _volumes(self, array, server, pools, specs, path) -> dict[str, Volume]:
+    def _volumes(self, server, pools, specs, path) -> dict[str, Volume]:
         made: dict[str, Volume] = {}
         snaps: dict[tuple[str, str], Snapshot] = {}
         for _, spec, place in self.items(specs, f"{path}.volumes", "volume", server.id):
@@ -352,17 +350,18 @@ class _Loader:
                 continue
             made[spec["name"]] = volume
             if spec["lun"] is not None:
-                lun = new_lun(
-                    array,
-                    volume,
-                    name=spec["lun"].get("name"),
-                    online=spec["lun"]["online"],
-                    # A LUN is made as the fixture's moment (as seeding always did).
-                    created_ms=self.now,
-                )
-                lun.private_iscsi_target = spec["lun"].get("privateIscsiTarget")
-                self.registry.add(lun)
-                self.luns[volume] = lun
+                # Every block volume has its LUN (made with it); the fixture describes it.
+                lun = self.registry.lun(volume)
+                if lun is None:
+                    self.problem(
+                        f"{place}.lun",
+                        f"Volume '{volume.name}' is a file (NAS) volume (type "
+                        f"'{volume.volume_type}'): it has no LUN.",
+                    )
+                else:
+                    lun.name = spec["lun"].get("name") or lun.name
+                    lun.online = spec["lun"]["online"]
+                    lun.private_iscsi_target = spec["lun"].get("privateIscsiTarget")
             for _, snap_spec, snap_place in self.items(
                 spec["snapshots"], f"{place}.snapshots", "snapshot", volume
             ):
@@ -502,15 +501,7 @@ class _Loader:
 
     # -- hosts, groups, mappings --------------------------------------------------------
 
-    def _lun_of(self, array: Array, volume: Volume):
-        lun = self.luns.get(volume)
-        if lun is None:
-            lun = new_lun(array, volume, online=True, created_ms=self.now)
-            self.registry.add(lun)
-            self.luns[volume] = lun
-        return lun
-
-    def _hosts(self, array, server, made, specs, path) -> dict[str, Host]:
+    def _hosts(self, server, made, specs, path) -> dict[str, Host]:
         found: dict[str, Host] = {}
         for _, spec, place in self.items(specs, f"{path}.hosts", "host", server.id):
             try:
@@ -530,10 +521,10 @@ class _Loader:
                 self.refused.add(("host", server.id, spec["name"]))
                 continue
             found[spec["name"]] = host
-            self._map(array, server, made, spec["luns"], f"{place}.luns", host=host)
+            self._map(server, made, spec["luns"], f"{place}.luns", host=host)
         return found
 
-    def _map(self, array, server, made, refs, path, *, host=None, group=None, members=()):
+    def _map(self, server, made, refs, path, *, host=None, group=None, members=()):
         for i, ref in enumerate(refs):
             place = f"{path}[{i}]"
             if place in self.dropped:
@@ -548,7 +539,8 @@ class _Loader:
                     f"Server '{server.key}' has no volume '{ref['volume']}'.",
                 )
                 continue
-            lun = self._lun_of(array, volume)
+            # The volume's LUN (none for a file volume: the mapping is refused).
+            lun = self.registry.lun(volume)
             try:
                 if group is None:
                     self.build(
@@ -578,7 +570,7 @@ class _Loader:
             except _Refused:
                 continue
 
-    def _host_groups(self, array, server, found, made, specs, path) -> None:
+    def _host_groups(self, server, found, made, specs, path) -> None:
         for _, spec, place in self.items(specs, f"{path}.hostGroups", "hostGroup", server.id):
             try:
                 group = self.build(
@@ -606,9 +598,7 @@ class _Loader:
                     continue
                 members.append(host)
             if members:
-                self._map(
-                    array, server, made, spec["luns"], f"{place}.luns", group=group, members=members
-                )
+                self._map(server, made, spec["luns"], f"{place}.luns", group=group, members=members)
 
     # -- consistency groups --------------------------------------------------------------
 
