@@ -187,6 +187,27 @@ def test_advancing_the_clock_past_64_bits_is_400_and_moves_nothing(client, froze
     assert clock_state(client) == before
 
 
+def test_the_clock_cannot_be_advanced_past_year_9999(database, frozen):
+    from mockarray.array import clock
+    from mockarray.errors import Invalid
+    from mockarray.lab import clock as lab_clock
+
+    with database.transaction() as session:
+        start = clock.now(session)
+        with pytest.raises(Invalid, match="9999"):
+            lab_clock.advance(session, lab_clock.LATEST_MS - start + 1)
+        assert lab_clock.advance(session, lab_clock.LATEST_MS - start) == lab_clock.LATEST_MS
+
+
+def test_advancing_the_clock_past_year_9999_is_400_and_moves_nothing(client, frozen):
+    before = clock_state(client)
+    for by in ("100000000000d", 2**62):
+        assert_error(control(client, "POST", "/clock/advance", {"by": by}), 400, "9999")
+    assert clock_state(client) == before
+    ok(control(client, "POST", "/clock/advance", {"by": "1000d"}))
+    assert_error(control(client, "POST", "/clock/advance", {"by": "3000000d"}), 400, "9999")
+
+
 @pytest.mark.parametrize(
     ("rule", "field"),
     [
