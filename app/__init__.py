@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from mockarray import config as config_module
+from mockarray.web.jsonbody import StrictJSONProvider
 
 if TYPE_CHECKING:
     from mockarray.database import Database
@@ -27,6 +28,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(config_module.from_env(overrides=config))
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
+    # Request bodies parsed strictly (repeated keys, lone surrogates, depth: 400).
+    app.json = StrictJSONProvider(app)
     # Answer fields in the guide's order, not alphabetically.
     app.json.sort_keys = False
 
@@ -69,5 +72,8 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_error_handlers(app: Flask) -> None:
     from mockarray.web.errors import register_error_handlers
+    from mockarray.web.limits import check_request_size
 
     register_error_handlers(app)
+    # Before every other check: a URL or header too long is a JSON 414 or 431.
+    app.before_request(check_request_size)

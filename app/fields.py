@@ -1,7 +1,9 @@
 """The marshmallow fields both APIs and the fixtures share, and how OpenAPI shows them.
 
 - ``IdString``: an id, an integer in the database and a string on the wire;
-- ``WholeNumber``: an integer that refuses fractions;
+- ``WholeNumber``: an integer that refuses fractions and anything its database
+  column cannot hold (signed 64 bits, or 32 for an ``Integer`` column);
+- ``Boolean``: a flag: a JSON boolean, or the strings ``"true"``/``"false"``;
 - ``Size``: bytes, ``Duration`` and ``Age``: milliseconds. Input may write
   them with a unit (``500GiB``, ``90s``, ``3d``; ``mockarray.units``), an
   answer is always a plain integer.
@@ -21,6 +23,10 @@ from marshmallow import fields
 from mockarray.units import (
     DURATION_HELP,
     DURATION_PATTERN,
+    INT32_MAX,
+    INT32_MIN,
+    INT64_MAX,
+    INT64_MIN,
     SIZE_HELP,
     SIZE_PATTERN,
     parse_duration_ms,
@@ -44,12 +50,42 @@ class IdString(fields.Field):
 
 
 class WholeNumber(fields.Integer):
-    """An integer; a numeric string is accepted, a fraction (``8443.5``) is not."""
+    """An integer; a numeric string is accepted, a fraction (``8443.5``) is not, nor
+    a number its database column cannot hold: ``bits`` is 64 (``BigInteger``, the
+    default) or 32 (``Integer``)."""
+
+    default_error_messages = {
+        "bounds": "Must be a whole number from {low} to {high} (a signed {bits}-bit integer)."
+    }
+
+    def __init__(self, *, bits: int = 64, **kwargs):
+        if bits not in (32, 64):
+            raise ValueError("bits must be 32 or 64")
+        self.bits = bits
+        self.low, self.high = (INT64_MIN, INT64_MAX) if bits == 64 else (INT32_MIN, INT32_MAX)
+        super().__init__(**kwargs)
 
     def _validated(self, value):
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise self.make_error("invalid", input=value)
-        return super()._validated(value)
+        number = super()._validated(value)
+        if number is not None and not self.low <= number <= self.high:
+            raise self.make_error("bounds", low=self.low, high=self.high, bits=self.bits)
+        return number
+
+
+class Boolean(fields.Boolean):
+    """A flag: ``true``/``false``, or the strings ``"true"``/``"false"`` (the spec's
+    reading 3); nothing else (not ``1``, ``"yes"``, ``"on"``)."""
+
+    default_error_messages = {"invalid": "Not a valid boolean: send true or false."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value in ("true", "false"):
+            return value == "true"
+        raise self.make_error("invalid", input=value)
 
 
 class NumberWithUnit(fields.Field):
@@ -95,6 +131,13 @@ class Duration(NumberWithUnit):
 
 class Age(Duration):
     """How long ago something was created (``3d``, ``6h``), in milliseconds."""
+
+
+def whole_number2properties(_converter, field: ma.fields.Field, ret: dict, **_kwargs) -> dict:
+    """The OpenAPI format of a ``WholeNumber``: ``int64`` or ``int32``."""
+    if not isinstance(field, WholeNumber) or "format" in ret:
+        return {}
+    return {"format": f"int{field.bits}"}
 
 
 def number_with_unit2properties(_converter, field: ma.fields.Field, ret: dict, **_kwargs) -> dict:

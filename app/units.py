@@ -40,6 +40,14 @@ _DURATION_UNITS = {
     "d": 86_400_000,
     "w": 604_800_000,
 }
+#: What the database's integer columns hold: ``BigInteger`` (sizes, times) and ``Integer``.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+#: The simulated clock's speed factor (``PUT /mockarray/api/clock``, ``mockarray clock
+#: speed``): long tasks run from a thousand times slower to a million times faster.
+SPEED_MIN, SPEED_MAX = 0.001, 1_000_000.0
+
 _NUMBER_WITH_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 
 SIZE_HELP = "a byte count or a number with a unit (500GiB, 1.5TB, 64MiB)"
@@ -69,8 +77,8 @@ def parse_size(value: object) -> int:
     if isinstance(value, int):
         if value < 0:
             raise ValueError("A size cannot be negative.")
-        return value
-    return _scaled(value, _SIZE_UNITS, SIZE_HELP)
+        return _bounded(value, "size", "bytes")
+    return _bounded(_scaled(value, _SIZE_UNITS, SIZE_HELP), "size", "bytes")
 
 
 def parse_duration_ms(value: object) -> int:
@@ -81,8 +89,10 @@ def parse_duration_ms(value: object) -> int:
     if isinstance(value, int):
         if value < 0:
             raise ValueError("A duration cannot be negative.")
-        return value
-    return _scaled(value, {"": 1, **_DURATION_UNITS}, DURATION_HELP)
+        return _bounded(value, "duration", "milliseconds")
+    return _bounded(
+        _scaled(value, {"": 1, **_DURATION_UNITS}, DURATION_HELP), "duration", "milliseconds"
+    )
 
 
 def parse_duration_range_ms(value: object) -> tuple[int, int]:
@@ -103,10 +113,19 @@ def parse_duration_range_ms(value: object) -> tuple[int, int]:
     return (low, high)
 
 
+def _bounded(number: int, what: str, unit: str) -> int:
+    """``number``, if the database's 64-bit columns can hold it."""
+    if number > INT64_MAX:
+        raise ValueError(f"A {what} can be at most {INT64_MAX} {unit} (a signed 64-bit integer).")
+    return number
+
+
 def _scaled(value: object, units: dict[str, int], help_text: str) -> int:
     match = _NUMBER_WITH_UNIT.match(str(value)) if isinstance(value, str | float) else None
     if not match or match.group(2).lower() not in units:
         raise ValueError(f"Not understood: {value!r}; expected {help_text}.")
+    if len(match.group(1).partition(".")[0]) > 20:
+        return INT64_MAX + 1  # more than any column holds, whatever the unit: _bounded says so
     try:
         number = Decimal(match.group(1))
     except InvalidOperation:  # pragma: no cover - the pattern only lets digits through

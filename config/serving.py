@@ -45,6 +45,11 @@ def gunicorn_settings(config: Mapping[str, object]) -> dict[str, object]:
         "logconfig_dict": logging_config(str(config["LOG_LEVEL"])),
         "control_socket": str(Path(str(config["DATA_DIR"])) / CONTROL_SOCKET),
         "control_socket_mode": 0o600,
+        # Let long URLs and headers reach the application, which answers them with a
+        # JSON 414 or 431 (mockarray.web.limits) instead of gunicorn's HTML page:
+        # 0 is gunicorn's most (1 MiB) for the request line; 64 KiB for a header.
+        "limit_request_line": 0,
+        "limit_request_field_size": 64 * 1024,
     }
     if config.get("TLS_CERTFILE") or config.get("TLS_KEYFILE"):
         settings["certfile"] = str(config["TLS_CERTFILE"])

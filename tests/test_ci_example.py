@@ -32,6 +32,8 @@ class MockArray:
         self.session_id: str | None = None
 
     def _call(self, method: str, path: str, body=None, headers=None):
+        # Content-Type on every call, with a body or not: the control plane wants it
+        # on each POST, PUT and DELETE (a web page cannot send it to another site).
         request = urllib.request.Request(
             self.url + path,
             data=None if body is None else json.dumps(body).encode(),

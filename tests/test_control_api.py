@@ -190,6 +190,155 @@ def test_the_token_does_not_guard_the_plugin_api(app, client, lab):
     Api.login(client, "alpha.lab.test")
 
 
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "BeArEr"])
+def test_with_a_token_the_bearer_scheme_is_case_insensitive(app, client, lab, scheme):
+    lab.standard()
+    app.config["ADMIN_TOKEN"] = TOKEN
+    headers = {"Accept": "application/json", "Authorization": f"{scheme}  {TOKEN}"}
+    ok(control(client, "POST", "/faults", {"status": 503}, headers=headers), 201)
+
+
+# -- no web page can drive the control plane ---------------------------------------------------
+
+# Calls a page could make to change the lab: (method, path, body).
+PAGE_CALLS = {
+    "reset": ("POST", "/reset", {"empty": True}),
+    "finish tasks": ("POST", "/clock/finish", {}),
+    "restore": ("POST", "/checkpoints/base/restore", {}),
+    "add fault": ("POST", "/faults", {"status": 503}),
+    "clear journal": ("DELETE", "/journal", None),
+}
+FOREIGN_ORIGINS = [
+    "http://evil.example",
+    "http://evil.example:8080",
+    "null",
+    "http://localhost:9999",
+    "https://localhost",
+    "http://127.0.0.1.evil.example",
+]
+
+
+def page_lab(client, api) -> dict:
+    """A lab with something a page's call would change; what it looks like."""
+    take_snapshot(api, ids(api, "/server/0/volume", "volumes")["vol2"], "kept")
+    ok(control(client, "POST", "/checkpoints", {"name": "base"}), 201)
+    take_snapshot(api, ids(api, "/server/0/volume", "volumes")["vol2"], "after-base")
+    return page_lab_now(client, api)
+
+
+def page_lab_now(client, api) -> dict:
+    """The arrays, the fault rules, and whether the journal still holds its calls
+    (reading the arrays adds to it)."""
+    return {
+        "state": state(api),
+        "journal kept": ok(control(client, "GET", "/journal/count"))["count"] >= 5,
+        "faults": fault_rules(client),
+    }
+
+
+@pytest.mark.parametrize("origin", FOREIGN_ORIGINS)
+@pytest.mark.parametrize("call", PAGE_CALLS)
+def test_a_call_from_a_foreign_origin_is_403_and_changes_nothing(client, api, call, origin):
+    before = page_lab(client, api)
+    method, path, body = PAGE_CALLS[call]
+    headers = {"Accept": "application/json", "Origin": origin}
+    response = control(client, method, path, body, headers=headers)
+    assert_error(response, 403, "Origin", origin)
+    assert page_lab_now(client, api) == before
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"data": "", "content_type": "text/plain"},
+        {"data": '{"empty": true}', "content_type": "text/plain"},
+        {"data": "empty=true", "content_type": "application/x-www-form-urlencoded"},
+        {"data": "", "content_type": "multipart/form-data; boundary=x"},
+    ],
+    ids=["no body", "empty text", "json as text", "form", "empty multipart"],
+)
+@pytest.mark.parametrize("call", PAGE_CALLS)
+def test_a_change_without_a_json_content_type_is_415_and_changes_nothing(client, api, call, kwargs):
+    """What a page can send to another site without a CORS preflight."""
+    before = page_lab(client, api)
+    method, path, _ = PAGE_CALLS[call]
+    response = client.open(
+        CONTROL + path, method=method, headers={"Accept": "application/json"}, **kwargs
+    )
+    assert_error(response, 415, "Content-Type: application/json")
+    assert page_lab_now(client, api) == before
+
+
+@pytest.mark.parametrize(
+    "origin", [None, "http://localhost", "http://127.0.0.1", "http://[::1]", "http://LOCALHOST:80"]
+)
+def test_a_change_from_the_server_itself_with_a_json_content_type_is_allowed(client, api, origin):
+    page_lab(client, api)
+    headers = {"Accept": "application/json"}
+    if origin is not None:
+        headers["Origin"] = origin
+    # Body-less: the content type alone is enough.
+    ok(control(client, "POST", "/checkpoints/base/restore", headers=headers))
+    assert "after-base" not in ids(
+        api,
+        f"/server/0/volume/{ids(api, '/server/0/volume', 'volumes')['vol2']}/snapshot",
+        "snapshots",
+    )
+    ok(control(client, "POST", "/reset", {}, headers=headers))
+
+
+def test_reads_need_no_content_type(client, lab):
+    lab.standard()
+    response = client.get(f"{CONTROL}/journal", headers={"Origin": "http://evil.example"})
+    assert ok(response) == {"entries": []}
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8080", "10.0.0.5", "mockarray.lab"])
+@pytest.mark.parametrize("call", ["journal", "reset"])
+def test_without_a_token_a_call_to_a_foreign_host_name_is_403(client, api, host, call):
+    """DNS rebinding: a page's own name, made to point at 127.0.0.1, reads nothing."""
+    before = page_lab(client, api)
+    method, path, body = {"journal": ("GET", "/journal", None), "reset": PAGE_CALLS["reset"]}[call]
+    response = control(
+        client, method, path, body, headers={"Accept": "application/json", "Host": host}
+    )
+    assert_error(response, 403, host, "loopback")
+    assert page_lab_now(client, api) == before
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "localhost",
+        "localhost:8080",
+        "LocalHost:1",
+        "127.0.0.1",
+        "127.0.0.1:8080",
+        "[::1]",
+        "[::1]:8080",
+    ],
+)
+def test_without_a_token_loopback_host_names_are_allowed(client, lab, host):
+    lab.standard()
+    headers = {"Accept": "application/json", "Host": host}
+    assert ok(control(client, "GET", "/journal", headers=headers)) == {"entries": []}
+    ok(control(client, "POST", "/reset", {}, headers=headers))
+
+
+def test_with_a_token_any_host_name_is_allowed(app, client, lab):
+    lab.standard()
+    app.config["ADMIN_TOKEN"] = TOKEN
+    headers = {
+        "Accept": "application/json",
+        "Authorization": f"Bearer {TOKEN}",
+        "Host": "mockarray.ci.example:8080",
+    }
+    ok(control(client, "POST", "/reset", {}, headers=headers, environ_base=REMOTE))
+    origin = {**headers, "Origin": "http://evil.example"}
+    assert_error(control(client, "POST", "/reset", {}, headers=origin), 403, "Origin")
+
+
 ERROR_CASES = {
     "unknown path": ("GET", "/nothing-here", {}, 404),
     "wrong method": ("PUT", "/reset", {"json": {}}, 405),
@@ -237,7 +386,9 @@ def test_openapi_document_lists_the_control_paths_and_no_plugin_path(client):
     assert all(path.startswith(CONTROL + "/") for path in paths), sorted(paths)
     assert not any("storageplugin" in path or "/session" in path for path in paths)
     schemes = document["components"]["securitySchemes"]
-    assert {"type": "http", "scheme": "bearer"} in schemes.values()
+    (scheme,) = schemes.values()
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert "loopback" in scheme["description"], scheme
     # ... and the plugin's own document does not list the control plane.
     plugin = ok(client.get(f"{PREFIX}/openapi.json"))
     assert not any(path.startswith(CONTROL) for path in plugin["paths"])
@@ -532,8 +683,19 @@ def test_a_saved_checkpoint_can_be_restored_and_deleted_at_its_location(client, 
     ok(response, 201)
     location = response.headers["Location"]
     assert location.startswith(CONTROL)
-    ok(client.post(f"{location}/restore", headers={"Accept": "application/json"}))
-    ok(client.delete(location, headers={"Accept": "application/json"}), 204)
+    ok(
+        client.post(
+            f"{location}/restore",
+            headers={"Accept": "application/json"},
+            content_type="application/json",
+        )
+    )
+    ok(
+        client.delete(
+            location, headers={"Accept": "application/json"}, content_type="application/json"
+        ),
+        204,
+    )
     assert checkpoints(client) == []
 
 

@@ -344,7 +344,7 @@ def test_clock_speed_makes_new_splits_faster(runner, app, api, ref, frozen, fact
     }
 
 
-@pytest.mark.parametrize("factor", ["0", "-2", "fast"])
+@pytest.mark.parametrize("factor", ["0", "-2", "fast", "5e-324", "0.0009", "1000001", "inf"])
 def test_clock_speed_refuses_a_bad_factor(runner, client, factor):
     assert "FACTOR" in run(runner, "clock", "speed", "--", factor, exit_code=2)
     assert clock_state(client)["speed"] == 1.0

@@ -9,6 +9,7 @@ from mockarray.cli.context import Lab, pass_lab
 from mockarray.cli.output import when
 from mockarray.cli.types import DURATION
 from mockarray.lab import clock as lab_clock
+from mockarray.units import SPEED_MAX, SPEED_MIN
 
 
 @click.group("clock")
@@ -55,10 +56,10 @@ def clock_advance(lab: Lab, duration: int) -> None:
 
 
 @clock_group.command("speed")
-@click.argument("factor", type=click.FloatRange(min=0, min_open=True))
+@click.argument("factor", type=click.FloatRange(min=SPEED_MIN, max=SPEED_MAX))
 @pass_lab
 def clock_speed(lab: Lab, factor: float) -> None:
-    """Run long tasks started from now on FACTOR times faster."""
+    """Run long tasks started from now on FACTOR times faster (0.001 to 1000000)."""
     click.echo(lab.run(lambda s: (lab_clock.configure(s, speed=factor), _show_clock(s))[1]))
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from mockarray.array import clock, tasks
 from mockarray.array.clock import Pace, wall_ms
-from mockarray.errors import Conflict
+from mockarray.errors import Conflict, Invalid
 from mockarray.lab.models import LabClock
 
 
@@ -56,8 +56,18 @@ def _stored(session: Session) -> LabClock:
     return stored
 
 
+#: The latest simulated time the clock may be advanced to: the end of year 9999 (UTC),
+#: far inside the 64-bit milliseconds every time column holds.
+LATEST_MS = 253_402_300_799_999
+
+
 def advance(session: Session, milliseconds: int) -> int:
     """Move simulated time forward; long tasks progress accordingly. Returns the new now."""
+    if clock.now(session) + milliseconds > LATEST_MS:
+        raise Invalid(
+            f"Advancing the clock by {milliseconds} ms would take it past the end of year "
+            "9999, the latest time the arrays can stamp; advance it by less."
+        )
     stored = _stored(session)
     stored.offset_ms += milliseconds
     session.flush()

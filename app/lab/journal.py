@@ -34,7 +34,7 @@ def redact(body: str | None) -> str | None:
         return None
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read
         return _SECRET_IN_TEXT.sub(r"\1***", body[:BODY_LIMIT])
 
     def scrub(value):
@@ -47,7 +47,10 @@ def redact(body: str | None) -> str | None:
             return [scrub(item) for item in value]
         return value
 
-    return json.dumps(scrub(document))[:BODY_LIMIT]
+    try:
+        return json.dumps(scrub(document))[:BODY_LIMIT]
+    except RecursionError:
+        return _SECRET_IN_TEXT.sub(r"\1***", body[:BODY_LIMIT])
 
 
 def record(db: Session, *, keep: int, **fields) -> JournalEntry:

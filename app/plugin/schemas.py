@@ -13,7 +13,7 @@ from marshmallow import fields
 from mockarray.array import capabilities
 from mockarray.array.capabilities import Capability, Group
 from mockarray.array.models import SplitSupport
-from mockarray.fields import IdString, WholeNumber
+from mockarray.fields import Boolean, IdString, WholeNumber
 
 
 class Inline(fields.Nested):
@@ -42,7 +42,7 @@ class InfoSchema(Schema):
 class SessionRequestSchema(Schema):
     hostname = fields.String(load_default=None, validate=ma.validate.Length(max=255))
     ipAddress = fields.String(load_default=None, validate=ma.validate.Length(max=64))
-    port = WholeNumber(load_default=None, validate=ma.validate.Range(min=1, max=65535))
+    port = WholeNumber(bits=32, load_default=None, validate=ma.validate.Range(min=1, max=65535))
     username = fields.String(
         load_default=None, metadata={"description": "Alternative to HTTP Basic authorization."}
     )
@@ -71,8 +71,8 @@ class StorageSchema(Schema):
 # -- servers ---------------------------------------------------------------------------
 
 
-def _flag(capability: Capability) -> fields.Boolean:
-    return fields.Boolean(attribute=capability.column, metadata={"description": capability.meaning})
+def _flag(capability: Capability) -> Boolean:
+    return Boolean(attribute=capability.column, metadata={"description": capability.meaning})
 
 
 ServerSupportsSchema = Schema.from_dict(
@@ -120,16 +120,16 @@ class VolumeStatsSchema(Schema):
 
 
 class VolumeSupportsSchema(Schema):
-    revert = fields.Boolean(attribute="supports_revert")
+    revert = Boolean(attribute="supports_revert")
     split = fields.String(
         attribute="split_support",
         metadata={"enum": [str(value) for value in SplitSupport]},
     )
-    autoGrowVadpRep = fields.Boolean(attribute="auto_grow_vadp_rep")
+    autoGrowVadpRep = Boolean(attribute="auto_grow_vadp_rep")
 
 
 class VolumeConfigSchema(Schema):
-    thinProvisioned = fields.Boolean(attribute="thin")
+    thinProvisioned = Boolean(attribute="thin")
 
 
 class VolumeSchema(Schema):
@@ -150,11 +150,11 @@ class VolumeListSchema(Schema):
 
 class SplitStatusSchema(Schema):
     percentageComplete = fields.Integer(attribute="percentage_complete")
-    complete = fields.Boolean()
+    complete = Boolean()
 
 
 class SnapshotConfigSchema(Schema):
-    groundCloneRequired = fields.Boolean(attribute="ground_clone_required")
+    groundCloneRequired = Boolean(attribute="ground_clone_required")
 
 
 class SnapshotSchema(Schema):
@@ -250,10 +250,10 @@ class HostGroupListSchema(Schema):
 
 
 class NetworkConfigSchema(Schema):
-    nfs = fields.Boolean()
-    cifs = fields.Boolean()
-    iscsi = fields.Boolean()
-    fc = fields.Boolean()
+    nfs = Boolean()
+    cifs = Boolean()
+    iscsi = Boolean()
+    fc = Boolean()
 
 
 class NetworkSchema(Schema):
@@ -293,8 +293,8 @@ class RemoteArrayListSchema(Schema):
 
 
 class ConsistencyGroupConfigSchema(Schema):
-    incremental = fields.Boolean()
-    replicationTarget = fields.Boolean(attribute="replication_target")
+    incremental = Boolean()
+    replicationTarget = Boolean(attribute="replication_target")
 
 
 class ConsistencyGroupSchema(Schema):
@@ -356,8 +356,8 @@ def _mount_path(value: str) -> None:
 class SnapshotCreateSchema(Schema):
     name = fields.String(required=True, validate=NAME)
     poolId = IdString(load_default=None, allow_none=True)
-    replicate = fields.Boolean(load_default=False)
-    isAutoDelete = fields.Boolean(load_default=False)
+    replicate = Boolean(load_default=False)
+    isAutoDelete = Boolean(load_default=False)
 
 
 class SnapshotCreatedSchema(Schema):
@@ -381,7 +381,7 @@ class CloneRequestSchema(Schema):
     snapshot = fields.Nested(SnapshotRefSchema, required=True)
     name = fields.String(required=True, validate=NAME)
     serverGroupKeys = fields.List(fields.String(), load_default=list)
-    instantSplit = fields.Boolean(load_default=False)
+    instantSplit = Boolean(load_default=False)
 
 
 class MountSchema(Schema):
@@ -427,7 +427,7 @@ class MapRequestSchema(Schema):
     volumeId = IdString(load_default=None, allow_none=True)
     lunId = IdString(load_default=None, allow_none=True)
     lunNumber = WholeNumber(
-        load_default=None, allow_none=True, validate=ma.validate.Range(min=0, max=16383)
+        bits=32, load_default=None, allow_none=True, validate=ma.validate.Range(min=0, max=16383)
     )
 
 
@@ -451,14 +451,14 @@ class ReplicationStatusSchema(Schema):
         metadata={"description": "epoch ms; null while in progress"},
     )
     percentComplete = fields.Integer(attribute="percent_complete")
-    inProgress = fields.Boolean(attribute="in_progress")
+    inProgress = Boolean(attribute="in_progress")
     transferRate = fields.Integer(attribute="transfer_rate", metadata={"description": "bytes/s"})
     transferred = fields.Integer(metadata={"description": "bytes"})
     totalSizeToBeSynchronized = fields.Integer(attribute="total_size_to_be_synchronized")
     estimatedSyncTime = fields.Integer(
         attribute="estimated_sync_time", metadata={"description": "ms still to go"}
     )
-    isCompleted = fields.Boolean(attribute="is_completed")
+    isCompleted = Boolean(attribute="is_completed")
 
 
 class ProgressSchema(Schema):
@@ -471,7 +471,7 @@ class AddVolumeSchema(Schema):
     volumeId = IdString(required=True)
     snapshotName = fields.String(load_default=None, allow_none=True)
     poolId = IdString(load_default=None, allow_none=True)
-    isIncremental = fields.Boolean(load_default=None, allow_none=True)
+    isIncremental = Boolean(load_default=None, allow_none=True)
 
 
 class RemoveVolumesSchema(Schema):
@@ -490,9 +490,9 @@ class CondenseSchema(Schema):
 
 class TakeSnapshotSchema(Schema):
     prefix = fields.String(load_default="", validate=[ma.validate.Length(max=200)])
-    replicate = fields.Boolean(load_default=False)
-    isAutoDelete = fields.Boolean(load_default=False)
-    isIncremental = fields.Boolean(load_default=False)
+    replicate = Boolean(load_default=False)
+    isAutoDelete = Boolean(load_default=False)
+    isIncremental = Boolean(load_default=False)
 
 
 class ReplicationTargetRequestSchema(Schema):

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask_smorest import Blueprint
-from webargs.flaskparser import FlaskParser
+from webargs.core import is_json, missing
+from webargs.flaskparser import FlaskParser, abort
 
 from mockarray.web.errors import ErrorSchema
+from mockarray.web.jsonbody import JsonBodyError, loads
 from mockarray.web.openapi import Api, documented, response_name
 
 
@@ -30,6 +32,19 @@ class _Parser(FlaskParser):
         "json_or_form": ma.EXCLUDE,
         "querystring": ma.EXCLUDE,
     }
+
+    def load_json(self, req, schema):
+        """The body, parsed strictly (``mockarray.web.jsonbody``); none: ``missing``."""
+        if not is_json(req.mimetype):
+            return missing
+        data = req.get_data(cache=True)
+        if not data:
+            return missing
+        try:
+            return loads(data)
+        except JsonBodyError as error:
+            where = {error.field: [error.reason]} if error.field else [error.reason]
+            abort(400, exc=error, messages={"json": where})
 
 
 class ApiBlueprint(Blueprint):

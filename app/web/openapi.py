@@ -22,7 +22,7 @@ import flask_smorest
 from flask import Flask
 from flask_smorest.utils import prepare_response
 
-from mockarray.fields import IdString, number_with_unit2properties
+from mockarray.fields import IdString, number_with_unit2properties, whole_number2properties
 from mockarray.web.errors import ErrorSchema
 from mockarray.web.pagination import TOTAL_HEADER, PageQuery
 
@@ -89,6 +89,7 @@ class Api(flask_smorest.Api):
         self.register_field(IdString, "string", None)
         # No type of their own: ``number_with_unit2properties`` says what they are.
         self.ma_plugin.converter.add_attribute_function(number_with_unit2properties)
+        self.ma_plugin.converter.add_attribute_function(whole_number2properties)
 
     def _register_responses(self) -> None:
         super()._register_responses()

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import marshmallow as ma
 
+from mockarray.fields import WholeNumber
 from mockarray.queries import Page
 
 TOTAL_HEADER = "X-Total-Count"
@@ -14,12 +15,12 @@ TOTAL_HEADER = "X-Total-Count"
 class PageQuery(ma.Schema):
     """``limit`` and ``start`` (0-based offset); without them, the whole list."""
 
-    limit = ma.fields.Integer(
+    limit = WholeNumber(
         load_default=None,
         validate=ma.validate.Range(min=0),
         metadata={"description": "Largest number of items to return."},
     )
-    start = ma.fields.Integer(
+    start = WholeNumber(
         load_default=0,
         validate=ma.validate.Range(min=0),
         metadata={"description": "0-based offset of the first item to return."},

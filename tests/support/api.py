@@ -82,6 +82,9 @@ class Api:
 
 
 def control(client: FlaskClient, method: str, path: str, json=None, **kwargs):
-    """A call to the control plane (``/mockarray/api``)."""
+    """A call to the control plane (``/mockarray/api``); one that changes the lab says
+    ``Content-Type: application/json`` even without a body, as the control plane wants."""
     kwargs.setdefault("headers", {"Accept": "application/json"})
+    if method.upper() not in {"GET", "HEAD", "OPTIONS"} and json is None:
+        kwargs.setdefault("content_type", "application/json")
     return client.open(CONTROL + path, method=method, json=json, **kwargs)

@@ -31,13 +31,24 @@ def init_control(app: Flask, version: str) -> None:
                 "description": "Drive the simulated arrays from a test run: reset, "
                 "checkpoints, faults, the simulated clock, the request journal, host writes. "
                 "Send 'Authorization: Bearer <MOCKARRAY_ADMIN_TOKEN>'; without a token set, "
-                "only loopback clients are allowed."
+                "loopback clients calling a loopback name (localhost, 127.0.0.1, [::1]) need "
+                "none. A POST, PUT or DELETE sends 'Content-Type: application/json' (even "
+                "without a body) and no Origin of another site."
             },
             "security": [{"token": []}],
         },
     )
     api = Api(app, errors=ERRORS, config_prefix="CONTROL")
-    api.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme(
+        "token",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "MOCKARRAY_ADMIN_TOKEN (the scheme in any case). While it is unset "
+            "no token is needed: loopback clients calling the server by a loopback name "
+            "(localhost, 127.0.0.1, [::1], any port) are allowed, others get 403.",
+        },
+    )
     control = ApiBlueprint("control", __name__, url_prefix=CONTROL_PREFIX)
     init_control_conventions(control)
     for resource in RESOURCES:

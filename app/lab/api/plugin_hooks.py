@@ -93,12 +93,14 @@ def journal_call(response: Response, duration_ms: float, at_ms: int) -> None:
     fits = 0 < length <= (request.max_content_length or length)
     body = request.get_data(cache=True, as_text=True) if fits else None
     who = caller()
+    action = normalize_action(request.args.get("action"))
     entry = {
         "array": who.array_name,
         "session": who.session_tag,
-        "method": request.method,
-        "path": call_path(),
-        "action": normalize_action(request.args.get("action")),
+        # Cut to the columns' lengths: a call refused for a long path is journaled too.
+        "method": request.method[:10],
+        "path": call_path()[:1024],
+        "action": action[:64] if action is not None else None,
         "status": response.status_code,
         "duration_ms": round(duration_ms, 3),
         "body": journal.redact(body),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from mockarray.fields import Duration, IdString, Size, WholeNumber
+from mockarray.fields import Boolean, Duration, IdString, Size, WholeNumber
 from mockarray.plugin.schemas import NAME, Schema
+from mockarray.units import SPEED_MAX, SPEED_MIN
 
 
 def _http_method(value: str) -> None:
@@ -15,7 +16,7 @@ def _http_method(value: str) -> None:
 
 
 class ResetRequestSchema(Schema):
-    empty = fields.Boolean(load_default=False)
+    empty = Boolean(load_default=False)
 
 
 class ResetSchema(Schema):
@@ -24,7 +25,7 @@ class ResetSchema(Schema):
 
 class CheckpointRequestSchema(Schema):
     name = fields.String(required=True, validate=NAME)
-    replace = fields.Boolean(load_default=False)
+    replace = Boolean(load_default=False)
 
 
 class CheckpointSchema(Schema):
@@ -43,22 +44,29 @@ class FaultRequestSchema(Schema):
     method = fields.String(load_default=None, validate=_http_method)
     path = fields.String(
         load_default="*",
+        validate=validate.Length(max=1024),
         metadata={
             "description": "Glob below /storageplugin/api, starting with '/' (or '*'), "
             "e.g. /server/*/volume/*"
         },
     )
-    action = fields.String(load_default=None)
-    array = fields.String(load_default=None, metadata={"description": "Array name."})
-    status = WholeNumber(load_default=None, validate=validate.Range(min=400, max=599))
+    action = fields.String(load_default=None, validate=validate.Length(max=64))
+    array = fields.String(
+        load_default=None,
+        validate=validate.Length(max=255),
+        metadata={"description": "Array name."},
+    )
+    status = WholeNumber(bits=32, load_default=None, validate=validate.Range(min=400, max=599))
     message = fields.String(load_default=None, validate=validate.Length(max=1024))
-    delayMs = WholeNumber(load_default=0, validate=validate.Range(min=0, max=600_000))
+    delayMs = WholeNumber(bits=32, load_default=0, validate=validate.Range(min=0, max=600_000))
     delayMaxMs = WholeNumber(
+        bits=32,
         load_default=None,
         validate=validate.Range(min=0, max=600_000),
         metadata={"description": "With delayMs: a random delay in [delayMs, delayMaxMs]."},
     )
     times = WholeNumber(
+        bits=32,
         load_default=None,
         validate=validate.Range(min=1),
         metadata={"description": "Apply to the next N matching calls; default until removed."},
@@ -96,7 +104,7 @@ class ClockSchema(Schema):
     now = fields.Integer(metadata={"description": "Simulated time, epoch ms."})
     offsetMs = fields.Integer(attribute="offset_ms")
     speed = fields.Float()
-    instant = fields.Boolean()
+    instant = Boolean()
 
 
 class AdvanceSchema(Schema):
@@ -106,8 +114,12 @@ class AdvanceSchema(Schema):
 
 
 class ClockSettingsSchema(Schema):
-    speed = fields.Float(load_default=None, validate=validate.Range(min=0, min_inclusive=False))
-    instant = fields.Boolean(load_default=None)
+    speed = fields.Float(
+        load_default=None,
+        validate=validate.Range(min=SPEED_MIN, max=SPEED_MAX),
+        metadata={"description": f"Factor from {SPEED_MIN:g} to {SPEED_MAX:g}; 1 is real time."},
+    )
+    instant = Boolean(load_default=None)
 
 
 class FinishedSchema(Schema):
@@ -115,14 +127,14 @@ class FinishedSchema(Schema):
 
 
 class JournalQuerySchema(Schema):
-    since = fields.Integer(load_default=None, metadata={"description": "epoch ms"})
-    until = fields.Integer(load_default=None, metadata={"description": "epoch ms"})
+    since = WholeNumber(load_default=None, metadata={"description": "epoch ms"})
+    until = WholeNumber(load_default=None, metadata={"description": "epoch ms"})
     method = fields.String(load_default=None)
     path = fields.String(load_default=None, metadata={"description": "glob ('*')"})
     action = fields.String(load_default=None)
-    status = fields.Integer(load_default=None)
+    status = WholeNumber(bits=32, load_default=None)
     array = fields.String(load_default=None)
-    after = fields.Integer(load_default=None, metadata={"description": "entries after this id"})
+    after = WholeNumber(load_default=None, metadata={"description": "entries after this id"})
 
 
 class JournalEntrySchema(Schema):
@@ -157,7 +169,7 @@ class CountSchema(Schema):
 
 class WriteRequestSchema(Schema):
     bytes = Size(required=True)
-    append = fields.Boolean(load_default=False)
+    append = Boolean(load_default=False)
 
 
 class WriteSchema(Schema):

@@ -14,7 +14,7 @@ from marshmallow import fields, validate
 from mockarray.array import capabilities
 from mockarray.array.capabilities import Capability, Group
 from mockarray.array.models import SplitSupport
-from mockarray.fields import Age, Size
+from mockarray.fields import Age, Boolean, Size, WholeNumber
 
 NAME = validate.Length(min=1, max=255)
 OUI = re.compile(r"^[0-9a-fA-F]{6}$")
@@ -25,10 +25,8 @@ class Strict(ma.Schema):
         unknown = ma.RAISE
 
 
-def _flag(capability: Capability) -> fields.Boolean:
-    return fields.Boolean(
-        metadata={"description": f"{capability.meaning}; default {capability.default}"}
-    )
+def _flag(capability: Capability) -> Boolean:
+    return Boolean(metadata={"description": f"{capability.meaning}; default {capability.default}"})
 
 
 ServerSupports = Strict.from_dict(
@@ -48,19 +46,19 @@ class SnapshotFixture(Strict):
     name = fields.String(required=True, validate=NAME)
     age = Age(load_default=0)
     used = Size(load_default=0, metadata={"description": "space the snapshot holds on its own"})
-    groundCloneRequired = fields.Boolean(load_default=False)
-    isAutoDelete = fields.Boolean(load_default=False)
+    groundCloneRequired = Boolean(load_default=False)
+    isAutoDelete = Boolean(load_default=False)
 
 
 class VolumeSupports(Strict):
-    revert = fields.Boolean(load_default=True)
+    revert = Boolean(load_default=True)
     split = fields.Enum(SplitSupport, load_default=SplitSupport.ANY_TIME)
-    autoGrowVadpRep = fields.Boolean(load_default=False)
+    autoGrowVadpRep = Boolean(load_default=False)
 
 
 class LunFixture(Strict):
     name = fields.String(validate=NAME)
-    online = fields.Boolean(load_default=True)
+    online = Boolean(load_default=True)
     privateIscsiTarget = fields.String()
 
 
@@ -92,7 +90,7 @@ class VolumeFixture(Strict):
     pool = fields.String(validate=NAME, metadata={"description": "default: the first pool"})
     size = Size()
     used = Size()
-    thin = fields.Boolean(load_default=True)
+    thin = Boolean(load_default=True)
     type = fields.String(load_default="block", validate=validate.Length(min=1, max=64))
     serverGroupKey = fields.String(load_default=None)
     supports = fields.Nested(VolumeSupports, load_default=lambda: _VOLUME_SUPPORTS.load({}))
@@ -100,13 +98,13 @@ class VolumeFixture(Strict):
     mountPath = fields.String(load_default=None)
     lun = LunOrFlag(load_default=None)
     cloneOf = fields.Nested(CloneOf, load_default=None)
-    split = fields.Boolean(load_default=False, metadata={"description": "clone already split"})
+    split = Boolean(load_default=False, metadata={"description": "clone already split"})
     snapshots = fields.List(fields.Nested(SnapshotFixture), load_default=list)
 
 
 class LunRef(Strict):
     volume = fields.String(required=True, validate=NAME)
-    lunNumber = fields.Integer(required=True, validate=validate.Range(min=0, max=16383))
+    lunNumber = WholeNumber(bits=32, required=True, validate=validate.Range(min=0, max=16383))
 
 
 class HostFixture(Strict):
@@ -124,10 +122,10 @@ class HostGroupFixture(Strict):
 
 
 class NetworkConfig(Strict):
-    nfs = fields.Boolean(load_default=False)
-    cifs = fields.Boolean(load_default=False)
-    iscsi = fields.Boolean(load_default=False)
-    fc = fields.Boolean(load_default=False)
+    nfs = Boolean(load_default=False)
+    cifs = Boolean(load_default=False)
+    iscsi = Boolean(load_default=False)
+    fc = Boolean(load_default=False)
 
 
 class NetworkFixture(Strict):
@@ -147,8 +145,8 @@ class CgSnapshotFixture(Strict):
 class ConsistencyGroupFixture(Strict):
     name = fields.String(required=True, validate=NAME)
     volumes = fields.List(fields.String(validate=NAME), load_default=list)
-    incremental = fields.Boolean(load_default=False)
-    replicationTarget = fields.Boolean(load_default=False)
+    incremental = Boolean(load_default=False)
+    replicationTarget = Boolean(load_default=False)
     targets = fields.List(fields.String(validate=NAME), load_default=list)
     age = Age(load_default=0)
     snapshots = fields.List(fields.Nested(CgSnapshotFixture), load_default=list)
@@ -183,7 +181,7 @@ class ArrayFixture(Strict):
     name = fields.String(required=True, validate=NAME)
     hostname = fields.String(required=True, validate=NAME)
     ipAddress = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    port = fields.Integer(load_default=443, validate=validate.Range(min=1, max=65535))
+    port = WholeNumber(bits=32, load_default=443, validate=validate.Range(min=1, max=65535))
     vendor = fields.String(load_default="Mockarray")
     model = fields.String(load_default="MA-9000")
     version = fields.String(load_default="1.0.0")
