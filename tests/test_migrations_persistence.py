@@ -17,16 +17,16 @@ import pytest
 import yaml
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import CheckConstraint, create_engine, inspect, select, text
+from sqlalchemy import CheckConstraint, create_engine, delete, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
 
 from mockarray import create_app
-from mockarray.array.models import Base, Server
+from mockarray.array.models import Base, Lun, Server, Volume
 from mockarray.database import Database
 from mockarray.lab.models import LabFixture
-from mockarray.lab.seeding.loader import reset
+from mockarray.lab.seeding.loader import reset, seed
 from mockarray.migrate import current_revision, downgrade, upgrade
 from tests.support.api import Api
 from tests.support.db import TEST_DATABASE_URL, head_revision
@@ -256,3 +256,28 @@ def test_a_second_app_refuses_a_session_that_never_was(lab, restarted):
     lab.seed(array_doc("alpha", 1))
     stranger = Api(restarted.test_client(), "not-a-session", "1")
     assert stranger.get("/server/0/volume").status_code == 401
+
+
+def test_upgrade_gives_every_block_volume_of_an_older_database_its_lun(empty_database):
+    """Before 0006 a volume got its LUN on its first mapping."""
+    upgrade(empty_database)
+    server = {
+        "pools": [{"name": "pool1", "capacity": "1TiB"}],
+        "volumes": [
+            {"name": "block", "size": "10GiB"},
+            {"name": "files", "size": "10GiB", "type": "nas"},
+        ],
+    }
+    document = yaml.safe_dump({"arrays": [array_doc("alpha", 1, servers=[server])]})
+    with empty_database.transaction() as session:
+        seed(session, document, "old.yaml")
+        # As an older database has it: the block volume without its LUN.
+        session.execute(delete(Lun))
+    downgrade(empty_database, "0005")
+
+    upgrade(empty_database)
+
+    with empty_database.transaction() as session:
+        luns = session.execute(select(Volume.name, Lun.online, Lun.naa_id).join(Lun)).all()
+    assert [(name, online) for name, online, _ in luns] == [("block", True)]
+    assert luns[0].naa_id.startswith("6") and len(luns[0].naa_id) == 32
