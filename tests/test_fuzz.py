@@ -14,7 +14,7 @@ from schemathesis import checks
 
 from tests.support.api import SESSION_HEADER
 
-EXAMPLES = 10
+EXAMPLES = 6
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
