@@ -30,7 +30,7 @@ from mockarray.array import capacity, clock, inventory, sessions
 from mockarray.errors import Unauthorized
 from mockarray.plugin import calllog
 from mockarray.web.media import check_media_types, view_attribute
-from mockarray.web.openapi import ErrorDocs, Operation
+from mockarray.web.openapi import ErrorDocs, Operation, input_errors
 from mockarray.web.transaction import (
     database,
     db_session,
@@ -61,17 +61,11 @@ def is_public(view: Callable) -> bool:
 
 
 def _error_statuses(operation: Operation) -> set[int]:
-    statuses = {415, 503}
+    statuses = {415, 503} | input_errors(operation)
     if not is_public(operation.view):
         statuses.add(401)
         if operation.writes:
             statuses.add(409)
-    if operation.path_arguments:
-        statuses.add(404)
-    if operation.takes_query or operation.takes_body:
-        statuses.add(400)
-    if operation.takes_body:
-        statuses.add(413)
     return statuses
 
 

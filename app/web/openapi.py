@@ -55,6 +55,19 @@ class Operation:
         return self.method not in READ_METHODS
 
 
+def input_errors(operation: Operation) -> set[int]:
+    """The error statuses any operation of either API can answer for its input:
+    ``404`` for a path with ids, ``400`` for a query or body, ``413`` for a body."""
+    statuses = set()
+    if operation.path_arguments:
+        statuses.add(404)
+    if operation.takes_query or operation.takes_body:
+        statuses.add(400)
+    if operation.takes_body:
+        statuses.add(413)
+    return statuses
+
+
 @dataclass(frozen=True)
 class ErrorDocs:
     """The error statuses of one API: when each is answered, and which operation

@@ -13,22 +13,16 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from mockarray.errors import Forbidden, Unauthorized
 from mockarray.web.media import JSON, check_media_types
-from mockarray.web.openapi import ErrorDocs, Operation
+from mockarray.web.openapi import ErrorDocs, Operation, input_errors
 from mockarray.web.transaction import discard_unit_of_work, finish_unit_of_work, is_read
 
 CONTROL_PREFIX = "/mockarray/api"
 
 
 def _error_statuses(operation: Operation) -> set[int]:
-    statuses = {401, 403, 415, 503}
+    statuses = {401, 403, 415, 503} | input_errors(operation)
     if operation.writes:
         statuses.add(409)
-    if operation.path_arguments:
-        statuses.add(404)
-    if operation.takes_query or operation.takes_body:
-        statuses.add(400)
-    if operation.takes_body:
-        statuses.add(413)
     return statuses
 
 
