@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mockarray.array import capabilities, clock
+from mockarray.array import capabilities, clock, inventory
 from mockarray.array.initiators import normalize_iscsi_name, normalize_wwn
 from mockarray.array.models import Array, Network, Pool, RemoteArray, Server
 from mockarray.array.sessions import hash_password
@@ -91,11 +91,7 @@ def create_server(
 def create_pool(session: Session, server: Server, *, name: str, capacity: int) -> Pool:
     if capacity < 0:
         raise Invalid("A pool's capacity cannot be negative.", fields={"capacity": ["< 0"]})
-    if session.scalar(select(Pool.id).where(Pool.server_id == server.id, Pool.name == name)):
-        raise Conflict(
-            f"A pool named '{name}' already exists on server '{server.key}'.",
-            fields={"name": ["Taken."]},
-        )
+    inventory.ensure_name_free(session, Pool, server, name, "pool")
     pool = Pool(
         server_id=server.id, name=name, capacity_bytes=capacity, created_ms=clock.now(session)
     )
@@ -126,13 +122,7 @@ def create_network(
                 problems[field] = [str(error)]
     if problems:
         raise Invalid(" ".join(texts[0] for texts in problems.values()), fields=problems)
-    if session.scalar(
-        select(Network.id).where(Network.server_id == server.id, Network.name == name)
-    ):
-        raise Conflict(
-            f"A network named '{name}' already exists on server '{server.key}'.",
-            fields={"name": ["Taken."]},
-        )
+    inventory.ensure_name_free(session, Network, server, name, "network")
     network = Network(
         server_id=server.id,
         name=name,
@@ -149,13 +139,7 @@ def create_remote_array(
     session: Session, server: Server, *, name: str, host_address: str
 ) -> RemoteArray:
     """A replication partner of the server, by name and address."""
-    if session.scalar(
-        select(RemoteArray.id).where(RemoteArray.server_id == server.id, RemoteArray.name == name)
-    ):
-        raise Conflict(
-            f"A remote array named '{name}' already exists on server '{server.key}'.",
-            fields={"name": ["Taken."]},
-        )
+    inventory.ensure_name_free(session, RemoteArray, server, name, "remote array")
     partner = RemoteArray(
         server_id=server.id, name=name, host_address=host_address, created_ms=clock.now(session)
     )

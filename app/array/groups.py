@@ -63,15 +63,7 @@ def create_group(
     replication_target: bool = False,
 ) -> ConsistencyGroup:
     """A new, empty consistency group (the lab's; the guide's API has no call for it)."""
-    if session.scalar(
-        select(ConsistencyGroup.id).where(
-            ConsistencyGroup.server_id == server.id, ConsistencyGroup.name == name
-        )
-    ):
-        raise Conflict(
-            f"A consistency group named '{name}' already exists on server '{server.key}'.",
-            fields={"name": ["Taken."]},
-        )
+    inventory.ensure_name_free(session, ConsistencyGroup, server, name, "consistency group")
     group = ConsistencyGroup(
         server_id=server.id,
         name=name,

@@ -103,13 +103,7 @@ def _normalized(kind: str, address: str) -> str:
 
 def create_host_group(session: Session, server: Server, *, name: str) -> HostGroup:
     """A new, empty host group (the lab's; the guide's API has no call for it)."""
-    if session.scalar(
-        select(HostGroup.id).where(HostGroup.server_id == server.id, HostGroup.name == name)
-    ):
-        raise Conflict(
-            f"A host group named '{name}' already exists on server '{server.key}'.",
-            fields={"name": ["Taken."]},
-        )
+    inventory.ensure_name_free(session, HostGroup, server, name, "host group")
     group = HostGroup(server_id=server.id, name=name, created_ms=clock.now(session))
     session.add(group)
     session.flush()

@@ -33,7 +33,7 @@ from mockarray.array.models import (
     TaskKind,
     Volume,
 )
-from mockarray.errors import NotFound
+from mockarray.errors import Conflict, NotFound
 from mockarray.identity import PLUGIN_ID
 from mockarray.queries import ALL, Page, paginate
 
@@ -364,3 +364,14 @@ def list_cg_snapshots(session: Session, server: Server, group_id: str, page: Pag
         .order_by(CgSnapshot.created_ms, CgSnapshot.id)
     )
     return paginate(session, statement, page)
+
+
+def ensure_name_free(session: Session, model, server: Server, name: str, kind: str) -> None:
+    """``Conflict`` when the server already has a ``model`` (a pool, a host group…)
+    named ``name``; ``kind`` names it in the message. The unique constraint on
+    (server, name) backs it under concurrency."""
+    if session.scalar(select(model.id).where(model.server_id == server.id, model.name == name)):
+        raise Conflict(
+            f"A {kind} named '{name}' already exists on server '{server.key}'.",
+            fields={"name": ["Taken."]},
+        )
