@@ -42,10 +42,20 @@ from mockarray.array import sessions
 from mockarray.array.clock import wall_ms
 from mockarray.database import Database
 from mockarray.migrate import upgrade
+from mockarray.web.dumping import CompiledDumpSchema
 from tests.support.api import Api
 from tests.support.checks import ids
 from tests.support.db import TEST_DATABASE_URL
 from tests.support.lab import Lab, LabSnapshots, clear_lab
+
+
+@pytest.fixture(autouse=True, scope="session")
+def verified_dumping():
+    """Every answer the suite gets is dumped twice, compiled and by marshmallow, and
+    the two must agree (``mockarray.web.dumping``)."""
+    CompiledDumpSchema.verify_dumping = True
+    yield
+    CompiledDumpSchema.verify_dumping = False
 
 
 @pytest.fixture(autouse=True)

@@ -11,3 +11,7 @@ May import: the ground floor only (``mockarray.database``, ``errors``,
 ``queries``, ``identity``, ``units``). Nothing of HTTP, Flask, the lab or
 the command line.
 """
+
+# Session listeners every use of the array relies on: new rows stamped with the
+# clock's "now" (clock), each server's volume count kept (counting).
+from mockarray.array import clock, counting  # noqa: F401

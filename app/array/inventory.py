@@ -35,7 +35,7 @@ from mockarray.array.models import (
 )
 from mockarray.errors import Conflict, NotFound
 from mockarray.identity import PLUGIN_ID
-from mockarray.queries import ALL, Page, paginate
+from mockarray.queries import ALL, Page, page_of, paginate
 
 #: Ids are 32-bit on every database; a larger number names nothing.
 MAX_ID = 2**31 - 1
@@ -135,7 +135,11 @@ def _volumes(server: Server) -> Select:
 
 
 def list_volumes(session: Session, server: Server, page: Page = ALL):
-    return paginate(session, _volumes(server).order_by(Volume.created_ms, Volume.id), page)
+    """A page of the server's volumes, oldest first, and how many it has (in one
+    indexed query: the total is the server's count)."""
+    total = server.volume_count
+    order = (Volume.created_ms, Volume.id)
+    return page_of(session, _volumes(server), order, page, total), total
 
 
 def get_volume(session: Session, server: Server, volume_id: str) -> Volume:

@@ -160,6 +160,9 @@ class Server(Base):
     system_size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     #: Compression/deduplication ratio the simulated array claims.
     data_reduction: Mapped[float] = mapped_column(Float, default=1.0)
+    #: How many volumes the server has, kept by ``mockarray.array.counting`` so that a
+    #: page of a long volume list needs no ``count(*)`` over all of them.
+    volume_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     array: Mapped[Array] = relationship(back_populates="servers")
 
@@ -182,6 +185,8 @@ class Volume(Base):
     __tablename__ = "volume"
     __table_args__ = (
         UniqueConstraint("server_id", "name"),
+        # The order of a server's volume list: a page is read off the index.
+        Index("ix_volume_server_order", "server_id", "created_ms", "id"),
         Index("ix_volume_pool_id", "pool_id"),
         Index("ix_volume_parent_snapshot_id", "parent_snapshot_id"),
         Index("ix_volume_origin_snapshot_id", "origin_snapshot_id"),

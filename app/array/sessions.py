@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mockarray.array.clock import wall_ms
@@ -153,32 +154,54 @@ def open_session(
     return token, array
 
 
-def resolve(session: Session, token: str, *, idle_timeout_s: int) -> tuple[PluginSession, bool]:
+@dataclass(frozen=True)
+class OpenSession:
+    """What a call needs of the session it presents."""
+
+    id: int
+    array_id: int
+    array_name: str
+    last_seen_ms: int
+
+
+_SESSION_TABLE = PluginSession.__table__
+_ARRAY_TABLE = Array.__table__
+#: The one indexed query behind every call's session check (plain rows: no ORM objects).
+_RESOLVE = (
+    select(
+        _SESSION_TABLE.c.id,
+        _SESSION_TABLE.c.array_id,
+        _ARRAY_TABLE.c.name,
+        _SESSION_TABLE.c.last_seen_ms,
+    )
+    .join(_ARRAY_TABLE, _ARRAY_TABLE.c.id == _SESSION_TABLE.c.array_id)
+    .where(_SESSION_TABLE.c.token_hash == bindparam("token_hash"))
+)
+
+
+def resolve(session: Session, token: str, *, idle_timeout_s: int) -> tuple[OpenSession, bool]:
     """The open session a token names, and whether its idle clock is due a
     refresh (``touch``); ``Unauthorized`` when unknown or expired.
 
     The idle clock counts real time (how long the client was away), not the
     simulated arrays' clock, and is refreshed at most once a minute.
     """
-    plugin_session = session.scalar(
-        select(PluginSession)
-        .options(joinedload(PluginSession.array))
-        .where(PluginSession.token_hash == _token_hash(token))
-    )
-    if plugin_session is None:
+    row = session.connection().execute(_RESOLVE, {"token_hash": _token_hash(token)}).first()
+    if row is None:
         raise Unauthorized(
             "The session id is unknown (it expired, or the lab was reset). "
             "Open a new session with POST /storageplugin/api/session."
         )
-    idle_ms = wall_ms() - plugin_session.last_seen_ms
+    found = OpenSession(*row)
+    idle_ms = wall_ms() - found.last_seen_ms
     if idle_timeout_s > 0 and idle_ms > idle_timeout_s * 1000:
         raise SessionExpired(
             f"The session expired after {idle_timeout_s} s without use. "
             "Open a new session with POST /storageplugin/api/session.",
-            session_id=plugin_session.id,
+            session_id=found.id,
         )
     stale = idle_timeout_s > 0 and idle_ms > min(TOUCH_INTERVAL_MS, idle_timeout_s * 100)
-    return plugin_session, stale
+    return found, stale
 
 
 def touch(session: Session, session_id: int, idle_timeout_s: int = 0) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm import Session
 
-from mockarray.array import capacity, clock, inventory, luns, replication, tasks
+from mockarray.array import capacity, clock, counting, inventory, luns, replication, tasks
 from mockarray.array.models import (
     Host,
     Lun,
@@ -658,6 +658,7 @@ def delete_volume(session: Session, server: Server, volume_id: str) -> None:
     _ensure_no_transfer(session, volume, [snapshot_id for snapshot_id, _ in snapshots])
     # Its snapshots, LUN and tasks go with it (ON DELETE CASCADE).
     session.execute(delete(Volume).where(Volume.id == volume.id))
+    counting.volumes_removed(session, server.id)
     drop_empty_group_snapshots(session, [group for _, group in snapshots])
     session.expire_all()
 

@@ -16,7 +16,7 @@ import zlib
 from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from mockarray.array import clock
+from mockarray.array import clock, counting
 from mockarray.array.models import Array, Base, PluginSession, Volume
 from mockarray.errors import Conflict, Invalid, NotFound
 from mockarray.lab.models import Checkpoint
@@ -112,6 +112,8 @@ def restore(session: Session, name: str) -> Checkpoint:
     survivors = [row for row in open_sessions if row["array_id"] in restored_arrays]
     if survivors:
         session.execute(insert(PluginSession.__table__), survivors)
+    # A checkpoint saved before servers kept their volume count has none.
+    counting.recount(session)
     session.flush()
     session.expire_all()
     return checkpoint

@@ -24,6 +24,14 @@ from mockarray.array.clock import Pace, wall_ms
 from mockarray.errors import Conflict, Invalid
 from mockarray.lab.models import LabClock
 
+_CLOCK_TABLE = LabClock.__table__
+#: Read on every call that needs "now": plain rows, no ORM objects.
+_READ_CLOCK = (
+    select(_CLOCK_TABLE.c.offset_ms, _CLOCK_TABLE.c.speed, _CLOCK_TABLE.c.instant)
+    .order_by(_CLOCK_TABLE.c.id)
+    .limit(1)
+)
+
 
 @dataclass
 class SimulatedClock:
@@ -32,11 +40,7 @@ class SimulatedClock:
     time_source: Callable[[], int] = wall_ms
 
     def read(self, session: Session) -> tuple[int, Pace]:
-        row = session.execute(
-            select(LabClock.offset_ms, LabClock.speed, LabClock.instant)
-            .order_by(LabClock.id)
-            .limit(1)
-        ).first()
+        row = session.connection().execute(_READ_CLOCK).first()
         if row is None:
             return self.time_source(), Pace()
         return self.time_source() + row.offset_ms, Pace(row.speed, row.instant)

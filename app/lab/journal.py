@@ -53,14 +53,19 @@ def redact(body: str | None) -> str | None:
         return _SECRET_IN_TEXT.sub(r"\1***", body[:BODY_LIMIT])
 
 
-def record(db: Session, *, keep: int, **fields) -> JournalEntry:
-    """Add one entry (``fields`` are ``JournalEntry`` columns); keep the newest ``keep``."""
-    entry = JournalEntry(**fields)
-    db.add(entry)
-    db.flush()
-    if entry.id % TRIM_EVERY == 0:
-        db.execute(delete(JournalEntry).where(JournalEntry.id <= entry.id - keep))
-    return entry
+_JOURNAL_TABLE = JournalEntry.__table__
+_INSERT = _JOURNAL_TABLE.insert()
+
+
+def record(db: Session, *, keep: int, **fields) -> int:
+    """Add one entry (``fields`` are ``JournalEntry`` columns) and return its id;
+    keep the newest ``keep``. One plain insert (no ORM object), and every
+    ``TRIM_EVERY`` entries one delete of the oldest."""
+    connection = db.connection()
+    entry_id = connection.execute(_INSERT, fields).inserted_primary_key[0]
+    if entry_id % TRIM_EVERY == 0:
+        connection.execute(delete(_JOURNAL_TABLE).where(_JOURNAL_TABLE.c.id <= entry_id - keep))
+    return entry_id
 
 
 @dataclass(frozen=True)

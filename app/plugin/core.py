@@ -162,7 +162,7 @@ def _check_session() -> None:
         # the sessions that expired meanwhile go with it.
         session_id = plugin_session.id
         defer_write(lambda session: sessions.touch(session, session_id, timeout_s))
-    g.caller = Caller(plugin_session.array.name, sessions.token_tag(token))
+    g.caller = Caller(plugin_session.array_name, sessions.token_tag(token))
     g.array_id = plugin_session.array_id
 
 

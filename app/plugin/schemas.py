@@ -14,6 +14,7 @@ from mockarray.array import capabilities
 from mockarray.array.capabilities import Capability, Group
 from mockarray.array.models import SplitSupport
 from mockarray.fields import Boolean, IdString, WholeNumber
+from mockarray.web.dumping import CompiledDumpSchema
 
 
 class Inline(fields.Nested):
@@ -23,7 +24,7 @@ class Inline(fields.Nested):
         return obj
 
 
-class Schema(ma.Schema):
+class Schema(CompiledDumpSchema):
     class Meta:
         ordered = True
 

@@ -33,15 +33,18 @@ def attach(app: Flask) -> None:
 def fault_gate() -> None:
     """Fault rules, checked before the array acts, so a faulted call changes nothing.
 
-    The rules are read in the call's own transaction: one cheap query when
-    there are none. Applying one (rare) is claimed in a short transaction of
-    its own, so that it counts even though the call is then refused.
+    The rules are read in the call's own transaction: one query on an empty
+    table when there are none (the usual case). Applying one (rare) is claimed
+    in a short transaction of its own, so that it counts even though the call
+    is then refused.
 
     A delay sleeps holding no database connection, and only while fewer than
     ``DELAY_THREADS`` calls of this worker sleep in one: beyond that the call
     goes on at once (logged), so delays never starve the control plane.
     """
     session = db_session()
+    if not faults.any_rules(session):
+        return
     action = request.args.get("action")
     rules = faults.candidates(session, method=request.method, path=call_path(), action=action)
     if any(rule.array is not None for rule in rules):
