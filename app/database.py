@@ -96,6 +96,11 @@ class Database:
             engine.dispose()
 
 
+#: What the pool does to a connection given back: nothing. Every session ends its
+#: transaction (commit, or rollback on close) before it gives its connection back;
+#: the pool's own rollback would be a second one on every call.
+RESET_ON_RETURN = None
+
 #: Mode of the folders mockarray makes for its data (database, logs).
 PRIVATE_DIR_MODE = 0o700
 #: What a new file SQLite makes may grant: nothing to the group or others.
@@ -125,7 +130,9 @@ def _make_engine(
     url: str, is_sqlite: bool, busy_timeout_ms: int, echo: bool, *, synchronous: str = "FULL"
 ) -> Engine:
     if not is_sqlite:
-        engine = create_engine(url, echo=echo, pool_pre_ping=True)
+        engine = create_engine(
+            url, echo=echo, pool_pre_ping=True, pool_reset_on_return=RESET_ON_RETURN
+        )
 
         @event.listens_for(engine, "begin")
         def _on_begin_server(connection):
@@ -135,7 +142,10 @@ def _make_engine(
         return engine
 
     engine = create_engine(
-        url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
+        url,
+        echo=echo,
+        connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+        pool_reset_on_return=RESET_ON_RETURN,
     )
 
     @event.listens_for(engine, "do_connect")

@@ -19,28 +19,31 @@ class Page:
 ALL = Page()
 
 
-def page_of(session: Session, statement: Select, order: tuple, page: Page, total: int) -> list:
-    """The page's objects of ``statement`` in ``order`` when the total is known.
+@dataclass(frozen=True)
+class Window:
+    """Where a page lies in a list of known length: ``count`` items after
+    skipping ``skip``, counted from the end when ``backwards``."""
 
-    Read off an index in ``order``, a page costs what its distance from the
-    nearer end of the list costs: a page past the middle is read backwards,
-    so the last page is as cheap as the first.
+    skip: int
+    count: int
+    backwards: bool
+
+
+def window(page: Page, total: int) -> Window | None:
+    """How to read ``page`` of a list of ``total`` items off an index in the
+    list's order (``None``: the page is empty).
+
+    A page costs what its distance from the nearer end of the list costs: a
+    page past the middle is read backwards, so the last page is as cheap as
+    the first.
     """
     if page.limit == 0 or total <= page.start:
-        return []
+        return None
     end = total if page.limit is None else min(total, page.start + page.limit)
     from_end = total - end
     if from_end < page.start:
-        backwards = statement.order_by(*(column.desc() for column in order))
-        backwards = backwards.offset(from_end) if from_end else backwards
-        found = list(session.scalars(backwards.limit(end - page.start)).unique())
-        found.reverse()
-        return found
-    forwards = statement.order_by(*order)
-    forwards = forwards.offset(page.start) if page.start else forwards
-    if page.limit is not None:
-        forwards = forwards.limit(page.limit)
-    return list(session.scalars(forwards).unique())
+        return Window(from_end, end - page.start, backwards=True)
+    return Window(page.start, end - page.start, backwards=False)
 
 
 def paginate(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Row, Select, bindparam, or_, select
 from sqlalchemy.orm import Session, contains_eager, subqueryload
 
 from mockarray.array import clock
@@ -35,7 +35,7 @@ from mockarray.array.models import (
 )
 from mockarray.errors import Conflict, NotFound
 from mockarray.identity import PLUGIN_ID
-from mockarray.queries import ALL, Page, page_of, paginate
+from mockarray.queries import ALL, Page, paginate, window
 
 #: Ids are 32-bit on every database; a larger number names nothing.
 MAX_ID = 2**31 - 1
@@ -109,8 +109,13 @@ def list_servers(session: Session, array_id: int, page: Page = ALL) -> tuple[lis
     )
 
 
+_SERVER_BY_KEY = select(Server).where(
+    Server.array_id == bindparam("array_id"), Server.key == bindparam("key")
+)
+
+
 def get_server(session: Session, array_id: int, key: str) -> Server:
-    server = session.scalar(select(Server).where(Server.array_id == array_id, Server.key == key))
+    server = session.scalars(_SERVER_BY_KEY, {"array_id": array_id, "key": key}).first()
     if server is None:
         raise NotFound(f"Server '{key}' does not exist on this array.")
     return server
@@ -134,12 +139,39 @@ def _volumes(server: Server) -> Select:
     return select(Volume).where(Volume.server_id == server.id)
 
 
-def list_volumes(session: Session, server: Server, page: Page = ALL):
-    """A page of the server's volumes, oldest first, and how many it has (in one
-    indexed query: the total is the server's count)."""
+def _volume_page(backwards: bool) -> Select:
+    table = Volume.__table__
+    order = (table.c.created_ms, table.c.id)
+    return (
+        select(table)
+        .where(table.c.server_id == bindparam("server_id"))
+        .order_by(*(column.desc() for column in order) if backwards else order)
+        .limit(bindparam("count"))
+        .offset(bindparam("skip"))
+    )
+
+
+#: A page of a server's volumes off ``ix_volume_server_order``, read from either end.
+_VOLUME_PAGE = {False: _volume_page(False), True: _volume_page(True)}
+
+
+def list_volumes(session: Session, server: Server, page: Page = ALL) -> tuple[list[Row], int]:
+    """A page of the server's volumes, oldest first, and how many it has: one
+    indexed query (the total is the server's count). The volumes are read-only
+    rows, their columns as attributes: a page answers what a volume is, it
+    changes nothing."""
     total = server.volume_count
-    order = (Volume.created_ms, Volume.id)
-    return page_of(session, _volumes(server), order, page, total), total
+    where = window(page, total)
+    if where is None:
+        return [], total
+    rows = session.connection().execute(
+        _VOLUME_PAGE[where.backwards],
+        {"server_id": server.id, "count": where.count, "skip": where.skip},
+    )
+    found = list(rows)
+    if where.backwards:
+        found.reverse()
+    return found, total
 
 
 def get_volume(session: Session, server: Server, volume_id: str) -> Volume:

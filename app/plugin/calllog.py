@@ -2,8 +2,8 @@
 
 ``GET /log`` zips these files, streamed, with the lines of the caller's array
 and of the calls made without a session (``array=-``): every line starts
-with its time and ``array=<name>``. Rotation is safe across gunicorn workers
-(``concurrent-log-handler`` locks the file while it rotates).
+with its time and ``array=<name>``. Every worker appends to the same file
+(``logfile.AppendingLogFile``: one ``write`` per line, a lock only to rotate).
 
 What a client sends (a path, an action name) is escaped before it is
 written (``mockarray.config.logging.escape``): a line is always one line,
@@ -16,7 +16,6 @@ the arrays timestamp does: the writer passes it (``log_line``).
 
 from __future__ import annotations
 
-import logging
 import os
 import zipfile
 from collections.abc import Iterator
@@ -24,11 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from concurrent_log_handler import ConcurrentRotatingFileHandler
 from flask import Flask, current_app, request
 
 from mockarray.config.logging import escape
 from mockarray.database import private_dir
+from mockarray.plugin.logfile import AppendingLogFile
 
 LOG_NAME = "api.log"
 #: The field every line carries first, after its time: whose call it was.
@@ -37,39 +36,25 @@ ARRAY_FIELD = "array="
 NO_ARRAY = "-"
 #: How much of a log file ``GET /log`` reads at a time.
 CHUNK_BYTES = 64 * 1024
-#: The attribute of a log record that holds its simulated time (epoch ms).
-AT_MS = "at_ms"
 
 
-class _SimulatedTimeFormatter(logging.Formatter):
-    """Times in UTC with milliseconds: the record's simulated time (``AT_MS``)."""
-
-    def formatTime(self, record, datefmt=None):
-        at_ms = getattr(record, AT_MS, None)
-        if at_ms is None:  # a line written without one: the moment it was written
-            at_ms = int(record.created * 1000)
-        moment = datetime.fromtimestamp(at_ms // 1000, UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at_ms % 1000:03d}Z"
+def _time_of(at_ms: int) -> str:
+    """``at_ms`` in UTC with milliseconds, as every line starts."""
+    moment = datetime.fromtimestamp(at_ms // 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at_ms % 1000:03d}Z"
 
 
 def init_call_log(app: Flask) -> None:
     log_dir = private_dir(Path(str(app.config["LOG_DIR"])))
-    handler = ConcurrentRotatingFileHandler(
-        str(log_dir / LOG_NAME),
-        maxBytes=int(app.config["LOG_MAX_BYTES"]),
-        backupCount=int(app.config["LOG_BACKUPS"]),
-        encoding="utf-8",
+    app.extensions["mockarray.call_log"] = AppendingLogFile(
+        log_dir / LOG_NAME,
+        max_bytes=int(app.config["LOG_MAX_BYTES"]),
+        backups=int(app.config["LOG_BACKUPS"]),
     )
-    handler.setFormatter(_SimulatedTimeFormatter("%(asctime)s %(message)s"))
-    # A logger of this app's own, outside logging's global registry, so that
-    # several apps (tests) never write into each other's files.
-    logger = logging.Logger("mockarray.calls", logging.INFO)
-    logger.addHandler(handler)
-    app.extensions["mockarray.call_log"] = logger
 
 
-def call_log() -> logging.Logger:
-    """The log behind ``GET /log``; write to it with ``log_line``."""
+def call_log() -> AppendingLogFile:
+    """The file behind ``GET /log``; write to it with ``log_line``."""
     return current_app.extensions["mockarray.call_log"]
 
 
@@ -79,8 +64,8 @@ def array_field(array_name: str | None) -> str:
 
 
 def log_line(at_ms: int, message: str, *args) -> None:
-    """A line of the log at ``at_ms``, the arrays' time."""
-    call_log().info(message, *args, extra={AT_MS: at_ms})
+    """A line of the log at ``at_ms``, the arrays' time: ``message % args``."""
+    call_log().write(f"{_time_of(at_ms)} {message % args if args else message}")
 
 
 def log_call(array_name: str | None, status: int, duration_ms: float, at_ms: int) -> None:

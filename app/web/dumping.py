@@ -15,7 +15,7 @@ proves both paths answer the same for every response of the API.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import marshmallow as ma
@@ -27,26 +27,11 @@ _MISSING = ma.missing
 Dumper = Callable[[Any], dict]
 
 
-def _value_getter(key: str) -> Callable[[Any], Any]:
-    # marshmallow's lookup (``utils._get_value_for_key``): an item, else an attribute.
-    def get(obj: Any) -> Any:
-        if not hasattr(obj, "__getitem__"):
-            return getattr(obj, key, _MISSING)
-        try:
-            return obj[key]
-        except (KeyError, IndexError, TypeError, AttributeError):
-            return getattr(obj, key, _MISSING)
-
-    return get
-
-
 def _plain_conversion(field: fields.Field) -> Callable[[Any], Any] | None:
     """The field's own conversion of a non-None value, for the plain types whose
     ``_serialize`` is known; ``None`` for every other field."""
     kind = type(field)
-    if kind is fields.String:
-        return str
-    if kind is IdString:
+    if kind is fields.String or kind is IdString:
         return str
     if kind is fields.Integer and not field.as_string:
         return int
@@ -55,18 +40,19 @@ def _plain_conversion(field: fields.Field) -> Callable[[Any], Any] | None:
     return None
 
 
-def _conversion(field: fields.Field) -> Callable[[Any, Any], Any]:
-    """``convert(value, obj)`` for one field (``value`` is never missing)."""
+def _conversion(field: fields.Field) -> Callable[[Any, Any], Any] | None:
+    """``convert(value, obj)`` for one field (``value`` is never missing);
+    ``None`` when the value is answered as it is."""
     if isinstance(field, fields.Nested):
         nested = compiled_dumper(field.schema)
         if field.many:
             return lambda value, _obj: None if value is None else [nested(item) for item in value]
         return lambda value, _obj: None if value is None else nested(value)
     if isinstance(field, fields.List):
-        inner = _conversion(field.inner)
+        inner = _conversion(field.inner) or (lambda value, _obj: value)
         return lambda value, obj: None if value is None else [inner(item, obj) for item in value]
     if type(field)._serialize is fields.Field._serialize:
-        return lambda value, _obj: value
+        return None
     plain = _plain_conversion(field)
     if plain is not None:
         return lambda value, _obj: None if value is None else plain(value)
@@ -75,44 +61,41 @@ def _conversion(field: fields.Field) -> Callable[[Any, Any], Any]:
     return lambda value, obj: serialize(value, name, obj)
 
 
-def _field_dumper(key: str, field: fields.Field) -> Callable[[Any, dict], None]:
-    """``dump(obj, into)``: puts the field's value of ``obj`` into ``into``."""
-    convert = _conversion(field)
-    if not field._CHECK_ATTRIBUTE:  # e.g. fields.Function: computed from the object
-
-        def dump_computed(obj: Any, into: dict) -> None:
-            into[key] = convert(None, obj)
-
-        return dump_computed
-
-    if type(field).get_value is not fields.Field.get_value or "." in (field.attribute or ""):
-        # A field that finds its value its own way (an inline object), or a dotted path.
-        def get(obj: Any) -> Any:
-            return field.get_value(obj, field.attribute or field.name)
-    else:
-        get = _value_getter(field.attribute or field.name)
-    default = field.dump_default
-
-    def dump_one(obj: Any, into: dict) -> None:
-        value = get(obj)
-        if value is _MISSING:
-            value = default() if callable(default) else default
-            if value is _MISSING:
-                return
-        into[key] = convert(value, obj)
-
-    return dump_one
+#: How a field finds its value: an attribute (or item) of the object, the
+#: field's own ``get_value`` (an inline object, a dotted path), or none (computed).
+_PLAIN, _OWN, _COMPUTED = range(3)
 
 
 def _compile(schema: ma.Schema) -> Dumper:
-    dumpers = [
-        _field_dumper(field.data_key or name, field) for name, field in schema.dump_fields.items()
-    ]
+    plan = []
+    for name, field in schema.dump_fields.items():
+        key = field.data_key or name
+        source = field.attribute or name
+        if not field._CHECK_ATTRIBUTE:  # e.g. fields.Function: computed from the object
+            how = _COMPUTED
+        elif type(field).get_value is not fields.Field.get_value or "." in source:
+            how = _OWN
+        else:
+            how = _PLAIN
+        plan.append((key, how, source, field, _conversion(field), field.dump_default))
 
     def dump(obj: Any) -> dict:
         into: dict = {}
-        for dump_field in dumpers:
-            dump_field(obj, into)
+        # marshmallow's lookup: an item of a mapping, else an attribute.
+        mapping = isinstance(obj, Mapping)
+        for key, how, source, field, convert, default in plan:
+            if how is _PLAIN:
+                value = obj.get(source, _MISSING) if mapping else getattr(obj, source, _MISSING)
+            elif how is _COMPUTED:
+                into[key] = None if convert is None else convert(None, obj)
+                continue
+            else:
+                value = field.get_value(obj, source)
+            if value is _MISSING:
+                value = default() if callable(default) else default
+                if value is _MISSING:
+                    continue
+            into[key] = value if convert is None else convert(value, obj)
         return into
 
     return dump
