@@ -60,14 +60,15 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from mockarray.lab.api import init_control
+    from mockarray.lab.api import init_control, metrics
     from mockarray.lab.api.plugin_hooks import attach
     from mockarray.plugin import init_api, package_version
 
     init_api(app)
     init_control(app, package_version())
-    # The lab's fault gate and journal ride on the plugin API's hooks.
+    # The lab's fault gate and journal ride on the plugin API's hooks, as do its metrics.
     attach(app)
+    metrics.attach(app)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from mockarray.database import Database
 
@@ -32,3 +35,23 @@ def downgrade(database: Database, revision: str) -> None:
 def current_revision(database: Database) -> str | None:
     with database.engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+@dataclass(frozen=True)
+class ShippedRevisions:
+    """The revisions of the migrations this code ships: the newest (``head``) and
+    every one it knows (a database at another was migrated by a newer mockarray)."""
+
+    head: str
+    known: frozenset[str]
+
+
+@cache
+def shipped_revisions() -> ShippedRevisions:
+    """Read once per process (the files do not change while it runs; reading them
+    takes a good part of a second)."""
+    script = ScriptDirectory(str(MIGRATIONS))
+    return ShippedRevisions(
+        head=script.get_current_head(),
+        known=frozenset(revision.revision for revision in script.walk_revisions()),
+    )

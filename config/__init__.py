@@ -18,7 +18,8 @@ SETTINGS: list[tuple[str, str, object, str]] = [
         "DATA_DIR",
         "MOCKARRAY_DATA_DIR",
         "var",
-        "Directory for the SQLite database and the log files.",
+        "Directory for the SQLite database, the log files, gunicorn's control socket and "
+        "the workers' metrics.",
     ),
     (
         "DATABASE_URL",

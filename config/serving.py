@@ -6,10 +6,12 @@ API) and ``gunicorn -c config/gunicorn.conf.py wsgi:app``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from mockarray.config.logging import logging_config
+from mockarray.database import private_dir
 
 #: The control socket (gunicorn's ``gunicornc``), in the data directory: two
 #: instances on one host, each with its own data directory, never share one.
@@ -25,6 +27,11 @@ DELAY_THREADS = THREADS - 2
 #: The longest delay a fault rule may inject: the worker timeout, less 5 s for
 #: the call itself.
 MAX_FAULT_DELAY_MS = (WORKER_TIMEOUT_S - 5) * 1000
+#: The folder of the data directory where the workers keep their Prometheus
+#: metrics (``mockarray.lab.metrics``), emptied when the server starts.
+METRICS_DIR = "metrics"
+#: prometheus_client's variable naming that folder (its multiprocess mode).
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def gunicorn_settings(config: Mapping[str, object]) -> dict[str, object]:
@@ -51,7 +58,32 @@ def gunicorn_settings(config: Mapping[str, object]) -> dict[str, object]:
         "limit_request_line": 0,
         "limit_request_field_size": 64 * 1024,
     }
+    settings.update(metrics_hooks(Path(str(config["DATA_DIR"])) / METRICS_DIR))
     if config.get("TLS_CERTFILE") or config.get("TLS_KEYFILE"):
         settings["certfile"] = str(config["TLS_CERTFILE"])
         settings["keyfile"] = str(config["TLS_KEYFILE"])
     return settings
+
+
+def metrics_hooks(directory: Path) -> dict[str, Callable]:
+    """gunicorn hooks that keep the workers' Prometheus metrics in ``directory``.
+
+    The master empties it and names it in ``PROMETHEUS_MULTIPROC_DIR`` before it
+    starts a worker, so every worker (forked with that environment) counts its
+    calls in files of its own there and a scrape of any worker sums them all
+    (the counts of workers that exited included). A new server starts from zero.
+    """
+
+    def on_starting(_server) -> None:
+        private_dir(directory)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        os.environ[MULTIPROCESS_DIR_VARIABLE] = str(directory)
+
+    def child_exit(_server, worker) -> None:
+        # Imported here, after on_starting named the directory.
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid, str(directory))
+
+    return {"on_starting": on_starting, "child_exit": child_exit}

@@ -24,7 +24,8 @@ MAY_IMPORT = {
     "web": set(),
     "plugin": {"array", "web"},
     "lab": {"array"},
-    "lab.api": {"array", "lab", "web", "plugin"},
+    # migrate: the health check compares the database's schema with the shipped head.
+    "lab.api": {"array", "lab", "web", "plugin", "migrate"},
     "cli": {"array", "lab", "plugin", "web", "migrate", "wsgi", "(root)"},
 }
 #: Rooms that know nothing of HTTP or the command line.

@@ -1,10 +1,11 @@
 """The lab: everything that drives the simulated arrays from outside.
 
 Holds: the lab's tables (``models``), the simulated clock (``clock``),
-checkpoints, fault rules, the request journal, host writes, seeding from
-YAML fixtures with the demo lab (``seeding``), and the control plane's HTTP
-API under ``/mockarray/api`` (``api``), which also attaches the fault gate
-and the journal to every plugin call. The command line calls the same
+checkpoints, fault rules, the request journal, host writes, the health
+check, Prometheus metrics, seeding from YAML fixtures with the demo lab
+(``seeding``), and the control plane's HTTP API under ``/mockarray/api``
+(``api``), which also attaches the fault gate, the journal and the call
+metrics to every plugin call. The command line calls the same
 functions.
 
 May import: ``mockarray.array`` and the ground floor; ``lab.api`` also

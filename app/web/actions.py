@@ -99,6 +99,12 @@ class Actions:
     def names(self) -> list[str]:
         return [action.name for action in self.actions.values()]
 
+    def known_name(self, name: str | None) -> str | None:
+        """The declared name of the action ``name`` spells (``clone`` for ``CLONE``),
+        or None: a bounded label for metrics, whatever a client sends."""
+        action = self.actions.get(normalize_action(name or ""))
+        return action.name if action is not None else None
+
     def find(self, name: str | None) -> Action:
         action = self.actions.get(normalize_action(name or ""))
         if action is None:
@@ -198,6 +204,8 @@ class Actions:
             return self.dispatch(query["action"], **view_args)
 
         act.__name__ = f"{self.subject.replace(' ', '_')}_action"
+        # Kept by the decorators below: what serves a request can be asked its actions.
+        act._mockarray_actions = self  # type: ignore[attr-defined]
         act.__doc__ = f"{self._summary()}\n\n{self._description()}"
         view = self.blp.arguments(query, location="query")(act)
         view = self._documented_answers(view)

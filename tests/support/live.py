@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.support.api import PASSWORD, PREFIX, SESSION_HEADER, basic_auth
@@ -48,7 +49,9 @@ class Gunicorn:
         """What gunicorn and the app printed: shown when a live test fails."""
         return self.error_log.read_text() if self.error_log.exists() else ""
 
-    def start(self) -> Gunicorn:
+    def start(self, *, ready: Callable[[], bool] | None = None) -> Gunicorn:
+        """Start it and wait until ``ready()`` (default: ``GET /info`` answers 200)."""
+        ready = ready or (lambda: self.call("GET", "/info")[0] == 200)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "wsgi:app"],
             cwd=ROOT,
@@ -63,10 +66,11 @@ class Gunicorn:
             if self.process.poll() is not None:
                 raise AssertionError(f"gunicorn exited: {self.errors()}")
             try:
-                if self.call("GET", "/info")[0] == 200:
+                if ready():
                     return self
             except OSError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         raise AssertionError("gunicorn did not answer within 30 s")
 
     def stop(self) -> None:
@@ -81,6 +85,18 @@ class Gunicorn:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=30)
         self.process = None
+
+    def fetch(self, path: str, headers=None) -> tuple[int, dict[str, str], bytes]:
+        """``GET`` any path (``/mockarray/api/metrics``) on a new connection: status,
+        headers and the raw body."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", headers=headers or {}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
 
     def call(self, method: str, path: str, body=None, headers=None):
         data = None if body is None else json.dumps(body).encode()

@@ -3,20 +3,30 @@
 Under ``/mockarray/api`` with its own OpenAPI document
 (``/mockarray/api/openapi.json``), the same JSON error shape, and a bearer
 token (``MOCKARRAY_ADMIN_TOKEN``); without a token only loopback clients may
-use it. Every function also has a ``mockarray`` command. ``plugin_hooks``
-attaches the lab's fault gate and journal to every plugin API call.
+use it (``GET /health`` excepted: anyone may call it). Every lab function also
+has a ``mockarray`` command. ``plugin_hooks`` attaches the lab's fault gate and
+journal to every plugin API call, ``metrics`` its per-call counters.
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from mockarray.lab.api import checkpoints, clock, faults, journal, reset, writes
+from mockarray.lab.api import (
+    checkpoints,
+    clock,
+    faults,
+    health,
+    journal,
+    metrics,
+    reset,
+    writes,
+)
 from mockarray.lab.api.core import CONTROL_PREFIX, ERRORS, init_control_conventions
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.openapi import Api
 
-RESOURCES = (reset, checkpoints, faults, clock, journal, writes)
+RESOURCES = (health, metrics, reset, checkpoints, faults, clock, journal, writes)
 
 
 def init_control(app: Flask, version: str) -> None:
@@ -29,11 +39,13 @@ def init_control(app: Flask, version: str) -> None:
         CONTROL_API_SPEC_OPTIONS={
             "info": {
                 "description": "Drive the simulated arrays from a test run: reset, "
-                "checkpoints, faults, the simulated clock, the request journal, host writes. "
+                "checkpoints, faults, the simulated clock, the request journal, host writes; "
+                "watch the server: health, Prometheus metrics. "
                 "Send 'Authorization: Bearer <MOCKARRAY_ADMIN_TOKEN>'; without a token set, "
                 "loopback clients calling a loopback name (localhost, 127.0.0.1, [::1]) need "
-                "none. A POST, PUT or DELETE sends 'Content-Type: application/json' (even "
-                "without a body) and no Origin of another site."
+                "none. GET /health needs neither. A POST, PUT or DELETE sends "
+                "'Content-Type: application/json' (even without a body) and no Origin of "
+                "another site."
             },
             "security": [{"token": []}],
         },

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import current_app, request
@@ -12,15 +14,30 @@ from flask_smorest import Blueprint
 from werkzeug.exceptions import UnsupportedMediaType
 
 from mockarray.errors import Forbidden, Unauthorized
-from mockarray.web.media import JSON, check_media_types
+from mockarray.web.media import JSON, check_media_types, view_attribute
 from mockarray.web.openapi import ErrorDocs, Operation, input_errors
 from mockarray.web.transaction import discard_unit_of_work, finish_unit_of_work, is_read
 
 CONTROL_PREFIX = "/mockarray/api"
 
+F = TypeVar("F", bound=Callable)
+
+
+def public(view: F) -> F:
+    """Mark a view that anyone may call, without the token and from any address
+    (``GET /health``, for probes): it must reveal nothing of the lab."""
+    view._mockarray_control_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def is_public(view: Callable) -> bool:
+    return getattr(view, "_mockarray_control_public", False)
+
 
 def _error_statuses(operation: Operation) -> set[int]:
-    statuses = {401, 403, 415, 503} | input_errors(operation)
+    statuses = {415, 503} | input_errors(operation)
+    if not is_public(operation.view):
+        statuses |= {401, 403}
     if operation.writes:
         statuses.add(409)
     return statuses
@@ -106,7 +123,9 @@ def _bearer(header: str) -> str | None:
 def check_token() -> None:
     """Who may call: with ``MOCKARRAY_ADMIN_TOKEN``, whoever sends it; without, loopback
     clients that call the server by a loopback name (not a name a web page made point
-    at 127.0.0.1: DNS rebinding)."""
+    at 127.0.0.1: DNS rebinding). A ``public`` view lets anyone in."""
+    if view_attribute("_mockarray_control_public", False):
+        return
     token = str(current_app.config.get("ADMIN_TOKEN") or "")
     if not token:
         if not _is_loopback(request.remote_addr):

@@ -182,3 +182,28 @@ class WriteSchema(Schema):
         attribute="auto_deleted",
         metadata={"description": "snapshots auto-deleted to make room for the write"},
     )
+
+
+class HealthSchema(Schema):
+    status = fields.String(
+        metadata={
+            "enum": ["ok", "unavailable"],
+            "description": "ok (200): the server can serve; unavailable (503): see reason.",
+        }
+    )
+    database = fields.String(metadata={"enum": ["reachable", "unreachable"]})
+    schema = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The schema's revision: '0006 (head)', or where it is against "
+            "the head ('0005 (head is 0006)', 'none (head is 0006)'); null when the "
+            "database cannot be reached."
+        },
+    )
+    arrays = fields.Integer(
+        allow_none=True, metadata={"description": "How many arrays the lab holds."}
+    )
+    reason = fields.String(
+        allow_none=True,
+        metadata={"description": "Why the server cannot serve, and what to do; null when ok."},
+    )
