@@ -7,12 +7,14 @@ cases marshmallow treats specially.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import marshmallow as ma
 import pytest
 from marshmallow import fields
 
 from mockarray.fields import IdString
-from mockarray.web.dumping import CompiledDumpSchema, DumpMismatch, compiled_dumper
+from mockarray.web.dumping import CompiledDumpSchema, DumpMismatch, Inline, compiled_dumper
 from tests.support.api import CONTROL
 
 
@@ -116,3 +118,33 @@ def test_a_compiled_dump_that_disagrees_is_caught(monkeypatch):
     schema.__dict__["_compiled_dumper"] = lambda obj: {"id": "wrong"}
     with pytest.raises(DumpMismatch, match="Shapes"):
         schema.dump({"id": 1})
+
+
+class Stats(CompiledDumpSchema):
+    size = fields.Integer(attribute="size_bytes")
+
+
+class Objects(CompiledDumpSchema):
+    class Meta:
+        ordered = True
+
+    id = IdString()
+    name = fields.String(data_key="label")
+    stats = Inline(Stats)
+    parts = fields.List(fields.Nested(Hooked))
+    count = fields.Function(lambda obj: len(obj.parts or []))
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        SimpleNamespace(id=3, name="n", size_bytes=5, parts=[SimpleNamespace(name="p")]),
+        SimpleNamespace(id=None, name=None, size_bytes=None, parts=None),
+        # Without some attributes: marshmallow leaves their fields out.
+        SimpleNamespace(id=4, parts=[]),
+    ],
+)
+def test_objects_dump_alike_through_the_generated_function(obj):
+    schema = Objects()
+    assert schema.dump(obj) == ma.Schema.dump(schema, obj)
+    assert list(schema.dump(obj)) == list(ma.Schema.dump(schema, obj))

@@ -14,14 +14,7 @@ from mockarray.array import capabilities
 from mockarray.array.capabilities import Capability, Group
 from mockarray.array.models import SplitSupport
 from mockarray.fields import Boolean, IdString, WholeNumber
-from mockarray.web.dumping import CompiledDumpSchema
-
-
-class Inline(fields.Nested):
-    """A nested JSON object whose fields are columns of the parent object."""
-
-    def get_value(self, obj, attr, accessor=None, default=ma.missing):
-        return obj
+from mockarray.web.dumping import CompiledDumpSchema, Inline
 
 
 class Schema(CompiledDumpSchema):

@@ -61,12 +61,20 @@ def _conversion(field: fields.Field) -> Callable[[Any, Any], Any] | None:
     return lambda value, obj: serialize(value, name, obj)
 
 
+class Inline(fields.Nested):
+    """A nested JSON object whose fields are attributes of the parent object."""
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        return obj
+
+
 #: How a field finds its value: an attribute (or item) of the object, the
 #: field's own ``get_value`` (an inline object, a dotted path), or none (computed).
 _PLAIN, _OWN, _COMPUTED = range(3)
 
 
-def _compile(schema: ma.Schema) -> Dumper:
+def _generic(schema: ma.Schema) -> Dumper:
+    """Any object: a mapping's items, attributes, missing values and their defaults."""
     plan = []
     for name, field in schema.dump_fields.items():
         key = field.data_key or name
@@ -99,6 +107,81 @@ def _compile(schema: ma.Schema) -> Dumper:
         return into
 
     return dump
+
+
+class _Source:
+    """Python source of a dump function for objects whose values are attributes."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, Any] = {"_MISSING": _MISSING}
+        self.reads: list[str] = []
+
+    def bind(self, value: Any) -> str:
+        name = f"_n{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def read(self, expression: str) -> str:
+        variable = f"v{len(self.reads)}"
+        self.reads.append(f"{variable} = {expression}")
+        return variable
+
+    def body(self, schema: ma.Schema, obj: str) -> str:
+        """A dict display of ``schema``'s fields of ``obj``."""
+        items = []
+        for name, field in schema.dump_fields.items():
+            key = repr(field.data_key or name)
+            source = field.attribute or name
+            if isinstance(field, Inline):
+                items.append(f"{key}: {self.body(field.schema, obj)}")
+            elif not field._CHECK_ATTRIBUTE:
+                convert = _conversion(field)
+                value = "None" if convert is None else f"{self.bind(convert)}(None, {obj})"
+                items.append(f"{key}: {value}")
+            elif type(field).get_value is not fields.Field.get_value or not source.isidentifier():
+                raise _NotPlain
+            else:
+                items.append(f"{key}: {self.value(field, self.read(f'{obj}.{source}'), obj)}")
+        return "{" + ", ".join(items) + "}"
+
+    def value(self, field: fields.Field, variable: str, obj: str) -> str:
+        plain = _plain_conversion(field)
+        if plain is not None:
+            return f"None if {variable} is None else {plain.__name__}({variable})"
+        convert = _conversion(field)
+        if convert is None:
+            return variable
+        return f"{self.bind(convert)}({variable}, {obj})"
+
+
+class _NotPlain(Exception):
+    """A schema the generated function does not cover (the generic one does)."""
+
+
+def _compile(schema: ma.Schema) -> Dumper:
+    generic = _generic(schema)
+    source = _Source()
+    try:
+        body = source.body(schema, "obj")
+    except _NotPlain:
+        return generic
+    # Read every attribute first: an object that lacks one takes the generic path
+    # (which answers marshmallow's way: the field's default, or no field).
+    code = "\n".join(
+        [
+            "def dump(obj):",
+            "    if isinstance(obj, _Mapping):",
+            "        return _generic(obj)",
+            "    try:",
+            *(f"        {read}" for read in source.reads or ["pass"]),
+            "    except AttributeError:",
+            "        return _generic(obj)",
+            f"    return {body}",
+        ]
+    )
+    namespace = {**source.names, "_Mapping": Mapping, "_generic": generic}
+    exec(compile(code, f"<dump {type(schema).__name__}>", "exec"), namespace)
+    return namespace["dump"]
 
 
 def can_compile(schema: ma.Schema) -> bool:
