@@ -53,6 +53,13 @@ class ApiBlueprint(Blueprint):
 
     ARGUMENTS_PARSER = _Parser()
 
+    def arguments(self, schema, *args, **kwargs):
+        """flask-smorest's, with a schema class made an instance once, here: webargs
+        would make one (deep-copying every field) on every request."""
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
+
     def refuses(self, *statuses: int, description: str | None = None):
         """Document error statuses a view answers beyond its API's usual ones
         (``@blp.refuses(507)``), with the API's description of each or with
