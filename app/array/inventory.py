@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Row, Select, bindparam, or_, select
+from sqlalchemy import RowMapping, Select, bindparam, or_, select
 from sqlalchemy.orm import Session, contains_eager, subqueryload
 
 from mockarray.array import clock
@@ -155,11 +155,13 @@ def _volume_page(backwards: bool) -> Select:
 _VOLUME_PAGE = {False: _volume_page(False), True: _volume_page(True)}
 
 
-def list_volumes(session: Session, server: Server, page: Page = ALL) -> tuple[list[Row], int]:
+def list_volumes(
+    session: Session, server: Server, page: Page = ALL
+) -> tuple[list[RowMapping], int]:
     """A page of the server's volumes, oldest first, and how many it has: one
     indexed query (the total is the server's count). The volumes are read-only
-    rows, their columns as attributes: a page answers what a volume is, it
-    changes nothing."""
+    mappings of their columns: a page answers what a volume is, it changes
+    nothing."""
     total = server.volume_count
     where = window(page, total)
     if where is None:
@@ -168,7 +170,7 @@ def list_volumes(session: Session, server: Server, page: Page = ALL) -> tuple[li
         _VOLUME_PAGE[where.backwards],
         {"server_id": server.id, "count": where.count, "skip": where.skip},
     )
-    found = list(rows)
+    found = rows.mappings().all()
     if where.backwards:
         found.reverse()
     return found, total

@@ -110,9 +110,11 @@ def _generic(schema: ma.Schema) -> Dumper:
 
 
 class _Source:
-    """Python source of a dump function for objects whose values are attributes."""
+    """Python source of a dump function for mappings or for objects whose values
+    are attributes."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, mapping: bool) -> None:
+        self.mapping = mapping
         self.names: dict[str, Any] = {"_MISSING": _MISSING}
         self.reads: list[str] = []
 
@@ -141,7 +143,8 @@ class _Source:
             elif type(field).get_value is not fields.Field.get_value or not source.isidentifier():
                 raise _NotPlain
             else:
-                items.append(f"{key}: {self.value(field, self.read(f'{obj}.{source}'), obj)}")
+                lookup = f"{obj}[{source!r}]" if self.mapping else f"{obj}.{source}"
+                items.append(f"{key}: {self.value(field, self.read(lookup), obj)}")
         return "{" + ", ".join(items) + "}"
 
     def value(self, field: fields.Field, variable: str, obj: str) -> str:
@@ -158,30 +161,43 @@ class _NotPlain(Exception):
     """A schema the generated function does not cover (the generic one does)."""
 
 
-def _compile(schema: ma.Schema) -> Dumper:
-    generic = _generic(schema)
-    source = _Source()
+def _generated(schema: ma.Schema, generic: Dumper, *, mapping: bool) -> Dumper | None:
+    """A function that reads every value first, as items of a mapping or attributes
+    of an object, then builds the answer in one expression; a value that is
+    missing sends the object to ``generic`` (the field's default, or no field,
+    as marshmallow does). ``None`` for a schema it does not cover."""
+    source = _Source(mapping=mapping)
     try:
         body = source.body(schema, "obj")
     except _NotPlain:
-        return generic
-    # Read every attribute first: an object that lacks one takes the generic path
-    # (which answers marshmallow's way: the field's default, or no field).
+        return None
+    missing = "(KeyError, AttributeError)" if mapping else "AttributeError"
     code = "\n".join(
         [
             "def dump(obj):",
-            "    if isinstance(obj, _Mapping):",
-            "        return _generic(obj)",
             "    try:",
             *(f"        {read}" for read in source.reads or ["pass"]),
-            "    except AttributeError:",
+            f"    except {missing}:",
             "        return _generic(obj)",
             f"    return {body}",
         ]
     )
-    namespace = {**source.names, "_Mapping": Mapping, "_generic": generic}
+    namespace = {**source.names, "_generic": generic}
     exec(compile(code, f"<dump {type(schema).__name__}>", "exec"), namespace)
     return namespace["dump"]
+
+
+def _compile(schema: ma.Schema) -> Dumper:
+    generic = _generic(schema)
+    of_mapping = _generated(schema, generic, mapping=True)
+    of_object = _generated(schema, generic, mapping=False)
+    if of_mapping is None or of_object is None:
+        return generic
+
+    def dump(obj: Any) -> dict:
+        return of_mapping(obj) if isinstance(obj, Mapping) else of_object(obj)
+
+    return dump
 
 
 def can_compile(schema: ma.Schema) -> bool:
