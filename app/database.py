@@ -6,6 +6,12 @@ for write transactions, so concurrent gunicorn workers queue for the write
 lock instead of failing with "database is locked" when a read transaction
 tries to upgrade itself to a write.
 
+Durable writes (the arrays' state) are on disk when their commit returns:
+PostgreSQL's ``synchronous_commit``; on SQLite, a sync of the write-ahead log
+right after the commit, outside the write lock (``_sync_file``). Lazy writes
+(bookkeeping: the request journal, a session's last use) skip the wait: on
+PostgreSQL ``synchronous_commit=off``, on SQLite no sync.
+
 The files SQLite creates (the database, its ``-wal`` and ``-shm``) are the
 owner's only (``0600``), and so is the folder mockarray makes for them
 (``private_dir``, ``0700``): they hold password hashes and session token hashes.
@@ -14,6 +20,8 @@ owner's only (``0600``), and so is the folder mockarray makes for them
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,14 +56,8 @@ class Database:
         info = {CLOCK_KEY: clock} if clock is not None else {}
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine = _make_engine(url, self.is_sqlite, sqlite_busy_timeout_ms, echo)
-        # SQLite sets "synchronous" per connection: lazy commits get a pool of their own.
-        lazy_engine = (
-            _make_engine(url, True, sqlite_busy_timeout_ms, echo, synchronous="NORMAL")
-            if self.is_sqlite
-            else self.engine
-        )
         #: Every engine (connection pool) of this database.
-        self.engines = tuple(dict.fromkeys((self.engine, lazy_engine)))
+        self.engines = (self.engine,)
         self._reader = sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._writer = sessionmaker(
             self.engine.execution_options(**{WRITE_OPTION: True}),
@@ -63,10 +65,14 @@ class Database:
             info=info,
         )
         self._lazy_writer = sessionmaker(
-            lazy_engine.execution_options(**{WRITE_OPTION: True, LAZY_OPTION: True}),
+            self.engine.execution_options(**{WRITE_OPTION: True, LAZY_OPTION: True}),
             expire_on_commit=False,
             info=info,
         )
+        wal = _wal_path(self.url) if self.is_sqlite else None
+        if wal is not None:
+            # A durable commit is on disk before the call is answered (see _sync_file).
+            event.listen(self._writer, "after_commit", lambda _session: _sync_file(wal))
 
     def session(self, *, write: bool, durable: bool = True) -> Session:
         """A new session; ``write=True`` takes the write lock first on SQLite.
@@ -126,9 +132,63 @@ def private_files() -> Iterator[None]:
         os.umask(previous)
 
 
-def _make_engine(
-    url: str, is_sqlite: bool, busy_timeout_ms: int, echo: bool, *, synchronous: str = "FULL"
-) -> Engine:
+def _wal_path(url) -> str | None:
+    """The write-ahead log of a SQLite database file (``None`` in memory)."""
+    if url.database in (None, "", ":memory:"):
+        return None
+    return f"{url.database}-wal"
+
+
+def _sync_file(path: str) -> None:
+    """Wait until ``path`` is on disk (``fdatasync``).
+
+    SQLite commits with ``synchronous=NORMAL``: a commit appends the
+    transaction to the write-ahead log and lets the write lock go at once,
+    without waiting for the disk. A durable commit then syncs the log itself,
+    outside the lock: the whole log as written so far, this commit's frames
+    included, is on disk when this returns, which is what ``synchronous=FULL``
+    promises at commit, while the other workers write meanwhile (and one sync
+    covers every commit written before it). A log emptied by a checkpoint
+    meanwhile was synced into the database file first (``NORMAL`` syncs at
+    every checkpoint).
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:  # the last connection closed: checkpointed and synced
+        return
+    try:
+        os.fdatasync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _begin_immediate(dbapi_connection, busy_timeout_ms: int) -> None:
+    """``BEGIN IMMEDIATE``, waiting for the write lock in short steps.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10 ms… between tries: a worker
+    that finds the lock taken would idle long after it is free. This tries
+    again after 0.1 ms, then less and less often (at most every 5 ms), for as
+    long as the busy timeout.
+    """
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + busy_timeout_ms / 1000
+        pause = 0.0001
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                busy = "locked" in str(error) or "busy" in str(error)
+                if not busy or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.005)
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+
+
+def _make_engine(url: str, is_sqlite: bool, busy_timeout_ms: int, echo: bool) -> Engine:
     if not is_sqlite:
         engine = create_engine(
             url, echo=echo, pool_pre_ping=True, pool_reset_on_return=RESET_ON_RETURN
@@ -166,17 +226,18 @@ def _make_engine(
             # The -wal and -shm files are made here (and later with the database's mode).
             with private_files():
                 cursor.execute("PRAGMA journal_mode=WAL")
-            # FULL: an answered call is on disk even after a power cut. NORMAL (lazy
-            # commits: bookkeeping) commits without an fsync; WAL checkpoints still sync.
-            cursor.execute(f"PRAGMA synchronous={synchronous}")
+            # NORMAL: a commit does not wait for the disk; a durable one syncs the
+            # log after it, outside the write lock (_sync_file). Checkpoints sync.
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        raw = connection.connection.driver_connection
         if connection.get_execution_options().get(WRITE_OPTION):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin_immediate(raw, busy_timeout_ms)
         else:
-            connection.exec_driver_sql("BEGIN")
+            raw.execute("BEGIN")
 
     return engine
 

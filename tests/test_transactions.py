@@ -4,8 +4,10 @@
   before its one commit.
 - A read (GET) runs in a read transaction: it never takes the write lock
   (no ``BEGIN IMMEDIATE`` on SQLite) and never waits on an fsync. Its journal
-  row is one insert in a short transaction of its own, committed lazily
-  (``synchronous=NORMAL`` on SQLite, ``synchronous_commit=off`` on PostgreSQL).
+  row is one insert in a short transaction of its own, committed lazily (no
+  sync of SQLite's log, ``synchronous_commit=off`` on PostgreSQL).
+- A write that succeeds is on disk before it is answered: SQLite's log is
+  synced after the commit (outside the write lock).
 - A refused write is rolled back whole; its journal row is recorded lazily.
 """
 
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import event, update
 
+import mockarray.database
 from mockarray.array.models import PluginSession
 from mockarray.database import LAZY_OPTION, WRITE_OPTION, Database
 
@@ -104,3 +107,25 @@ def test_a_read_on_a_stale_session_touches_it_outside_the_read(api, database):
     assert seen.kinds == ["read", "lazy"], seen.kinds
     lazy_writes = [s.split()[0:2] for kind, s in seen.statements if kind == "lazy"]
     assert ["UPDATE", "PLUGIN_SESSION"] in lazy_writes, lazy_writes
+
+
+def synced_files(monkeypatch) -> list[str]:
+    """Paths the database syncs to disk from now on (``mockarray.database._sync_file``)."""
+    synced: list[str] = []
+    monkeypatch.setattr(mockarray.database, "_sync_file", synced.append)
+    return synced
+
+
+def test_a_write_is_on_disk_before_it_is_answered_and_a_read_never_waits(
+    api, ref, database, monkeypatch
+):
+    if not database.is_sqlite:
+        return  # PostgreSQL: synchronous_commit does it at commit
+    synced = synced_files(monkeypatch)
+    assert api.get("/server/0/volume").status_code == 200
+    refused = api.delete("/server/0/volume/987654321")
+    assert refused.status_code == 404
+    assert synced == []  # a read, and a refused write's lazy journal row: no sync
+    created = api.post(f"/server/0/volume/{ref['vol2']}/snapshot", json={"name": "on-disk"})
+    assert created.status_code == 201
+    assert synced == [f"{database.url.database}-wal"]
