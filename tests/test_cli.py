@@ -282,13 +282,13 @@ def test_show_lists_each_array_with_its_login_and_pools(runner, seeded):
         "log in: hostname alpha.lab.test or ipAddress 198.51.100.1, port 8443, user admin",
         "server '0' (alpha)",
         # pool1: vol1 is thin, 10 GiB used, its snapshots hold 1 GiB; the clone shares all.
-        "pool pool1: 1.0 TiB, 1013.0 GiB free",
+        "pool pool1: 1 TiB, 1013 GiB free",
         # pool2: thick vol2 takes its whole 50 GiB.
-        "pool pool2: 100.0 GiB, 50.0 GiB free",
+        "pool pool2: 100 GiB, 50 GiB free",
         "replicates to: partner",
         "beta  Mockarray MA-9000 1.0.0, serial SN-BETA",
         "log in: hostname beta.lab.test or ipAddress 198.51.100.2, port 8443, user admin",
-        "pool pool1: 10.0 TiB, 10.0 TiB free",
+        "pool pool1: 10 TiB, 10 TiB free",
     ):
         assert expected in lines, expected
     assert lines.index("server '0' (alpha)") < lines.index("server '0' (beta)")
@@ -310,7 +310,7 @@ def test_show_counts_what_each_server_holds(runner, seeded):
 def test_show_one_array(runner, seeded):
     output = run(runner, "show", "alpha").output
     assert "log in: hostname alpha.lab.test" in output
-    assert "pool pool2: 100.0 GiB" in output
+    assert "pool pool2: 100 GiB" in output
     assert "beta" not in output
 
 

@@ -423,7 +423,7 @@ BAD_DOCUMENTS = [
         "used more than size",
         edited(lambda d: add_volume(d, used="2GiB")),
         f"{S}.volumes[3].used",
-        "Volume 'vol3' cannot hold 2147483648 bytes: its size is 1073741824 bytes",
+        "Volume 'vol3' cannot hold 2 GiB: its size is 1 GiB",
     ),
     Bad(
         "unknown pool",
@@ -539,7 +539,7 @@ BAD_DOCUMENTS = [
             )
         ),
         f"{S}.volumes[3]",
-        "Pool 'pool2' has 53687091200 bytes free; volume 'vol3' needs 64424509440",
+        "Pool 'pool2' has 50 GiB free; volume 'vol3' needs 60 GiB",
     ),
     Bad(
         "two arrays of the document with one hostname",
@@ -735,8 +735,8 @@ def test_what_the_api_refuses_a_fixture_cannot_build_and_gets_the_same_words(dat
     assert problems == [
         (
             f"{S}.volumes[4]",
-            "Pool 'pool2' has 32212254720 bytes free; splitting clone 'big-clone' needs "
-            "64424509440. Free space (delete snapshots or volumes) or use another pool.",
+            "Pool 'pool2' has 30 GiB free; splitting clone 'big-clone' needs "
+            "60 GiB. Free space (delete snapshots or volumes) or use another pool.",
         )
     ]
 
@@ -832,11 +832,13 @@ def test_parse_duration_ms_refuses_what_is_no_duration(value, message):
     [
         (0, "0 B"),
         (1023, "1023 B"),
-        (1024, "1.0 KiB"),
+        (1024, "1 KiB"),
         (1_610_612_736, "1.5 GiB"),
-        (TiB, "1.0 TiB"),
-        (5 * 2**50, "5.0 PiB"),
-        (-10 * GiB, "-10.0 GiB"),
+        (2 * TiB, "2 TiB"),
+        (TiB + 10 * GiB, "1.01 TiB"),
+        (GiB - 1, "1 GiB"),
+        (5 * 2**50, "5 PiB"),
+        (-10 * GiB, "-10 GiB"),
     ],
 )
 def test_format_size(size, text):

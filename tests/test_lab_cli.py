@@ -537,7 +537,7 @@ def test_write_by_volume_name_appends_and_overwrites(runner, api, ref, database)
     free = {p["name"]: p["freeSpace"] for p in listed(api, "/server/0/pool", "pools")}
     content = fingerprint(database, ref["vol1"])
     output = run(runner, "write", "alpha", "vol1", "1GiB", "--append")
-    assert output == "Wrote 1.0 GiB to 'vol1': 11.0 GiB used.\n"
+    assert output == "Wrote 1 GiB to 'vol1': 11 GiB used.\n"
     volume = ok(api.get(f"/server/0/volume/{ref['vol1']}"))
     assert volume["stats"]["usedSize"] == 11 * GiB
     pools = {p["name"]: p["freeSpace"] for p in listed(api, "/server/0/pool", "pools")}
@@ -545,7 +545,7 @@ def test_write_by_volume_name_appends_and_overwrites(runner, api, ref, database)
     assert fingerprint(database, ref["vol1"]) != content
     # By id, overwriting: the used size stays.
     assert run(runner, "write", "alpha", ref["vol1"], "512MiB") == (
-        "Wrote 512.0 MiB to 'vol1': 11.0 GiB used.\n"
+        "Wrote 512 MiB to 'vol1': 11 GiB used.\n"
     )
 
 
@@ -587,7 +587,7 @@ def test_write_on_an_array_with_several_servers_needs_server(runner, client, lab
     output = run(runner, "write", "multi", "data", "1GiB", exit_code=2)
     assert "--server" in output and "svm-a" in output and "svm-b" in output
     assert run(runner, "write", "multi", "data", "1GiB", "--server", "svm-b", "--append") == (
-        "Wrote 1.0 GiB to 'data': 2.0 GiB used.\n"
+        "Wrote 1 GiB to 'data': 2 GiB used.\n"
     )
     api = Api.login(client, "multi.lab.test")
     used = {
@@ -635,6 +635,6 @@ def test_write_to_a_volume_whose_name_is_all_digits(runner, client, lab):
     )
     # The name wins over an id; an all-digit value that names no volume is an id.
     assert run(runner, "write", "digits", "42", "1GiB", "--append") == (
-        "Wrote 1.0 GiB to '42': 2.0 GiB used.\n"
+        "Wrote 1 GiB to '42': 2 GiB used.\n"
     )
     assert "999999" in run(runner, "write", "digits", "999999", "1GiB", exit_code=1)

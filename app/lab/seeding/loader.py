@@ -38,6 +38,7 @@ from mockarray.lab.seeding.schema import (
     ServerFixture,
     StoredLabFixtureSchema,
 )
+from mockarray.units import format_sizes
 
 DEMO_FIXTURE = "demo.yaml"
 
@@ -482,7 +483,7 @@ class _Loader:
             self.problem(
                 f"{path}.used",
                 f"Clone '{spec['name']}' holds at least its snapshot's data "
-                f"({parent.volume_used_bytes} bytes).",
+                f"({format_sizes(used, parent.volume_used_bytes)[1]}).",
             )
             raise _Refused
         if used > clone.used_bytes:
