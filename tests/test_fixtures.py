@@ -37,7 +37,14 @@ from mockarray.array.models import (
 )
 from mockarray.array.sessions import hash_password
 from mockarray.lab.models import LabFixture
-from mockarray.lab.seeding.loader import FixtureError, check, demo_fixture_text, reset, seed
+from mockarray.lab.seeding.loader import (
+    FixtureError,
+    check,
+    demo_fixture_text,
+    reset,
+    seed,
+    wipe,
+)
 from mockarray.units import format_size, parse_duration_ms, parse_size
 from tests.support.db import recorded_statements, row_counts
 from tests.support.lab import array_doc, standard_server
@@ -352,6 +359,9 @@ def test_seeding_runs_as_many_statements_for_200_volumes_as_for_20(database):
     counts = []
     for name, number, volumes in (("small", 1, 20), ("large", 2, 200)):
         text = lab(name, number, volumes)
+        # Each into an empty lab: seeding more into a lab checks it is still as seeded.
+        with database.transaction() as session:
+            wipe(session)
         with recorded_statements(database) as statements:
             seed_text(database, text)
         counts.append(len(statements))
@@ -576,13 +586,13 @@ def test_bad_document_is_refused_with_its_place(database, case: Bad):
         pytest.param(
             array_doc("alpha", 2, hostname="other.lab.test", serialNumber="SN-OTHER"),
             "arrays[0].name",
-            "An array with name 'alpha' already exists. Use 'mockarray seed --replace'",
+            "An array with name 'alpha' already exists. Seed with replace",
             id="name",
         ),
         pytest.param(
             array_doc("other", 2, hostname="alpha.lab.test"),
             "arrays[0].hostname",
-            "An array with hostname 'alpha.lab.test' already exists. Use",
+            "An array with hostname 'alpha.lab.test' already exists. Seed with replace",
             id="hostname",
         ),
     ],
