@@ -68,6 +68,13 @@ SETTINGS: list[tuple[str, str, object, str]] = [
         "Largest request body accepted; larger is `413`.",
     ),
     (
+        "MAX_FIXTURE_BYTES",
+        "MOCKARRAY_MAX_FIXTURE_BYTES",
+        64 * 1024 * 1024,
+        "Largest fixture document `POST /mockarray/api/seed` accepts (a lab of 10,000 "
+        "volumes is a few MiB); larger is `413`.",
+    ),
+    (
         "SQLITE_BUSY_TIMEOUT_MS",
         "MOCKARRAY_SQLITE_BUSY_TIMEOUT_MS",
         30000,

@@ -25,14 +25,8 @@ from mockarray.array.models import (
     Volume,
 )
 from mockarray.cli.context import Lab, pass_lab
-from mockarray.lab.seeding.loader import (
-    DEMO_FIXTURE,
-    demo_fixture_text,
-    is_empty,
-    reset,
-    seed,
-)
-from mockarray.lab.seeding.loader import check as check_fixture
+from mockarray.lab.seeding.loader import DEMO_FIXTURE, demo_fixture_text, reset
+from mockarray.lab.seeding.outcome import seed_fixture
 from mockarray.units import format_size
 
 
@@ -82,18 +76,13 @@ def seed_text(
 ) -> str:
     """Seed the fixture ``text`` (named ``source`` in messages), or only ``check``
     it; what was done."""
-
-    def act(session):
-        if check:
-            names = ", ".join(check_fixture(session, text, source, replace=replace))
-            return f"{source} is a good fixture (nothing loaded): {names}."
-        if if_empty and not is_empty(session):
-            return "The lab already holds arrays; nothing seeded."
-        arrays = seed(session, text, source, replace=replace)
-        names = ", ".join(array.name for array in arrays)
-        return f"Seeded {len(arrays)} array(s) from {source}: {names}."
-
-    return lab.run(act)
+    return lab.run(
+        lambda session: (
+            seed_fixture(
+                session, text, source, replace=replace, if_empty=if_empty, check=check
+            ).message
+        )
+    )
 
 
 @click.command("reset")

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from mockarray.lab.api import checkpoints, clock, faults, journal, reset, writes
+from mockarray.lab.api import checkpoints, clock, faults, journal, reset, seeding, writes
 from mockarray.lab.api.core import CONTROL_PREFIX, ERRORS, init_control_conventions
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.openapi import Api
 
-RESOURCES = (reset, checkpoints, faults, clock, journal, writes)
+RESOURCES = (seeding, reset, checkpoints, faults, clock, journal, writes)
 
 
 def init_control(app: Flask, version: str) -> None:
@@ -28,8 +28,9 @@ def init_control(app: Flask, version: str) -> None:
         CONTROL_OPENAPI_JSON_PATH="openapi.json",
         CONTROL_API_SPEC_OPTIONS={
             "info": {
-                "description": "Drive the simulated arrays from a test run: reset, "
-                "checkpoints, faults, the simulated clock, the request journal, host writes. "
+                "description": "Drive the simulated arrays from a test run: seeding, "
+                "reset, checkpoints, faults, the simulated clock, the request journal, host "
+                "writes. "
                 "Send 'Authorization: Bearer <MOCKARRAY_ADMIN_TOKEN>'; without a token set, "
                 "loopback clients calling a loopback name (localhost, 127.0.0.1, [::1]) need "
                 "none. A POST, PUT or DELETE sends 'Content-Type: application/json' (even "

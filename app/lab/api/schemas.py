@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from mockarray.fields import Boolean, Duration, IdString, Size, WholeNumber
+from mockarray.lab.seeding.schema import ArrayFixture, Strict
 from mockarray.plugin.schemas import NAME, Schema
 from mockarray.units import SPEED_MAX, SPEED_MIN
 
@@ -21,6 +22,53 @@ class ResetRequestSchema(Schema):
 
 class ResetSchema(Schema):
     arrays = fields.List(fields.String())
+
+
+class SeedQuerySchema(Schema):
+    replace = Boolean(
+        load_default=False,
+        metadata={"description": "Empty the lab first: every array goes ('seed --replace')."},
+    )
+    check = Boolean(
+        load_default=False,
+        metadata={"description": "Only validate the document; load nothing ('seed --check')."},
+    )
+    ifEmpty = Boolean(
+        load_default=False,
+        metadata={"description": "Seed only an empty lab ('seed --if-empty')."},
+    )
+    source = fields.String(
+        load_default="request body",
+        validate=validate.Length(min=1, max=1024),
+        metadata={
+            "description": "The document's name in problems and in what is kept "
+            "for a reset (lab.yaml); default 'request body'."
+        },
+    )
+
+
+class SeedSchema(Schema):
+    source = fields.String()
+    arrays = fields.List(
+        fields.String(),
+        metadata={"description": "The arrays seeded (with check: that the document makes)."},
+    )
+    volumes = fields.Integer(metadata={"description": "Volumes seeded; 0 when none loaded."})
+    loaded = fields.Boolean(
+        metadata={"description": "false with check, or ifEmpty on a lab that holds arrays."}
+    )
+    message = fields.String(metadata={"description": "What 'mockarray seed' says."})
+
+
+class SeededArraySchema(ArrayFixture):
+    """An array as it was seeded, without its password."""
+
+    class Meta(Strict.Meta):
+        exclude = ("password",)
+
+
+class SeededFixtureSchema(Strict):
+    arrays = fields.List(fields.Nested(SeededArraySchema), required=True)
 
 
 class CheckpointRequestSchema(Schema):

@@ -102,10 +102,13 @@ class FixtureError(ArrayError):
         fields: dict[str, list[str]] = {}
         for path, message in problems:
             fields.setdefault(path, []).append(message)
-        listed = "; ".join(f"{p}: {m}" for p, m in problems[:PROBLEMS_IN_MESSAGE])
+        listed = " ".join(
+            f"{path}: {message}" + ("" if message.endswith(".") else ".")
+            for path, message in problems[:PROBLEMS_IN_MESSAGE]
+        )
         more = len(problems) - PROBLEMS_IN_MESSAGE
         if more > 0:
-            listed += f"; and {more} more (see 'errors')"
+            listed += f" And {more} more (see 'errors')."
         super().__init__(f"{self.summary} {listed}", fields=fields)
 
     @property
