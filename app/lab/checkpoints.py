@@ -20,8 +20,7 @@ from __future__ import annotations
 import json
 import zlib
 
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from mockarray.array import clock
@@ -52,9 +51,16 @@ def _state_tables():
     return [table for table in Base.metadata.sorted_tables if table.name not in NOT_STATE]
 
 
+#: Where Alembic keeps the database's migration revision.
+REVISION_TABLE = "alembic_version"
+
+
 def schema_revision(session: Session) -> str | None:
     """The database's migration revision (Alembic's); ``None`` when it has none."""
-    return MigrationContext.configure(session.connection()).get_current_revision()
+    connection = session.connection()
+    if not inspect(connection).has_table(REVISION_TABLE):
+        return None
+    return connection.execute(text(f"SELECT version_num FROM {REVISION_TABLE}")).scalar()
 
 
 def _dump(session: Session) -> dict[str, list[dict]]:
