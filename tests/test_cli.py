@@ -307,6 +307,50 @@ def test_show_counts_what_each_server_holds(runner, seeded):
     ) in lines
 
 
+def test_show_json_has_every_figure_with_stable_keys(runner, seeded):
+    shown = json.loads(run(runner, "show", "--json").output)
+    alpha, beta = shown["arrays"]
+    assert {key: alpha[key] for key in alpha if key != "servers"} == {
+        "name": "alpha",
+        "vendor": "Mockarray",
+        "model": "MA-9000",
+        "version": "1.0.0",
+        "serialNumber": "SN-ALPHA",
+        "hostname": "alpha.lab.test",
+        "ipAddress": "198.51.100.1",
+        "port": 8443,
+        "username": "admin",
+    }
+    [server] = alpha["servers"]
+    assert server == {
+        "id": "0",
+        "name": "alpha",
+        "pools": [
+            {"name": "pool1", "capacity": 2**40, "free": 2**40 - 11 * 2**30},
+            {"name": "pool2", "capacity": 100 * 2**30, "free": 50 * 2**30},
+        ],
+        "counts": {
+            "volumes": 3,
+            "clones": 1,
+            "snapshots": 4,
+            "luns": 3,
+            "offlineLuns": 1,
+            "hosts": 2,
+            "mappings": 1,
+            "hostGroups": 1,
+            "networks": 2,
+            "consistencyGroups": 1,
+        },
+        "replicatesTo": ["partner"],
+    }
+    assert beta["servers"][0]["counts"]["volumes"] == 0
+    assert json.loads(run(runner, "show", "beta", "--json").output) == {"arrays": [beta]}
+
+
+def test_show_json_of_an_empty_lab(runner, database):
+    assert json.loads(run(runner, "show", "--json").output) == {"arrays": []}
+
+
 def test_show_one_array(runner, seeded):
     output = run(runner, "show", "alpha").output
     assert "log in: hostname alpha.lab.test" in output

@@ -45,7 +45,7 @@ from mockarray.lab.seeding.loader import (
     seed,
     wipe,
 )
-from mockarray.units import format_size, parse_duration_ms, parse_size
+from mockarray.units import format_size, format_sizes, parse_duration_ms, parse_size
 from tests.support.db import recorded_statements, row_counts
 from tests.support.lab import array_doc, standard_server
 
@@ -853,6 +853,19 @@ def test_parse_duration_ms_refuses_what_is_no_duration(value, message):
 )
 def test_format_size(size, text):
     assert format_size(size) == text
+
+
+@pytest.mark.parametrize(
+    ("sizes", "texts"),
+    [
+        ((50 * GiB, 60 * GiB), ["50 GiB", "60 GiB"]),
+        ((GiB + 2**20, GiB), ["1.001 GiB", "1 GiB"]),
+        ((GiB, GiB - 1), ["1073741824 B", "1073741823 B"]),
+        ((GiB, GiB), ["1 GiB", "1 GiB"]),
+    ],
+)
+def test_format_sizes_tells_different_sizes_apart(sizes, texts):
+    assert format_sizes(*sizes) == texts
 
 
 # -- initiator names ------------------------------------------------------------------------------

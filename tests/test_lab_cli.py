@@ -603,7 +603,11 @@ BAD_WRITES = {
     "unknown volume": (["alpha", "vol9", "1GiB"], 1, ["vol9"]),
     "unknown volume id": (["alpha", "999999", "1GiB"], 1, ["999999"]),
     "unknown server": (["alpha", "vol1", "1GiB", "--server", "svm-x"], 1, ["svm-x"]),
-    "too big": (["alpha", "vol1", "91GiB", "--append"], 1, ["vol1", "do not fit"]),
+    "too big": (
+        ["alpha", "vol1", "91GiB", "--append"],
+        1,
+        ["Volume 'vol1' holds 10 GiB of 100 GiB; 91 GiB more do not fit."],
+    ),
     "size not understood": (["alpha", "vol1", "lots"], 2, ["SIZE"]),
 }
 
@@ -638,3 +642,43 @@ def test_write_to_a_volume_whose_name_is_all_digits(runner, client, lab):
         "Wrote 1 GiB to '42': 2 GiB used.\n"
     )
     assert "999999" in run(runner, "write", "digits", "999999", "1GiB", exit_code=1)
+
+
+# -- --json -------------------------------------------------------------------------------------
+
+
+def test_checkpoint_list_json_is_what_the_control_plane_answers(runner, client, lab):
+    lab.standard()
+    assert json.loads(run(runner, "checkpoint", "list", "--json")) == {"checkpoints": []}
+    run(runner, "checkpoint", "save", "base")
+    run(runner, "checkpoint", "save", "later")
+    listed_json = json.loads(run(runner, "checkpoint", "list", "--json"))
+    assert listed_json == ok(control(client, "GET", "/checkpoints"))
+    assert [c["name"] for c in listed_json["checkpoints"]] == ["base", "later"]
+    assert set(listed_json["checkpoints"][0]) == {
+        "name",
+        "createdTime",
+        "arrays",
+        "volumes",
+        "sizeBytes",
+    }
+
+
+def test_fault_list_json_is_what_the_control_plane_answers(runner, client, lab):
+    lab.standard()
+    assert json.loads(run(runner, "fault", "list", "--json")) == {"faults": []}
+    run(runner, "fault", "add", "--path", "/server/*", "--status", "503", "--times", "2")
+    run(runner, "fault", "add", "--method", "GET", "--delay", "1s-2s", "--probability", "0.5")
+    listed_json = json.loads(run(runner, "fault", "list", "--json"))
+    assert listed_json == {"faults": fault_rules(client)}
+    assert [(f["status"], f["delayMs"], f["delayMaxMs"]) for f in listed_json["faults"]] == [
+        (503, 0, 0),
+        (None, 1000, 2000),
+    ]
+
+
+def test_clock_show_json_is_what_the_control_plane_answers(runner, client, frozen):
+    run(runner, "clock", "advance", "1h")
+    shown = json.loads(run(runner, "clock", "show", "--json"))
+    assert shown == clock_state(client)
+    assert shown["offsetMs"] == HOUR_MS and shown["speed"] == 1.0 and shown["instant"] is False
