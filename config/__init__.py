@@ -71,8 +71,8 @@ SETTINGS: list[tuple[str, str, object, str]] = [
         "MAX_FIXTURE_BYTES",
         "MOCKARRAY_MAX_FIXTURE_BYTES",
         64 * 1024 * 1024,
-        "Largest fixture document `POST /mockarray/api/seed` accepts (a lab of 10,000 "
-        "volumes is a few MiB); larger is `413`.",
+        "Largest fixture document `POST /mockarray/api/seed` accepts (10,000 volumes, "
+        "each with a snapshot and a mapped LUN, are about 1.6 MiB of YAML); larger is `413`.",
     ),
     (
         "SQLITE_BUSY_TIMEOUT_MS",
