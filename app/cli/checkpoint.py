@@ -10,7 +10,7 @@ import click
 from mockarray.cli.context import Lab, pass_lab
 from mockarray.cli.output import when
 from mockarray.lab import checkpoints
-from mockarray.lab.api.schemas import CheckpointListSchema
+from mockarray.lab.answers import CheckpointListSchema
 from mockarray.units import format_size
 
 

@@ -11,7 +11,7 @@ from mockarray.cli.context import Lab, pass_lab
 from mockarray.cli.output import when
 from mockarray.cli.types import DURATION
 from mockarray.lab import clock as lab_clock
-from mockarray.lab.api.schemas import ClockSchema
+from mockarray.lab.answers import ClockSchema
 from mockarray.units import SPEED_MAX, SPEED_MIN
 
 

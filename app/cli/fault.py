@@ -9,7 +9,7 @@ import click
 from mockarray.cli.context import Lab, pass_lab
 from mockarray.cli.types import DURATION_RANGE
 from mockarray.lab import faults
-from mockarray.lab.api.schemas import FaultListSchema
+from mockarray.lab.answers import FaultListSchema
 
 
 @click.group("fault")

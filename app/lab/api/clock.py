@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from mockarray.lab import clock as lab_clock
-from mockarray.lab.api.schemas import (
-    AdvanceSchema,
-    ClockSchema,
-    ClockSettingsSchema,
-    FinishedSchema,
-)
+from mockarray.lab.answers import ClockSchema
+from mockarray.lab.api.schemas import AdvanceSchema, ClockSettingsSchema, FinishedSchema
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.transaction import db_session
 

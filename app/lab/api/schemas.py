@@ -1,4 +1,5 @@
-"""Bodies of the control plane."""
+"""Bodies of the control plane (the lists it shares with the command line are in
+``mockarray.lab.answers``)."""
 
 from __future__ import annotations
 
@@ -76,18 +77,6 @@ class CheckpointRequestSchema(Schema):
     replace = Boolean(load_default=False)
 
 
-class CheckpointSchema(Schema):
-    name = fields.String()
-    createdTime = fields.Integer(attribute="created_ms", metadata={"description": "epoch ms"})
-    arrays = fields.Integer()
-    volumes = fields.Integer()
-    sizeBytes = fields.Integer(attribute="size_bytes")
-
-
-class CheckpointListSchema(Schema):
-    checkpoints = fields.List(fields.Nested(CheckpointSchema))
-
-
 class FaultRequestSchema(Schema):
     method = fields.String(load_default=None, validate=_http_method)
     path = fields.String(
@@ -124,35 +113,8 @@ class FaultRequestSchema(Schema):
     )
 
 
-class FaultSchema(Schema):
-    id = IdString()
-    method = fields.String(allow_none=True)
-    path = fields.String()
-    action = fields.String(allow_none=True)
-    array = fields.String(allow_none=True)
-    status = fields.Integer(allow_none=True)
-    message = fields.String(allow_none=True)
-    delayMs = fields.Integer(attribute="delay_min_ms")
-    delayMaxMs = fields.Integer(attribute="delay_max_ms")
-    remaining = fields.Integer(allow_none=True)
-    probability = fields.Float(allow_none=True)
-    applied = fields.Integer()
-    createdTime = fields.Integer(attribute="created_ms")
-
-
-class FaultListSchema(Schema):
-    faults = fields.List(fields.Nested(FaultSchema))
-
-
 class RemovedSchema(Schema):
     removed = fields.Integer()
-
-
-class ClockSchema(Schema):
-    now = fields.Integer(metadata={"description": "Simulated time, epoch ms."})
-    offsetMs = fields.Integer(attribute="offset_ms")
-    speed = fields.Float()
-    instant = Boolean()
 
 
 class AdvanceSchema(Schema):
