@@ -4,6 +4,7 @@ JSON) as ``mockarray seed`` does, with the same problems in the same words;
 
 from __future__ import annotations
 
+import http.client
 import json
 
 import pytest
@@ -13,6 +14,7 @@ from tests.support.api import CONTROL, PASSWORD, Api
 from tests.support.checks import assert_error, ok
 from tests.support.db import row_counts
 from tests.support.lab import array_doc, standard_arrays, standard_server
+from tests.support.live import Gunicorn
 
 JSON = "application/json"
 YAML = "application/yaml"
@@ -274,3 +276,47 @@ def test_the_openapi_document_describes_both_media_types(client):
     fixture = document["paths"][f"{CONTROL}/fixture"]["get"]
     assert set(fixture["responses"]["200"]["content"]) == {JSON, YAML}
     assert "404" in fixture["responses"]
+
+
+# -- through gunicorn ----------------------------------------------------------------------------
+
+
+def raw_post(port: int, path: str, body: bytes, content_type: str):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        headers = {"Accept": JSON, "Content-Type": content_type}
+        connection.request("POST", CONTROL + path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+@pytest.mark.live
+def test_through_gunicorn_a_fixture_larger_than_other_bodies_is_seeded(
+    migrated, database, tmp_path
+):
+    """A fixture of 2 MiB (here mostly a YAML comment) passes where another body
+    of that size is 413; a reset then keeps the volumes' ids. (``database``: the
+    worker's app empties the lab the server shares, after the test.)"""
+    padding = "# " + "x" * (2 * 2**20) + "\n"
+    big = (standard_text() + padding).encode()
+    server = Gunicorn(migrated, tmp_path / "live", workers=1).start()
+    try:
+        status, answer = raw_post(server.port, "/seed?replace=true", big, YAML)
+        assert status == 200, answer
+        assert answer["arrays"] == ["alpha", "beta"]
+        status, answer = raw_post(
+            server.port, "/faults", b'{"x": "' + padding.encode() + b'"}', JSON
+        )
+        assert status == 413 and "1 MiB" in answer["message"], answer
+
+        session = server.login()
+        status, before = server.call("GET", "/server/0/volume", headers=session)
+        assert status == 200, before
+        status, reset = raw_post(server.port, "/reset", b"{}", JSON)
+        assert status == 200 and reset == {"arrays": ["alpha", "beta"]}, reset
+        status, after = server.call("GET", "/server/0/volume", headers=server.login())
+        assert after == before
+    finally:
+        server.stop()
