@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from mockarray.lab import checkpoints
 from mockarray.lab.models import Checkpoint
+from mockarray.lab.seeding import loader
 from tests.support.api import CONTROL, Api
 from tests.support.checks import assert_error, ids, listed, ok, state, take_snapshot
 from tests.support.lab import array_doc, standard_arrays
@@ -112,6 +113,20 @@ def test_reset_puts_back_every_object_with_its_id(client, runner, database, fron
     # Every plugin session ended; a new one sees the same objects, same ids.
     assert_error(api.get("/server/0/volume"), 401)
     assert every_id(Api.login(client, "alpha.lab.test")) == seeded_ids
+
+
+def test_reset_restores_the_checkpoint_and_builds_nothing(client, database, monkeypatch):
+    """As fast as a checkpoint restore: nothing of the fixture is built again."""
+    seed_over_http(client, *standard_arrays())
+    seeded = every_row(database)
+
+    def no_building(*_args, **_kwargs):
+        raise AssertionError("reset built the fixture again")
+
+    monkeypatch.setattr(loader, "_Loader", no_building)
+    change_everything(client, Api.login(client, "alpha.lab.test"))
+    assert reset_over_http(client) == ["alpha", "beta"]
+    assert every_row(database) == seeded
 
 
 def test_resets_keep_the_ids_again_and_again(client, database):
