@@ -133,18 +133,32 @@ def _scaled(value: object, units: dict[str, int], help_text: str) -> int:
     return int(number * units[match.group(2).lower()])
 
 
-def format_size(size: int) -> str:
-    """``1610612736`` -> ``1.5 GiB``."""
-    for unit, factor in (
-        ("PiB", 2**50),
-        ("TiB", 2**40),
-        ("GiB", 2**30),
-        ("MiB", 2**20),
-        ("KiB", 2**10),
-    ):
-        if abs(size) >= factor:
-            return f"{size / factor:.1f} {unit}"
+#: The units sizes are written in, largest first.
+_BINARY_UNITS = (("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
+
+
+def format_size(size: int, decimals: int = 2) -> str:
+    """``2199023255552`` -> ``2 TiB``, ``1610612736`` -> ``1.5 GiB``, ``1023`` ->
+    ``1023 B``: the largest binary unit, at most ``decimals`` decimals, no trailing
+    zeros."""
+    if abs(size) < 1024:
+        return f"{size} B"
+    for unit, factor in _BINARY_UNITS:
+        value = round(size / factor, decimals)
+        if abs(value) >= 1:
+            return f"{value:.{decimals}f}".rstrip("0").rstrip(".") + f" {unit}"
     return f"{size} B"
+
+
+def format_sizes(*sizes: int) -> list[str]:
+    """The sizes as ``format_size`` writes them, with as many decimals as it takes to
+    tell different sizes apart (a refusal weighing 1 GiB against 1 GiB less a byte
+    must not say "1 GiB" twice); byte counts when no few decimals do."""
+    for decimals in range(2, 7):
+        texts = [format_size(size, decimals) for size in sizes]
+        if len(set(texts)) == len(set(sizes)):
+            return texts
+    return [f"{size} B" for size in sizes]
 
 
 def format_time(ms: int) -> str:

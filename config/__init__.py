@@ -69,6 +69,13 @@ SETTINGS: list[tuple[str, str, object, str]] = [
         "Largest request body accepted; larger is `413`.",
     ),
     (
+        "MAX_FIXTURE_BYTES",
+        "MOCKARRAY_MAX_FIXTURE_BYTES",
+        64 * 1024 * 1024,
+        "Largest fixture document `POST /mockarray/api/seed` accepts (10,000 volumes, "
+        "each with a snapshot and a mapped LUN, are about 1.6 MiB of YAML); larger is `413`.",
+    ),
+    (
         "SQLITE_BUSY_TIMEOUT_MS",
         "MOCKARRAY_SQLITE_BUSY_TIMEOUT_MS",
         30000,

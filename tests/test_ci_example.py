@@ -1,8 +1,8 @@
 """Using mockarray in CI: the example of docs/ci.md, run as part of the suite.
 
 A test of a backup job (here, the calls CDM would make) against a running
-mockarray: it saves a checkpoint before the test and restores it after, makes
-the array fail once the way real arrays do, moves the simulated clock instead
+mockarray: it resets the lab to its seeded state (every id as seeded) before
+the test, makes the array fail once the way real arrays do, moves the simulated clock instead
 of waiting for a split, and asserts on what was called through the journal.
 
 Point it at your own server with ``MOCKARRAY_URL`` (and ``MOCKARRAY_ADMIN_TOKEN``
@@ -92,16 +92,14 @@ def mockarray_url(request):
 
 @pytest.fixture
 def lab(mockarray_url):
-    """The demo lab, put back as it was after every test."""
+    """The demo lab as seeded, every id as it was, for every test."""
     lab = MockArray(mockarray_url, os.environ.get("MOCKARRAY_ADMIN_TOKEN"))
     if not lab.control("POST", "/reset", {})["arrays"]:
         pytest.skip("the server has no seeded lab (run `mockarray seed --demo`)")
-    lab.control("POST", "/checkpoints", {"name": "before-test", "replace": True})
     lab.control("DELETE", "/journal")
     yield lab
     lab.control("DELETE", "/faults")
     lab.control("POST", "/clock/reset")
-    lab.control("POST", "/checkpoints/before-test/restore")
 
 
 @pytest.fixture

@@ -282,13 +282,13 @@ def test_show_lists_each_array_with_its_login_and_pools(runner, seeded):
         "log in: hostname alpha.lab.test or ipAddress 198.51.100.1, port 8443, user admin",
         "server '0' (alpha)",
         # pool1: vol1 is thin, 10 GiB used, its snapshots hold 1 GiB; the clone shares all.
-        "pool pool1: 1.0 TiB, 1013.0 GiB free",
+        "pool pool1: 1 TiB, 1013 GiB free",
         # pool2: thick vol2 takes its whole 50 GiB.
-        "pool pool2: 100.0 GiB, 50.0 GiB free",
+        "pool pool2: 100 GiB, 50 GiB free",
         "replicates to: partner",
         "beta  Mockarray MA-9000 1.0.0, serial SN-BETA",
         "log in: hostname beta.lab.test or ipAddress 198.51.100.2, port 8443, user admin",
-        "pool pool1: 10.0 TiB, 10.0 TiB free",
+        "pool pool1: 10 TiB, 10 TiB free",
     ):
         assert expected in lines, expected
     assert lines.index("server '0' (alpha)") < lines.index("server '0' (beta)")
@@ -307,10 +307,54 @@ def test_show_counts_what_each_server_holds(runner, seeded):
     ) in lines
 
 
+def test_show_json_has_every_figure_with_stable_keys(runner, seeded):
+    shown = json.loads(run(runner, "show", "--json").output)
+    alpha, beta = shown["arrays"]
+    assert {key: alpha[key] for key in alpha if key != "servers"} == {
+        "name": "alpha",
+        "vendor": "Mockarray",
+        "model": "MA-9000",
+        "version": "1.0.0",
+        "serialNumber": "SN-ALPHA",
+        "hostname": "alpha.lab.test",
+        "ipAddress": "198.51.100.1",
+        "port": 8443,
+        "username": "admin",
+    }
+    [server] = alpha["servers"]
+    assert server == {
+        "id": "0",
+        "name": "alpha",
+        "pools": [
+            {"name": "pool1", "capacity": 2**40, "free": 2**40 - 11 * 2**30},
+            {"name": "pool2", "capacity": 100 * 2**30, "free": 50 * 2**30},
+        ],
+        "counts": {
+            "volumes": 3,
+            "clones": 1,
+            "snapshots": 4,
+            "luns": 3,
+            "offlineLuns": 1,
+            "hosts": 2,
+            "mappings": 1,
+            "hostGroups": 1,
+            "networks": 2,
+            "consistencyGroups": 1,
+        },
+        "replicatesTo": ["partner"],
+    }
+    assert beta["servers"][0]["counts"]["volumes"] == 0
+    assert json.loads(run(runner, "show", "beta", "--json").output) == {"arrays": [beta]}
+
+
+def test_show_json_of_an_empty_lab(runner, database):
+    assert json.loads(run(runner, "show", "--json").output) == {"arrays": []}
+
+
 def test_show_one_array(runner, seeded):
     output = run(runner, "show", "alpha").output
     assert "log in: hostname alpha.lab.test" in output
-    assert "pool pool2: 100.0 GiB" in output
+    assert "pool pool2: 100 GiB" in output
     assert "beta" not in output
 
 

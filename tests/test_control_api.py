@@ -110,6 +110,8 @@ GUARDED = {
     "list faults": ("GET", "/faults", None),
     "add fault": ("POST", "/faults", {"status": 503}),
     "reset": ("POST", "/reset", {"empty": True}),
+    "seed": ("POST", "/seed?replace=true", {"arrays": []}),
+    "fixture": ("GET", "/fixture", None),
     "journal": ("GET", "/journal", None),
     "clock": ("GET", "/clock", None),
     "advance clock": ("POST", "/clock/advance", {"by": "1h"}),
@@ -203,6 +205,7 @@ def test_with_a_token_the_bearer_scheme_is_case_insensitive(app, client, lab, sc
 # Calls a page could make to change the lab: (method, path, body).
 PAGE_CALLS = {
     "reset": ("POST", "/reset", {"empty": True}),
+    "seed": ("POST", "/seed?replace=true", {"arrays": []}),
     "finish tasks": ("POST", "/clock/finish", {}),
     "restore": ("POST", "/checkpoints/base/restore", {}),
     "add fault": ("POST", "/faults", {"status": 503}),

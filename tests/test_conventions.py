@@ -300,7 +300,7 @@ def test_a_body_larger_than_max_body_bytes_is_413(make_app):
     client = alpha_on(app).client
     opened = session_count(app)
     response = login(client, {**ALPHA_LOGIN, "comment": "x" * 300})
-    assert_error(response, 413, "200 bytes", fields=())
+    assert_error(response, 413, "200 B", fields=())
     assert session_count(app) == opened
     assert login(client, {**ALPHA_LOGIN, "comment": "x" * 50}).status_code == 201
 

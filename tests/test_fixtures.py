@@ -37,8 +37,15 @@ from mockarray.array.models import (
 )
 from mockarray.array.sessions import hash_password
 from mockarray.lab.models import LabFixture
-from mockarray.lab.seeding.loader import FixtureError, check, demo_fixture_text, reset, seed
-from mockarray.units import format_size, parse_duration_ms, parse_size
+from mockarray.lab.seeding.loader import (
+    FixtureError,
+    check,
+    demo_fixture_text,
+    reset,
+    seed,
+    wipe,
+)
+from mockarray.units import format_size, format_sizes, parse_duration_ms, parse_size
 from tests.support.db import recorded_statements, row_counts
 from tests.support.lab import array_doc, standard_server
 
@@ -352,6 +359,9 @@ def test_seeding_runs_as_many_statements_for_200_volumes_as_for_20(database):
     counts = []
     for name, number, volumes in (("small", 1, 20), ("large", 2, 200)):
         text = lab(name, number, volumes)
+        # Each into an empty lab: seeding more into a lab checks it is still as seeded.
+        with database.transaction() as session:
+            wipe(session)
         with recorded_statements(database) as statements:
             seed_text(database, text)
         counts.append(len(statements))
@@ -423,7 +433,7 @@ BAD_DOCUMENTS = [
         "used more than size",
         edited(lambda d: add_volume(d, used="2GiB")),
         f"{S}.volumes[3].used",
-        "Volume 'vol3' cannot hold 2147483648 bytes: its size is 1073741824 bytes",
+        "Volume 'vol3' cannot hold 2 GiB: its size is 1 GiB",
     ),
     Bad(
         "unknown pool",
@@ -539,7 +549,7 @@ BAD_DOCUMENTS = [
             )
         ),
         f"{S}.volumes[3]",
-        "Pool 'pool2' has 53687091200 bytes free; volume 'vol3' needs 64424509440",
+        "Pool 'pool2' has 50 GiB free; volume 'vol3' needs 60 GiB",
     ),
     Bad(
         "two arrays of the document with one hostname",
@@ -576,13 +586,13 @@ def test_bad_document_is_refused_with_its_place(database, case: Bad):
         pytest.param(
             array_doc("alpha", 2, hostname="other.lab.test", serialNumber="SN-OTHER"),
             "arrays[0].name",
-            "An array with name 'alpha' already exists. Use 'mockarray seed --replace'",
+            "An array with name 'alpha' already exists. Seed with replace",
             id="name",
         ),
         pytest.param(
             array_doc("other", 2, hostname="alpha.lab.test"),
             "arrays[0].hostname",
-            "An array with hostname 'alpha.lab.test' already exists. Use",
+            "An array with hostname 'alpha.lab.test' already exists. Seed with replace",
             id="hostname",
         ),
     ],
@@ -735,8 +745,8 @@ def test_what_the_api_refuses_a_fixture_cannot_build_and_gets_the_same_words(dat
     assert problems == [
         (
             f"{S}.volumes[4]",
-            "Pool 'pool2' has 32212254720 bytes free; splitting clone 'big-clone' needs "
-            "64424509440. Free space (delete snapshots or volumes) or use another pool.",
+            "Pool 'pool2' has 30 GiB free; splitting clone 'big-clone' needs "
+            "60 GiB. Free space (delete snapshots or volumes) or use another pool.",
         )
     ]
 
@@ -832,15 +842,30 @@ def test_parse_duration_ms_refuses_what_is_no_duration(value, message):
     [
         (0, "0 B"),
         (1023, "1023 B"),
-        (1024, "1.0 KiB"),
+        (1024, "1 KiB"),
         (1_610_612_736, "1.5 GiB"),
-        (TiB, "1.0 TiB"),
-        (5 * 2**50, "5.0 PiB"),
-        (-10 * GiB, "-10.0 GiB"),
+        (2 * TiB, "2 TiB"),
+        (TiB + 10 * GiB, "1.01 TiB"),
+        (GiB - 1, "1 GiB"),
+        (5 * 2**50, "5 PiB"),
+        (-10 * GiB, "-10 GiB"),
     ],
 )
 def test_format_size(size, text):
     assert format_size(size) == text
+
+
+@pytest.mark.parametrize(
+    ("sizes", "texts"),
+    [
+        ((50 * GiB, 60 * GiB), ["50 GiB", "60 GiB"]),
+        ((GiB + 2**20, GiB), ["1.001 GiB", "1 GiB"]),
+        ((GiB, GiB - 1), ["1073741824 B", "1073741823 B"]),
+        ((GiB, GiB), ["1 GiB", "1 GiB"]),
+    ],
+)
+def test_format_sizes_tells_different_sizes_apart(sizes, texts):
+    assert format_sizes(*sizes) == texts
 
 
 # -- initiator names ------------------------------------------------------------------------------

@@ -537,7 +537,7 @@ def test_write_by_volume_name_appends_and_overwrites(runner, api, ref, database)
     free = {p["name"]: p["freeSpace"] for p in listed(api, "/server/0/pool", "pools")}
     content = fingerprint(database, ref["vol1"])
     output = run(runner, "write", "alpha", "vol1", "1GiB", "--append")
-    assert output == "Wrote 1.0 GiB to 'vol1': 11.0 GiB used.\n"
+    assert output == "Wrote 1 GiB to 'vol1': 11 GiB used.\n"
     volume = ok(api.get(f"/server/0/volume/{ref['vol1']}"))
     assert volume["stats"]["usedSize"] == 11 * GiB
     pools = {p["name"]: p["freeSpace"] for p in listed(api, "/server/0/pool", "pools")}
@@ -545,7 +545,7 @@ def test_write_by_volume_name_appends_and_overwrites(runner, api, ref, database)
     assert fingerprint(database, ref["vol1"]) != content
     # By id, overwriting: the used size stays.
     assert run(runner, "write", "alpha", ref["vol1"], "512MiB") == (
-        "Wrote 512.0 MiB to 'vol1': 11.0 GiB used.\n"
+        "Wrote 512 MiB to 'vol1': 11 GiB used.\n"
     )
 
 
@@ -587,7 +587,7 @@ def test_write_on_an_array_with_several_servers_needs_server(runner, client, lab
     output = run(runner, "write", "multi", "data", "1GiB", exit_code=2)
     assert "--server" in output and "svm-a" in output and "svm-b" in output
     assert run(runner, "write", "multi", "data", "1GiB", "--server", "svm-b", "--append") == (
-        "Wrote 1.0 GiB to 'data': 2.0 GiB used.\n"
+        "Wrote 1 GiB to 'data': 2 GiB used.\n"
     )
     api = Api.login(client, "multi.lab.test")
     used = {
@@ -603,7 +603,11 @@ BAD_WRITES = {
     "unknown volume": (["alpha", "vol9", "1GiB"], 1, ["vol9"]),
     "unknown volume id": (["alpha", "999999", "1GiB"], 1, ["999999"]),
     "unknown server": (["alpha", "vol1", "1GiB", "--server", "svm-x"], 1, ["svm-x"]),
-    "too big": (["alpha", "vol1", "91GiB", "--append"], 1, ["vol1", "do not fit"]),
+    "too big": (
+        ["alpha", "vol1", "91GiB", "--append"],
+        1,
+        ["Volume 'vol1' holds 10 GiB of 100 GiB; 91 GiB more do not fit."],
+    ),
     "size not understood": (["alpha", "vol1", "lots"], 2, ["SIZE"]),
 }
 
@@ -635,6 +639,46 @@ def test_write_to_a_volume_whose_name_is_all_digits(runner, client, lab):
     )
     # The name wins over an id; an all-digit value that names no volume is an id.
     assert run(runner, "write", "digits", "42", "1GiB", "--append") == (
-        "Wrote 1.0 GiB to '42': 2.0 GiB used.\n"
+        "Wrote 1 GiB to '42': 2 GiB used.\n"
     )
     assert "999999" in run(runner, "write", "digits", "999999", "1GiB", exit_code=1)
+
+
+# -- --json -------------------------------------------------------------------------------------
+
+
+def test_checkpoint_list_json_is_what_the_control_plane_answers(runner, client, lab):
+    lab.standard()
+    assert json.loads(run(runner, "checkpoint", "list", "--json")) == {"checkpoints": []}
+    run(runner, "checkpoint", "save", "base")
+    run(runner, "checkpoint", "save", "later")
+    listed_json = json.loads(run(runner, "checkpoint", "list", "--json"))
+    assert listed_json == ok(control(client, "GET", "/checkpoints"))
+    assert [c["name"] for c in listed_json["checkpoints"]] == ["base", "later"]
+    assert set(listed_json["checkpoints"][0]) == {
+        "name",
+        "createdTime",
+        "arrays",
+        "volumes",
+        "sizeBytes",
+    }
+
+
+def test_fault_list_json_is_what_the_control_plane_answers(runner, client, lab):
+    lab.standard()
+    assert json.loads(run(runner, "fault", "list", "--json")) == {"faults": []}
+    run(runner, "fault", "add", "--path", "/server/*", "--status", "503", "--times", "2")
+    run(runner, "fault", "add", "--method", "GET", "--delay", "1s-2s", "--probability", "0.5")
+    listed_json = json.loads(run(runner, "fault", "list", "--json"))
+    assert listed_json == {"faults": fault_rules(client)}
+    assert [(f["status"], f["delayMs"], f["delayMaxMs"]) for f in listed_json["faults"]] == [
+        (503, 0, 0),
+        (None, 1000, 2000),
+    ]
+
+
+def test_clock_show_json_is_what_the_control_plane_answers(runner, client, frozen):
+    run(runner, "clock", "advance", "1h")
+    shown = json.loads(run(runner, "clock", "show", "--json"))
+    assert shown == clock_state(client)
+    assert shown["offsetMs"] == HOUR_MS and shown["speed"] == 1.0 and shown["instant"] is False

@@ -36,6 +36,7 @@ from mockarray.array.models import (
     Volume,
 )
 from mockarray.errors import NoSpace
+from mockarray.units import format_size, format_sizes
 
 
 def total(column):
@@ -162,7 +163,7 @@ class AutoDeleted:
     def sentence(self) -> str:
         return (
             f"auto-deleted snapshot '{self.snapshot}' (id {self.snapshot_id}) of volume "
-            f"'{self.volume}', freeing {self.freed_bytes} bytes in pool '{self.pool}' "
+            f"'{self.volume}', freeing {format_size(self.freed_bytes)} in pool '{self.pool}' "
             f"for {self.needed_by}"
         )
 
@@ -290,8 +291,9 @@ class Room:
             if plan is not None:
                 free += _auto_delete(self.session, pool, plan, what)
         if needed_bytes > free:
+            free_text, needed_text = format_sizes(free, needed_bytes)
             raise NoSpace(
-                f"Pool '{pool.name}' has {free} bytes free; {what} needs {needed_bytes}. "
+                f"Pool '{pool.name}' has {free_text} free; {what} needs {needed_text}. "
                 "Free space (delete snapshots or volumes) or use another pool."
             )
         self._free[pool.id] = free - needed_bytes

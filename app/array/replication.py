@@ -36,6 +36,7 @@ from mockarray.array.models import (
     Volume,
 )
 from mockarray.errors import Conflict, NoSpace, NotFound
+from mockarray.units import format_size
 
 
 def replicate(
@@ -179,8 +180,8 @@ def _replica_volume(session, server, volume: Volume, snapshot: Snapshot, partner
     pool = next((p for p in pools if capacity.free_bytes(session, p.id) >= growth), None)
     if pool is None:
         raise NoSpace(
-            f"Partner '{partner.name}' has no pool with {growth} bytes free for the replica of "
-            f"volume '{volume.name}'."
+            f"Partner '{partner.name}' has no pool with {format_size(growth)} free for the "
+            f"replica of volume '{volume.name}'."
         )
     if session.scalar(
         select(Volume.id).where(Volume.server_id == target_server.id, Volume.name == name)

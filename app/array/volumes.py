@@ -24,7 +24,7 @@ from mockarray.array.models import (
 from mockarray.array.registry import Registry
 from mockarray.array.snapshots import dependent_clones, drop_empty_group_snapshots
 from mockarray.errors import Conflict, Invalid, NotFound
-from mockarray.units import format_time
+from mockarray.units import format_size, format_sizes, format_time
 
 
 def _own_snapshot(session: Session, server: Server, volume: Volume, snapshot_id: str) -> Snapshot:
@@ -103,9 +103,10 @@ def create_volume(
     ``registry`` (seeding), the volume gets its id at the registry's next flush."""
     _ensure_name_free(session, server, name, registry)
     if used > size:
+        used_text, size_text = format_sizes(used, size)
         raise Invalid(
-            f"Volume '{name}' cannot hold {used} bytes: its size is {size} bytes.",
-            fields={"used": [f"At most the size ({size} bytes)."]},
+            f"Volume '{name}' cannot hold {used_text}: its size is {size_text}.",
+            fields={"used": [f"At most the size ({size_text})."]},
         )
     capacity.ensure_room(session, pool, size if not thin else used, f"volume '{name}'", room)
     volume = Volume(
@@ -194,10 +195,10 @@ def clone_snapshot(
     _ensure_name_free(session, server, name, registry)
     size = source.size_bytes if size is None else size
     if size < source.size_bytes:
+        _, source_text = format_sizes(size, source.size_bytes)
         raise Invalid(
-            f"Clone '{name}' cannot be smaller than its source '{source.name}' "
-            f"({source.size_bytes} bytes).",
-            fields={"size": [f"At least {source.size_bytes} bytes."]},
+            f"Clone '{name}' cannot be smaller than its source '{source.name}' ({source_text}).",
+            fields={"size": [f"At least {source_text}."]},
         )
     if not thin and not instant_split:
         raise Invalid(
@@ -528,9 +529,10 @@ def restore_to_alternate(
         raise Invalid("The target is the snapshot's own volume; use action=restore to revert it.")
     replication.ensure_writable(session, target, "restoring onto it")
     if target.size_bytes < source.size_bytes:
+        target_text, source_text = format_sizes(target.size_bytes, source.size_bytes)
         raise Conflict(
-            f"Volume '{target.name}' ({target.size_bytes} bytes) is too small for snapshot "
-            f"'{snapshot.name}' of a {source.size_bytes}-byte volume."
+            f"Volume '{target.name}' ({target_text}) is too small for snapshot "
+            f"'{snapshot.name}' of a {source_text} volume."
         )
     hosts = mapped_hosts(session, target)
     if hosts:
@@ -724,10 +726,11 @@ def write(
     overwritten = 0 if append else min(size, volume.used_bytes)
     grown = size - overwritten
     if volume.used_bytes + grown > volume.size_bytes:
+        used_text, size_text = format_sizes(volume.used_bytes, volume.size_bytes)
         raise Conflict(
-            f"Volume '{volume.name}' holds {volume.used_bytes} of {volume.size_bytes} bytes; "
-            f"{grown} more do not fit.",
-            fields={"used": [f"At most {volume.size_bytes} bytes."]},
+            f"Volume '{volume.name}' holds {used_text} of {size_text}; "
+            f"{format_size(grown)} more do not fit.",
+            fields={"used": [f"At most {size_text}."]},
         )
     _overwrite(
         session,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import click
@@ -9,6 +10,7 @@ import click
 from mockarray.cli.context import Lab, pass_lab
 from mockarray.cli.output import when
 from mockarray.lab import checkpoints
+from mockarray.lab.answers import CheckpointListSchema
 from mockarray.units import format_size
 
 
@@ -46,11 +48,25 @@ def checkpoint_restore(lab: Lab, name: str) -> None:
 
 
 @checkpoint_group.command("list")
+@click.option(
+    "--json", "as_json", is_flag=True, help="What GET /mockarray/api/checkpoints answers."
+)
 @pass_lab
-def checkpoint_list(lab: Lab) -> None:
-    """List the checkpoints, oldest first."""
-    lines = lab.run(lambda s: [_describe(c) for c in checkpoints.list_checkpoints(s)], write=False)
-    click.echo("\n".join(lines) if lines else "No checkpoints.")
+def checkpoint_list(lab: Lab, as_json: bool) -> None:
+    """List the checkpoints, oldest first.
+
+    The seeded state that a reset puts back is a checkpoint of the lab's own,
+    not listed. With --json: {"checkpoints": [{"name", "createdTime" (epoch
+    ms), "arrays", "volumes", "sizeBytes"}]}, as the control plane answers.
+    """
+
+    def listed(session):
+        found = checkpoints.list_checkpoints(session)
+        if as_json:
+            return json.dumps(CheckpointListSchema().dump({"checkpoints": found}), indent=2)
+        return "\n".join(_describe(c) for c in found) or "No checkpoints."
+
+    click.echo(lab.run(listed, write=False))
 
 
 @checkpoint_group.command("delete")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from mockarray.array import clock
@@ -9,6 +11,7 @@ from mockarray.cli.context import Lab, pass_lab
 from mockarray.cli.output import when
 from mockarray.cli.types import DURATION
 from mockarray.lab import clock as lab_clock
+from mockarray.lab.answers import ClockSchema
 from mockarray.units import SPEED_MAX, SPEED_MIN
 
 
@@ -38,11 +41,20 @@ def _show_clock(session) -> str:
     )
 
 
+def _clock_json(session) -> str:
+    return json.dumps(ClockSchema().dump(lab_clock.state(session)), indent=2)
+
+
 @clock_group.command("show")
+@click.option("--json", "as_json", is_flag=True, help="What GET /mockarray/api/clock answers.")
 @pass_lab
-def clock_show(lab: Lab) -> None:
-    """Show simulated now and how long tasks run."""
-    click.echo(lab.run(_show_clock, write=False))
+def clock_show(lab: Lab, as_json: bool) -> None:
+    """Show simulated now and how long tasks run.
+
+    With --json: {"now" (epoch ms), "offsetMs", "speed", "instant"}, as the
+    control plane answers.
+    """
+    click.echo(lab.run(_clock_json if as_json else _show_clock, write=False))
 
 
 @clock_group.command("advance")

@@ -106,13 +106,11 @@ def cli_errors(lab: Lab) -> Iterator[None]:
     """Turn the errors a command can meet into ``click.ClickException``."""
     try:
         yield
-    except ArrayError as error:
-        raise click.ClickException(error.message) from None
     except FixtureError as error:
         click.echo(str(error), err=True)
-        raise click.ClickException(
-            f"{error.source}: {len(error.problems)} problem(s); nothing was loaded."
-        ) from None
+        raise click.ClickException(error.summary) from None
+    except ArrayError as error:
+        raise click.ClickException(error.message) from None
     except config_module.ConfigError as error:
         raise click.ClickException(str(error)) from None
     except (OperationalError, ProgrammingError) as error:

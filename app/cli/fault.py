@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from mockarray.cli.context import Lab, pass_lab
 from mockarray.cli.types import DURATION_RANGE
 from mockarray.lab import faults
+from mockarray.lab.answers import FaultListSchema
 
 
 @click.group("fault")
@@ -70,11 +73,23 @@ def fault_add(
 
 
 @fault_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="What GET /mockarray/api/faults answers.")
 @pass_lab
-def fault_list(lab: Lab) -> None:
-    """List the fault rules."""
-    lines = lab.run(lambda s: [_describe_rule(r) for r in faults.list_rules(s)], write=False)
-    click.echo("\n".join(lines) if lines else "No fault rules.")
+def fault_list(lab: Lab, as_json: bool) -> None:
+    """List the fault rules, first added first.
+
+    With --json: {"faults": [{"id", "method", "path", "action", "array",
+    "status", "message", "delayMs", "delayMaxMs", "remaining", "probability",
+    "applied", "createdTime"}]}, as the control plane answers.
+    """
+
+    def listed(session):
+        rules = faults.list_rules(session)
+        if as_json:
+            return json.dumps(FaultListSchema().dump({"faults": rules}), indent=2)
+        return "\n".join(_describe_rule(r) for r in rules) or "No fault rules."
+
+    click.echo(lab.run(listed, write=False))
 
 
 def _describe_rule(rule) -> str:

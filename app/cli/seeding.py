@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -25,14 +26,8 @@ from mockarray.array.models import (
     Volume,
 )
 from mockarray.cli.context import Lab, pass_lab
-from mockarray.lab.seeding.loader import (
-    DEMO_FIXTURE,
-    demo_fixture_text,
-    is_empty,
-    reset,
-    seed,
-)
-from mockarray.lab.seeding.loader import check as check_fixture
+from mockarray.lab.seeding.loader import DEMO_FIXTURE, demo_fixture_text, reset
+from mockarray.lab.seeding.outcome import seed_fixture
 from mockarray.units import format_size
 
 
@@ -82,18 +77,13 @@ def seed_text(
 ) -> str:
     """Seed the fixture ``text`` (named ``source`` in messages), or only ``check``
     it; what was done."""
-
-    def act(session):
-        if check:
-            names = ", ".join(check_fixture(session, text, source, replace=replace))
-            return f"{source} is a good fixture (nothing loaded): {names}."
-        if if_empty and not is_empty(session):
-            return "The lab already holds arrays; nothing seeded."
-        arrays = seed(session, text, source, replace=replace)
-        names = ", ".join(array.name for array in arrays)
-        return f"Seeded {len(arrays)} array(s) from {source}: {names}."
-
-    return lab.run(act)
+    return lab.run(
+        lambda session: (
+            seed_fixture(
+                session, text, source, replace=replace, if_empty=if_empty, check=check
+            ).message
+        )
+    )
 
 
 @click.command("reset")
@@ -103,9 +93,10 @@ def seed_text(
 def reset_command(lab: Lab, empty: bool, yes: bool) -> None:
     """Put the lab back to the fixtures that were seeded, in one transaction.
 
-    Every array and session goes; the fixtures seeded so far are loaded
-    again (new ids, as on a freshly seeded lab). With --empty nothing is
-    loaded and the fixtures are forgotten.
+    Every change and session goes; the arrays come back as seeded, every
+    object with the id it had (from the checkpoint seeding saved: as fast as a
+    checkpoint restore). With --empty nothing comes back and the fixtures are
+    forgotten.
 
     \b
     Examples:
@@ -124,26 +115,38 @@ def reset_command(lab: Lab, empty: bool, yes: bool) -> None:
 
 @click.command("show")
 @click.argument("array", required=False)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (sizes in bytes).")
 @pass_lab
-def show_command(lab: Lab, array: str | None) -> None:
+def show_command(lab: Lab, array: str | None, as_json: bool) -> None:
     """Summarise the arrays (or the one named ARRAY) and what they hold.
+
+    With --json: {"arrays": [...]}, each array with name, vendor, model,
+    version, serialNumber, hostname, ipAddress, port, username and servers;
+    each server with id, name, pools (name, capacity, free: bytes), counts
+    (volumes, clones, snapshots, luns, offlineLuns, hosts, mappings,
+    hostGroups, networks, consistencyGroups) and replicatesTo.
 
     \b
     Examples:
       mockarray show
       mockarray show alpha
+      mockarray show --json
     """
 
-    def describe(session) -> list[str]:
+    def summarise(session) -> list[dict]:
         statement = select(Array).order_by(Array.id)
         if array:
             statement = statement.where(Array.name == array)
         arrays = list(session.scalars(statement))
         if not arrays and array:
             raise click.ClickException(f"No array named '{array}'. 'mockarray show' lists them.")
-        return [_describe(session, each) for each in arrays] or ["The lab is empty."]
+        return _summaries(session, arrays)
 
-    click.echo("\n".join(lab.run(describe, write=False)))
+    summaries = lab.run(summarise, write=False)
+    if as_json:
+        click.echo(json.dumps({"arrays": summaries}, indent=2))
+    else:
+        click.echo("\n".join(_describe(each) for each in summaries) or "The lab is empty.")
 
 
 def _count_by_server(session: Session, column, *joins, where=None) -> dict[int, int]:
@@ -155,13 +158,24 @@ def _count_by_server(session: Session, column, *joins, where=None) -> dict[int, 
     return dict(session.execute(statement.group_by(Server.id)).all())
 
 
-def _describe(session: Session, array: Array) -> str:
-    lines = [
-        f"{array.name}  {array.vendor} {array.model} {array.version}, serial {array.serial_number}",
-        f"  log in: hostname {array.hostname} or ipAddress {array.ip_address}, port {array.port}, "
-        f"user {array.username}",
-    ]
-    counts = {
+#: What ``show`` counts on each server: its key in ``--json``, and its label.
+COUNTS = {
+    "volumes": "volumes",
+    "clones": "clones",
+    "snapshots": "snapshots",
+    "luns": "LUNs",
+    "offlineLuns": "offline LUNs",
+    "hosts": "hosts",
+    "mappings": "mappings",
+    "hostGroups": "host groups",
+    "networks": "networks",
+    "consistencyGroups": "consistency groups",
+}
+
+
+def _counts(session: Session) -> dict[str, dict[int, int]]:
+    """Each of ``COUNTS`` by server id, for every server at once."""
+    return {
         "volumes": _count_by_server(session, Volume.id, (Volume, Volume.server_id == Server.id)),
         "clones": _count_by_server(
             session,
@@ -174,14 +188,14 @@ def _describe(session: Session, array: Array) -> str:
             (Volume, Volume.server_id == Server.id),
             (Snapshot, Snapshot.volume_id == Volume.id),
         ),
-        "LUNs": _count_by_server(
+        "luns": _count_by_server(
             session,
             Lun.id,
             (Volume, Volume.server_id == Server.id),
             (Lun, Lun.volume_id == Volume.id),
         ),
         # A clone's LUN starts offline until ?action=online (the guide's bodies do not say).
-        "offline LUNs": _count_by_server(
+        "offlineLuns": _count_by_server(
             session,
             Lun.id,
             (Volume, Volume.server_id == Server.id),
@@ -195,33 +209,88 @@ def _describe(session: Session, array: Array) -> str:
             (Host, Host.server_id == Server.id),
             (LunMapping, LunMapping.host_id == Host.id),
         ),
-        "host groups": _count_by_server(
+        "hostGroups": _count_by_server(
             session, HostGroup.id, (HostGroup, HostGroup.server_id == Server.id)
         ),
         "networks": _count_by_server(
             session, Network.id, (Network, Network.server_id == Server.id)
         ),
-        "consistency groups": _count_by_server(
+        "consistencyGroups": _count_by_server(
             session,
             ConsistencyGroup.id,
             (ConsistencyGroup, ConsistencyGroup.server_id == Server.id),
         ),
     }
-    servers = session.scalars(select(Server).where(Server.array_id == array.id).order_by(Server.id))
-    for server in servers:
-        lines.append(f"  server {server.key!r} ({server.name})")
-        pools = session.execute(
-            select(Pool.name, Pool.capacity_bytes, pool_free_bytes())
-            .where(Pool.server_id == server.id)
-            .order_by(Pool.id)
-        )
-        for name, capacity, free in pools:
-            lines.append(f"    pool {name}: {format_size(capacity)}, {format_size(free)} free")
-        summary = ", ".join(f"{label}: {counts[label].get(server.id, 0)}" for label in counts)
+
+
+def _summaries(session: Session, arrays: list[Array]) -> list[dict]:
+    """What ``show`` says of each array, as data (``--json`` prints it as it is)."""
+    if not arrays:
+        return []
+    counts = _counts(session)
+    array_ids = [array.id for array in arrays]
+    servers: dict[int, list[Server]] = {}
+    for server in session.scalars(
+        select(Server).where(Server.array_id.in_(array_ids)).order_by(Server.id)
+    ):
+        servers.setdefault(server.array_id, []).append(server)
+    server_ids = [server.id for each in servers.values() for server in each]
+    pools: dict[int, list[dict]] = {}
+    for server_id, name, capacity, free in session.execute(
+        select(Pool.server_id, Pool.name, Pool.capacity_bytes, pool_free_bytes())
+        .where(Pool.server_id.in_(server_ids))
+        .order_by(Pool.id)
+    ):
+        pools.setdefault(server_id, []).append({"name": name, "capacity": capacity, "free": free})
+    partners: dict[int, list[str]] = {}
+    for server_id, name in session.execute(
+        select(RemoteArray.server_id, RemoteArray.name)
+        .where(RemoteArray.server_id.in_(server_ids))
+        .order_by(RemoteArray.id)
+    ):
+        partners.setdefault(server_id, []).append(name)
+    return [
+        {
+            "name": array.name,
+            "vendor": array.vendor,
+            "model": array.model,
+            "version": array.version,
+            "serialNumber": array.serial_number,
+            "hostname": array.hostname,
+            "ipAddress": array.ip_address,
+            "port": array.port,
+            "username": array.username,
+            "servers": [
+                {
+                    "id": server.key,
+                    "name": server.name,
+                    "pools": pools.get(server.id, []),
+                    "counts": {key: counts[key].get(server.id, 0) for key in COUNTS},
+                    "replicatesTo": partners.get(server.id, []),
+                }
+                for server in servers.get(array.id, [])
+            ],
+        }
+        for array in arrays
+    ]
+
+
+def _describe(array: dict) -> str:
+    lines = [
+        f"{array['name']}  {array['vendor']} {array['model']} {array['version']}, "
+        f"serial {array['serialNumber']}",
+        f"  log in: hostname {array['hostname']} or ipAddress {array['ipAddress']}, "
+        f"port {array['port']}, user {array['username']}",
+    ]
+    for server in array["servers"]:
+        lines.append(f"  server {server['id']!r} ({server['name']})")
+        for pool in server["pools"]:
+            lines.append(
+                f"    pool {pool['name']}: {format_size(pool['capacity'])}, "
+                f"{format_size(pool['free'])} free"
+            )
+        summary = ", ".join(f"{label}: {server['counts'][key]}" for key, label in COUNTS.items())
         lines.append(f"    {summary}")
-        partners = session.scalars(
-            select(RemoteArray.name).where(RemoteArray.server_id == server.id)
-        ).all()
-        if partners:
-            lines.append(f"    replicates to: {', '.join(partners)}")
+        if server["replicatesTo"]:
+            lines.append(f"    replicates to: {', '.join(server['replicatesTo'])}")
     return "\n".join(lines)

@@ -6,6 +6,13 @@ workers. Restoring deletes the arrays (everything on them goes by ON DELETE
 CASCADE) and bulk-inserts the saved rows with their ids, in one transaction.
 Plugin sessions are not part of the state: they survive a restore when their
 array still exists.
+
+A checkpoint records the database's migration revision (``schema``): one saved
+under another revision holds rows of another shape (or data a migration has
+rewritten since), so it is not restored. ``SEEDED`` is the lab's own
+checkpoint, the state as seeded, which a reset puts back
+(``mockarray.lab.seeding.baseline``); it is not listed, and not saved over or
+deleted by name.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 import json
 import zlib
 
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from mockarray.array import clock, counting
@@ -22,6 +29,8 @@ from mockarray.errors import Conflict, Invalid, NotFound
 from mockarray.lab.models import Checkpoint
 
 FORMAT = 1
+#: The lab's own checkpoint: the arrays as seeded, put back by a reset.
+SEEDED = ".seeded"
 #: Volumes above which PostgreSQL empties the tables with TRUNCATE.
 TRUNCATE_ABOVE = 2000
 #: Tables that are not the arrays' state.
@@ -42,6 +51,26 @@ def _state_tables():
     return [table for table in Base.metadata.sorted_tables if table.name not in NOT_STATE]
 
 
+#: Where Alembic keeps the database's migration revision.
+REVISION_TABLE = "alembic_version"
+
+
+def schema_revision(session: Session) -> str | None:
+    """The database's migration revision (Alembic's); ``None`` when it has none."""
+    connection = session.connection()
+    if not inspect(connection).has_table(REVISION_TABLE):
+        return None
+    return connection.execute(text(f"SELECT version_num FROM {REVISION_TABLE}")).scalar()
+
+
+def _dump(session: Session) -> dict[str, list[dict]]:
+    """Every row of the state's tables, by table."""
+    return {
+        table.name: [dict(row._mapping) for row in session.execute(select(table))]
+        for table in _state_tables()
+    }
+
+
 def save(session: Session, name: str, *, replace: bool = False) -> Checkpoint:
     """Save the state under ``name``; an existing name is ``Conflict`` unless ``replace``."""
     if "/" in name or not name.strip():
@@ -49,16 +78,29 @@ def save(session: Session, name: str, *, replace: bool = False) -> Checkpoint:
             f"A checkpoint name is a path segment: '{name}' must not be blank or hold '/'.",
             fields={"name": ["No '/' and not blank."]},
         )
+    if name == SEEDED:
+        raise Invalid(
+            f"'{SEEDED}' is the lab's own checkpoint (the state as seeded, which a reset puts "
+            "back); choose another name.",
+            fields={"name": [f"Not '{SEEDED}'."]},
+        )
     existing = session.scalar(select(Checkpoint).where(Checkpoint.name == name))
     if existing is not None and not replace:
         raise Conflict(f"A checkpoint named '{name}' exists; delete it or save with replace.")
-    tables = {
-        table.name: [dict(row._mapping) for row in session.execute(select(table))]
-        for table in _state_tables()
-    }
-    data = zlib.compress(
-        json.dumps({"format": FORMAT, "tables": tables}, separators=(",", ":")).encode(), 6
-    )
+    return _write(session, name, existing)
+
+
+def save_seeded(session: Session, fixture_ids: list[int]) -> Checkpoint:
+    """Save the state as the lab's seeded state (``SEEDED``), made of the seeded
+    fixtures ``fixture_ids`` (``lab_fixture`` rows)."""
+    existing = session.scalar(select(Checkpoint).where(Checkpoint.name == SEEDED))
+    return _write(session, SEEDED, existing, fixtures=fixture_ids)
+
+
+def _write(session: Session, name: str, existing: Checkpoint | None, **extra) -> Checkpoint:
+    tables = _dump(session)
+    saved = {"format": FORMAT, "schema": schema_revision(session), **extra, "tables": tables}
+    data = zlib.compress(json.dumps(saved, separators=(",", ":")).encode(), 6)
     checkpoint = existing or Checkpoint(name=name)
     checkpoint.created_ms = clock.now(session)
     checkpoint.arrays = len(tables["array"])
@@ -73,17 +115,48 @@ def save(session: Session, name: str, *, replace: bool = False) -> Checkpoint:
 def get(session: Session, name: str) -> Checkpoint:
     checkpoint = session.scalar(select(Checkpoint).where(Checkpoint.name == name))
     if checkpoint is None:
-        known = session.scalars(select(Checkpoint.name).order_by(Checkpoint.id)).all()
+        known = session.scalars(
+            select(Checkpoint.name).where(Checkpoint.name != SEEDED).order_by(Checkpoint.id)
+        ).all()
         raise NotFound(f"No checkpoint named '{name}' (checkpoints: {', '.join(known) or 'none'}).")
     return checkpoint
+
+
+def read(checkpoint: Checkpoint) -> dict:
+    """What the checkpoint saved: ``format``, ``schema``, ``tables`` (and what
+    ``save_seeded`` adds)."""
+    return json.loads(zlib.decompress(checkpoint.data))
+
+
+def unusable(session: Session, saved: dict) -> str | None:
+    """Why the saved state cannot be put back into this database, or ``None``.
+
+    A checkpoint saved before checkpoints recorded their revision (no
+    ``schema``) is taken to be of this one."""
+    if saved.get("format") != FORMAT:
+        return "it was saved in another format"
+    revision = schema_revision(session)
+    if "schema" in saved and saved["schema"] != revision:
+        return (
+            f"it was saved under database revision {saved['schema']}, and the database is at "
+            f"revision {revision} now"
+        )
+    return None
 
 
 def restore(session: Session, name: str) -> Checkpoint:
     """Put the state back to the checkpoint, atomically."""
     checkpoint = get(session, name)
-    saved = json.loads(zlib.decompress(checkpoint.data))
-    if saved.get("format") != FORMAT:
-        raise Conflict(f"Checkpoint '{name}' was saved in another format; it cannot be restored.")
+    saved = read(checkpoint)
+    why = unusable(session, saved)
+    if why is not None:
+        raise Conflict(f"Checkpoint '{name}' cannot be restored: {why}. Save it again.")
+    put_back(session, saved)
+    return checkpoint
+
+
+def put_back(session: Session, saved: dict) -> None:
+    """Replace the state with ``saved`` (``read``; usable: ``unusable`` says None)."""
     tables = saved["tables"]
     open_sessions = [dict(row._mapping) for row in session.execute(select(PluginSession.__table__))]
     _empty_state(session)
@@ -116,7 +189,19 @@ def restore(session: Session, name: str) -> Checkpoint:
     counting.recount(session)
     session.flush()
     session.expire_all()
-    return checkpoint
+
+
+def matches(session: Session, saved: dict) -> bool:
+    """Whether the state is the one ``saved`` holds, row for row."""
+    current = json.loads(json.dumps(_dump(session)))
+    saved_tables = saved["tables"]
+    if set(current) != set(saved_tables):
+        return False
+    return all(
+        sorted(json.dumps(row, sort_keys=True) for row in rows)
+        == sorted(json.dumps(row, sort_keys=True) for row in saved_tables[name])
+        for name, rows in current.items()
+    )
 
 
 def _empty_state(session: Session) -> None:
@@ -132,13 +217,36 @@ def _empty_state(session: Session) -> None:
 
 
 def list_checkpoints(session: Session) -> list[Checkpoint]:
-    return list(session.scalars(select(Checkpoint).order_by(Checkpoint.created_ms, Checkpoint.id)))
+    """The checkpoints saved by name (not the lab's own ``SEEDED``), oldest first."""
+    return list(
+        session.scalars(
+            select(Checkpoint)
+            .where(Checkpoint.name != SEEDED)
+            .order_by(Checkpoint.created_ms, Checkpoint.id)
+        )
+    )
 
 
 def delete_checkpoint(session: Session, name: str) -> None:
+    if name == SEEDED:
+        raise Conflict(
+            f"'{SEEDED}' is the lab's seeded state, which a reset puts back; it goes with the "
+            "fixtures ('mockarray reset --empty', or seeding with replace)."
+        )
     session.delete(get(session, name))
     session.flush()
 
 
+def drop_seeded(session: Session) -> None:
+    """Forget the seeded state (the fixtures are forgotten)."""
+    session.execute(delete(Checkpoint).where(Checkpoint.name == SEEDED))
+
+
 def count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Checkpoint)) or 0
+    """How many checkpoints were saved by name."""
+    return (
+        session.scalar(
+            select(func.count()).select_from(Checkpoint).where(Checkpoint.name != SEEDED)
+        )
+        or 0
+    )

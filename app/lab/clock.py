@@ -52,6 +52,18 @@ def settings(session: Session) -> LabClock:
     return stored or LabClock(offset_ms=0, speed=1.0, instant=False)
 
 
+def state(session: Session) -> dict:
+    """Simulated now, its offset from real time, and how long tasks run (what
+    ``GET /mockarray/api/clock`` and ``mockarray clock show --json`` answer)."""
+    stored = settings(session)
+    return {
+        "now": clock.now(session),
+        "offset_ms": stored.offset_ms,
+        "speed": stored.speed,
+        "instant": stored.instant,
+    }
+
+
 def _stored(session: Session) -> LabClock:
     stored = session.scalar(select(LabClock).order_by(LabClock.id).limit(1).with_for_update())
     if stored is None:

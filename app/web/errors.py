@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from mockarray.database import is_missing_schema
 from mockarray.errors import ArrayError, flatten
+from mockarray.units import format_size
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,8 @@ def _http_message(error: HTTPException) -> str:
         allowed = ", ".join(sorted(set(error.valid_methods or []) - {"HEAD", "OPTIONS"}))
         return f"{request.method} is not allowed on {request.path}; use {allowed}."
     if error.code == 413:
-        return (
-            f"The request body is larger than the {request.max_content_length} bytes "
-            "this server accepts."
-        )
+        limit = request.max_content_length or 0
+        return f"The request body is larger than {format_size(limit)}, the most this call accepts."
     return error.description or error.name
 
 

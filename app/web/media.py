@@ -1,5 +1,7 @@
 """Media types: ``Accept`` must admit what a call answers with, a body must be JSON
-(``415`` otherwise, as the guide says)."""
+(``415`` otherwise, as the guide says). A view may answer or take other types when
+it says so (``media_types``, ``body_types``): the plugin API's ``GET /log`` answers
+a zip, the control plane's ``POST /seed`` takes YAML too."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ from flask import current_app, request
 from werkzeug.exceptions import UnsupportedMediaType
 
 JSON = "application/json"
+#: YAML's registered type (RFC 9512), and the older names clients still send.
+YAML = "application/yaml"
+YAML_TYPES = (YAML, "application/x-yaml", "text/yaml")
 
 F = TypeVar("F", bound=Callable)
 
@@ -22,6 +27,21 @@ def media_types(*accepted: str) -> Callable[[F], F]:
         return view
 
     return decorate
+
+
+def body_types(*accepted: str) -> Callable[[F], F]:
+    """Declare what a view's request body may be, when not only JSON (``POST /seed``)."""
+
+    def decorate(view: F) -> F:
+        view._mockarray_body_types = accepted  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def accepted_body_types() -> tuple[str, ...]:
+    """What the request's view takes as a body: JSON unless it says more."""
+    return view_attribute("_mockarray_body_types", (JSON,))
 
 
 def view_attribute(name: str, default=None):
@@ -57,7 +77,10 @@ def check_media_types() -> None:
         "Transfer-Encoding", ""
     )
     if has_body and request.mimetype != JSON:
+        accepted = accepted_body_types()
+        if request.mimetype in accepted:
+            return
         raise UnsupportedMediaType(
-            f"A request body must be {JSON}, not {request.mimetype or 'untyped'}. "
-            f"Send 'Content-Type: {JSON}'."
+            f"A request body must be {' or '.join(accepted)}, not "
+            f"{request.mimetype or 'untyped'}. Send 'Content-Type: {JSON}'."
         )

@@ -20,13 +20,14 @@ from mockarray.lab.api import (
     journal,
     metrics,
     reset,
+    seeding,
     writes,
 )
 from mockarray.lab.api.core import CONTROL_PREFIX, ERRORS, init_control_conventions
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.openapi import Api
 
-RESOURCES = (health, metrics, reset, checkpoints, faults, clock, journal, writes)
+RESOURCES = (health, metrics, seeding, reset, checkpoints, faults, clock, journal, writes)
 
 
 def init_control(app: Flask, version: str) -> None:
@@ -38,9 +39,9 @@ def init_control(app: Flask, version: str) -> None:
         CONTROL_OPENAPI_JSON_PATH="openapi.json",
         CONTROL_API_SPEC_OPTIONS={
             "info": {
-                "description": "Drive the simulated arrays from a test run: reset, "
-                "checkpoints, faults, the simulated clock, the request journal, host writes; "
-                "watch the server: health, Prometheus metrics. "
+                "description": "Drive the simulated arrays from a test run: seeding, "
+                "reset, checkpoints, faults, the simulated clock, the request journal, host "
+                "writes; watch the server: health, Prometheus metrics. "
                 "Send 'Authorization: Bearer <MOCKARRAY_ADMIN_TOKEN>'; without a token set, "
                 "loopback clients calling a loopback name (localhost, 127.0.0.1, [::1]) need "
                 "none. GET /health needs neither. A POST, PUT or DELETE sends "

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from mockarray.lab import checkpoints
+from mockarray.lab.answers import CheckpointListSchema, CheckpointSchema
 from mockarray.lab.api.core import CONTROL_PREFIX
-from mockarray.lab.api.schemas import (
-    CheckpointListSchema,
-    CheckpointRequestSchema,
-    CheckpointSchema,
-)
+from mockarray.lab.api.schemas import CheckpointRequestSchema
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.responses import no_content
 from mockarray.web.transaction import db_session

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from mockarray.array import clock
 from mockarray.lab import clock as lab_clock
-from mockarray.lab.api.schemas import (
-    AdvanceSchema,
-    ClockSchema,
-    ClockSettingsSchema,
-    FinishedSchema,
-)
+from mockarray.lab.answers import ClockSchema
+from mockarray.lab.api.schemas import AdvanceSchema, ClockSettingsSchema, FinishedSchema
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.transaction import db_session
 
@@ -17,14 +12,7 @@ blp = ApiBlueprint("control_clock", __name__, description="The simulated clock."
 
 
 def _state():
-    session = db_session()
-    settings = lab_clock.settings(session)
-    return {
-        "now": clock.now(session),
-        "offset_ms": settings.offset_ms,
-        "speed": settings.speed,
-        "instant": settings.instant,
-    }
+    return lab_clock.state(db_session())
 
 
 @blp.route("/clock", methods=["GET"])

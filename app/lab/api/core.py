@@ -14,7 +14,7 @@ from flask_smorest import Blueprint
 from werkzeug.exceptions import UnsupportedMediaType
 
 from mockarray.errors import Forbidden, Unauthorized
-from mockarray.web.media import JSON, check_media_types, view_attribute
+from mockarray.web.media import JSON, accepted_body_types, check_media_types, view_attribute
 from mockarray.web.openapi import ErrorDocs, Operation, input_errors
 from mockarray.web.transaction import discard_unit_of_work, finish_unit_of_work, is_read
 
@@ -52,13 +52,14 @@ ERRORS = ErrorDocs(
         "or called the server by a name that is not a loopback name (localhost, 127.0.0.1, "
         "[::1]); or a call that changes the lab came from a web page of another site "
         "(a foreign Origin).",
-        404: "No such checkpoint, fault rule, array, server or volume, or no such path.",
+        404: "No such checkpoint, fault rule, array, server or volume, or no such path; "
+        "GET /fixture: nothing was seeded.",
         409: "The lab's state forbids the call (a checkpoint name already taken...), or "
         "another call changed the same objects at the same time; 'message' says which.",
         413: "The request body is too large.",
         415: "The Accept header does not admit application/json, or the request body is not "
-        "application/json; a POST, PUT or DELETE must send Content-Type: application/json "
-        "even without a body.",
+        "application/json (POST /seed also takes YAML); a POST, PUT or DELETE must send "
+        "Content-Type: application/json even without a body.",
         503: "The database is busy or unavailable (retry after Retry-After seconds), or not "
         "migrated yet.",
         507: "Not enough free space in the pool.",
@@ -165,12 +166,16 @@ def check_not_from_a_page() -> None:
             f"another site (Origin {origin!r}); call it from a test or a script, which sends "
             "no Origin."
         )
-    if request.mimetype != JSON:
+    # None of the types a call may take is one a page can send without a preflight.
+    accepted = accepted_body_types()
+    if request.mimetype != JSON and request.mimetype not in accepted:
         sent = f"'{request.mimetype}'" if request.mimetype else "none"
+        others = [mimetype for mimetype in accepted if mimetype != JSON]
+        also = f" (this call also takes {', '.join(others)})" if others else ""
         raise UnsupportedMediaType(
-            f"A {request.method} to the control plane must send 'Content-Type: {JSON}', even "
-            f"without a body (this one sent {sent}): a web page of another site cannot send "
-            "that header, so it cannot change the lab."
+            f"A {request.method} to the control plane must send 'Content-Type: {JSON}'{also}, "
+            f"even without a body (this one sent {sent}): a web page of another site cannot "
+            "send that header, so it cannot change the lab."
         )
 
 

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from mockarray.array.inventory import parse_id
 from mockarray.lab import faults
+from mockarray.lab.answers import FaultListSchema, FaultSchema
 from mockarray.lab.api.core import CONTROL_PREFIX
-from mockarray.lab.api.schemas import (
-    FaultListSchema,
-    FaultRequestSchema,
-    FaultSchema,
-    RemovedSchema,
-)
+from mockarray.lab.api.schemas import FaultRequestSchema, RemovedSchema
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.responses import no_content
 from mockarray.web.transaction import db_session

@@ -1,4 +1,5 @@
-"""Bodies of the control plane."""
+"""Bodies of the control plane (the lists it shares with the command line are in
+``mockarray.lab.answers``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from mockarray.fields import Boolean, Duration, IdString, Size, WholeNumber
+from mockarray.lab.seeding.schema import ArrayFixture, Strict
 from mockarray.plugin.schemas import NAME, Schema
 from mockarray.units import SPEED_MAX, SPEED_MIN
 
@@ -23,21 +25,56 @@ class ResetSchema(Schema):
     arrays = fields.List(fields.String())
 
 
+class SeedQuerySchema(Schema):
+    replace = Boolean(
+        load_default=False,
+        metadata={"description": "Empty the lab first: every array goes ('seed --replace')."},
+    )
+    check = Boolean(
+        load_default=False,
+        metadata={"description": "Only validate the document; load nothing ('seed --check')."},
+    )
+    ifEmpty = Boolean(
+        load_default=False,
+        metadata={"description": "Seed only an empty lab ('seed --if-empty')."},
+    )
+    source = fields.String(
+        load_default="request body",
+        validate=validate.Length(min=1, max=1024),
+        metadata={
+            "description": "The document's name in problems and in what is kept "
+            "for a reset (lab.yaml); default 'request body'."
+        },
+    )
+
+
+class SeedSchema(Schema):
+    source = fields.String()
+    arrays = fields.List(
+        fields.String(),
+        metadata={"description": "The arrays seeded (with check: that the document makes)."},
+    )
+    volumes = fields.Integer(metadata={"description": "Volumes seeded; 0 when none loaded."})
+    loaded = fields.Boolean(
+        metadata={"description": "false with check, or ifEmpty on a lab that holds arrays."}
+    )
+    message = fields.String(metadata={"description": "What 'mockarray seed' says."})
+
+
+class SeededArraySchema(ArrayFixture):
+    """An array as it was seeded, without its password."""
+
+    class Meta(Strict.Meta):
+        exclude = ("password",)
+
+
+class SeededFixtureSchema(Strict):
+    arrays = fields.List(fields.Nested(SeededArraySchema), required=True)
+
+
 class CheckpointRequestSchema(Schema):
     name = fields.String(required=True, validate=NAME)
     replace = Boolean(load_default=False)
-
-
-class CheckpointSchema(Schema):
-    name = fields.String()
-    createdTime = fields.Integer(attribute="created_ms", metadata={"description": "epoch ms"})
-    arrays = fields.Integer()
-    volumes = fields.Integer()
-    sizeBytes = fields.Integer(attribute="size_bytes")
-
-
-class CheckpointListSchema(Schema):
-    checkpoints = fields.List(fields.Nested(CheckpointSchema))
 
 
 class FaultRequestSchema(Schema):
@@ -76,35 +113,8 @@ class FaultRequestSchema(Schema):
     )
 
 
-class FaultSchema(Schema):
-    id = IdString()
-    method = fields.String(allow_none=True)
-    path = fields.String()
-    action = fields.String(allow_none=True)
-    array = fields.String(allow_none=True)
-    status = fields.Integer(allow_none=True)
-    message = fields.String(allow_none=True)
-    delayMs = fields.Integer(attribute="delay_min_ms")
-    delayMaxMs = fields.Integer(attribute="delay_max_ms")
-    remaining = fields.Integer(allow_none=True)
-    probability = fields.Float(allow_none=True)
-    applied = fields.Integer()
-    createdTime = fields.Integer(attribute="created_ms")
-
-
-class FaultListSchema(Schema):
-    faults = fields.List(fields.Nested(FaultSchema))
-
-
 class RemovedSchema(Schema):
     removed = fields.Integer()
-
-
-class ClockSchema(Schema):
-    now = fields.Integer(metadata={"description": "Simulated time, epoch ms."})
-    offsetMs = fields.Integer(attribute="offset_ms")
-    speed = fields.Float()
-    instant = Boolean()
 
 
 class AdvanceSchema(Schema):

@@ -12,6 +12,8 @@ back on error. ``check()`` does the same and loads nothing either way.
 The document is kept for ``reset()`` without its secrets: each array's
 ``password`` is replaced by the salted hash the array stores
 (``passwordHash``, ``stored_document``), a form only ``reset()`` accepts.
+The state a seed leaves is kept too, as a checkpoint (``baseline``): ``reset()``
+puts it back with the same ids.
 """
 
 from __future__ import annotations
@@ -33,11 +35,13 @@ from mockarray.array.models import Array, Host, PluginSession, Server, Snapshot,
 from mockarray.array.registry import Registry
 from mockarray.errors import ArrayError, flatten
 from mockarray.lab.models import LabFixture
+from mockarray.lab.seeding import baseline
 from mockarray.lab.seeding.schema import (
     LabFixtureSchema,
     ServerFixture,
     StoredLabFixtureSchema,
 )
+from mockarray.units import format_sizes
 
 DEMO_FIXTURE = "demo.yaml"
 
@@ -69,15 +73,47 @@ LABELS = {
     "cgSnapshot": "Group snapshot",
 }
 _SEGMENT = re.compile(r"([A-Za-z_]+)((?:\[\d+\])*)")
+#: What an array's entry holds that a seeded document is never shown with.
+SECRETS = ("password", "passwordHash")
+#: Problems a refusal's message spells out (all are in its ``fields``).
+PROBLEMS_IN_MESSAGE = 20
+#: How a clash with an array of the lab says how to start afresh.
+REPLACE_HINT = (
+    " Seed with replace to start from an empty lab ('mockarray seed --replace', "
+    "'POST /mockarray/api/seed?replace=true')."
+)
 
 
-class FixtureError(Exception):
-    """A fixture that cannot be loaded; ``problems`` are ``(path, message)`` pairs."""
+class FixtureError(ArrayError):
+    """A fixture that cannot be loaded; ``problems`` are ``(path, message)`` pairs.
 
-    def __init__(self, source: str, problems: list[tuple[str, str]]):
+    Over HTTP (``POST /mockarray/api/seed``) it is answered as any refusal: each
+    problem under its path in ``fields``; ``409`` when every problem is an
+    array the lab already has (``conflicts``: their paths), else ``400``.
+    """
+
+    def __init__(
+        self, source: str, problems: list[tuple[str, str]], conflicts: set[str] | None = None
+    ):
         self.source = source
         self.problems = problems
-        super().__init__(str(self))
+        clashes = conflicts or set()
+        self.status = 409 if problems and all(path in clashes for path, _ in problems) else 400
+        fields: dict[str, list[str]] = {}
+        for path, message in problems:
+            fields.setdefault(path, []).append(message)
+        listed = " ".join(
+            f"{path}: {message}" + ("" if message.endswith(".") else ".")
+            for path, message in problems[:PROBLEMS_IN_MESSAGE]
+        )
+        more = len(problems) - PROBLEMS_IN_MESSAGE
+        if more > 0:
+            listed += f" And {more} more (see 'errors')."
+        super().__init__(f"{self.summary} {listed}", fields=fields)
+
+    @property
+    def summary(self) -> str:
+        return f"{self.source}: {len(self.problems)} problem(s); nothing was loaded."
 
     def __str__(self) -> str:
         lines = [f"{self.source}: {path}: {message}" for path, message in self.problems]
@@ -149,6 +185,8 @@ class _Loader:
     partner_links: list = field(default_factory=list)
     #: Names of the arrays this document made (a clash with them needs no --replace).
     made: dict[str, set[str]] = field(default_factory=dict)
+    #: Places of the problems that are an array the lab already has.
+    clashes: set[str] = field(default_factory=set)
     now: int = 0
     room: capacity.Room | None = None
     #: Names and LUN numbers taken, in memory: no query per object, flushes in batches.
@@ -241,8 +279,9 @@ class _Loader:
                 "serialNumber": spec.get("serialNumber") or f"MA-{spec['name'].upper()}",
             }[key]
             mine = value in self.made.get(key, set())
-            hint = "" if mine else " Use 'mockarray seed --replace' to start from an empty lab."
-            self.problem(f"{path}.{key}", error.message + hint)
+            if not mine:
+                self.clashes.add(f"{path}.{key}")
+            self.problem(f"{path}.{key}", error.message + ("" if mine else REPLACE_HINT))
             raise _Refused from None
         for key, column in builder.IDENTITIES.items():
             self.made.setdefault(key, set()).add(getattr(array, column.key))
@@ -482,7 +521,7 @@ class _Loader:
             self.problem(
                 f"{path}.used",
                 f"Clone '{spec['name']}' holds at least its snapshot's data "
-                f"({parent.volume_used_bytes} bytes).",
+                f"({format_sizes(used, parent.volume_used_bytes)[1]}).",
             )
             raise _Refused
         if used > clone.used_bytes:
@@ -669,14 +708,15 @@ class _Loader:
 
 def _problems(
     session: Session, text: str, source: str, *, stored: bool = False
-) -> tuple[list[Array], list]:
-    """Build the document in ``session``; the arrays and every problem found."""
+) -> tuple[list[Array], list, set[str]]:
+    """Build the document in ``session``; the arrays, every problem found, and the
+    places of those that are an array the lab already has."""
     document, problems, dropped = parse(text, source, stored=stored)
     if document is None:
-        return [], problems
+        return [], problems, set()
     loader = _Loader(session, dropped=dropped)
     arrays = loader.load(document)
-    return arrays, problems + loader.problems
+    return arrays, problems + loader.problems, loader.clashes
 
 
 def seed(
@@ -692,16 +732,20 @@ def seed(
 
     ``replace`` empties the lab first. ``record`` keeps the document (without its
     passwords: ``stored_document``), so that ``mockarray reset`` can load it
-    again; ``stored`` reads a document kept so (``reset`` only).
+    again, and the state it leaves, for ``reset`` to put back (``baseline``);
+    ``stored`` reads a document kept so (``reset`` only).
     """
     if replace:
         wipe(session)
-    arrays, problems = _problems(session, text, source, stored=stored)
+    as_seeded = record and baseline.untouched(session)
+    arrays, problems, clashes = _problems(session, text, source, stored=stored)
     if problems:
         # The caller's transaction is rolled back: nothing of the document stays.
-        raise FixtureError(source, problems)
+        raise FixtureError(source, problems, clashes)
     if record:
         record_fixture(session, text, source, arrays)
+        if as_seeded:
+            baseline.save(session)
     session.flush()
     return arrays
 
@@ -734,35 +778,64 @@ def check(session: Session, text: str, source: str, *, replace: bool = False) ->
     try:
         if replace:
             wipe(session)
-        arrays, problems = _problems(session, text, source)
+        arrays, problems, clashes = _problems(session, text, source)
         names = [array.name for array in arrays]
     finally:
         savepoint.rollback()
         session.expire_all()
     if problems:
-        raise FixtureError(source, problems)
+        raise FixtureError(source, problems, clashes)
     return names
 
 
 def wipe(session: Session, *, forget_fixtures: bool = True) -> None:
-    """Remove every array (and so everything on them) and every session."""
+    """Remove every array (and so everything on them), every session and the
+    seeded state (``baseline``); the seeded fixtures too, unless told not to."""
     # Arrays take their servers, and those everything on them, by ON DELETE CASCADE.
     session.execute(delete(PluginSession))
     session.execute(delete(Array))
+    baseline.forget(session)
     if forget_fixtures:
         session.execute(delete(LabFixture))
     session.flush()
 
 
 def reset(session: Session, *, empty: bool = False) -> list[Array]:
-    """Back to the fixtures that were seeded (or to an empty lab)."""
+    """Back to the fixtures that were seeded, every object with the id it had
+    (or to an empty lab, the fixtures forgotten). Every plugin session ends.
+
+    The seeded state comes back from its checkpoint (``baseline``); fixtures
+    seeded after it was saved (all of them, when there is none) are seeded on
+    top, and the checkpoint saved again.
+    """
+    if empty:
+        wipe(session)
+        return []
     fixtures = list(session.scalars(select(LabFixture).order_by(LabFixture.id)))
-    wipe(session, forget_fixtures=empty)
-    arrays: list[Array] = []
-    if not empty:
-        for fixture in fixtures:
-            arrays += seed(session, fixture.document, fixture.source, record=False, stored=True)
-    return arrays
+    held = baseline.put_back(session)
+    if held is None:
+        wipe(session, forget_fixtures=False)
+        held = set()
+    later = [fixture for fixture in fixtures if fixture.id not in held]
+    for fixture in later:
+        seed(session, fixture.document, fixture.source, record=False, stored=True)
+    if later:
+        baseline.save(session)
+    return list(session.scalars(select(Array).order_by(Array.id)))
+
+
+def seeded_document(session: Session) -> dict | None:
+    """The fixtures seeded so far as one document (their arrays in the order
+    seeded), without secrets: no ``password``, no ``passwordHash``. ``None`` when
+    nothing was seeded."""
+    documents = session.scalars(select(LabFixture.document).order_by(LabFixture.id)).all()
+    if not documents:
+        return None
+    arrays = []
+    for text in documents:
+        for spec in yaml.load(text, Loader=YamlLoader)["arrays"]:
+            arrays.append({key: value for key, value in spec.items() if key not in SECRETS})
+    return {"arrays": arrays}
 
 
 def is_empty(session: Session) -> bool:

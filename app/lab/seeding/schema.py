@@ -96,7 +96,26 @@ class VolumeFixture(Strict):
     supports = fields.Nested(VolumeSupports, load_default=lambda: _VOLUME_SUPPORTS.load({}))
     age = Age(load_default=0)
     mountPath = fields.String(load_default=None)
-    lun = LunOrFlag(load_default=None)
+    lun = LunOrFlag(
+        load_default=None,
+        metadata={
+            # What the OpenAPI documents say of it (the control plane's POST /seed).
+            "oneOf": [
+                {"type": "boolean"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string", "minLength": 1, "maxLength": 255},
+                        "online": {"type": "boolean", "default": True},
+                        "privateIscsiTarget": {"type": "string"},
+                    },
+                    "additionalProperties": False,
+                },
+            ],
+            "description": "true for a LUN with the defaults, or its name, online and "
+            "privateIscsiTarget",
+        },
+    )
     cloneOf = fields.Nested(CloneOf, load_default=None)
     split = Boolean(load_default=False, metadata={"description": "clone already split"})
     snapshots = fields.List(fields.Nested(SnapshotFixture), load_default=list)
