@@ -23,6 +23,14 @@ class Page(list):
         super().__init__(items)
         self.total = len(self) if total is None else total
 
+    def named(self, name: str) -> dict:
+        """The item called ``name``; ``LookupError`` (naming those there are) if none is."""
+        for item in self:
+            if item.get("name") == name:
+                return item
+        names = ", ".join(str(item.get("name")) for item in self) or "none"
+        raise LookupError(f"Nothing here is named {name!r} (there are: {names}).")
+
 
 def segment(value: object) -> str:
     """One path segment: an id, a name (``quote``d: a ``/`` in it stays in it)."""

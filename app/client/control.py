@@ -131,9 +131,9 @@ class ControlClient(BaseClient):
         """``POST /checkpoints/{name}/restore``: the arrays as they were, atomically."""
         return self.call("POST", f"/checkpoints/{segment(name)}/restore")
 
-    def checkpoints(self) -> list[dict]:
+    def checkpoints(self) -> Page:
         """``GET /checkpoints``, oldest first."""
-        return self.call("GET", "/checkpoints")["checkpoints"]
+        return Page(self.call("GET", "/checkpoints")["checkpoints"])
 
     def delete_checkpoint(self, name: str) -> None:
         """``DELETE /checkpoints/{name}``."""

@@ -143,10 +143,6 @@ class PluginClient(BaseClient):
         """``GET …/volume/{vid}``."""
         return self.call("GET", self._on(server, "volume", volume_id))
 
-    def volume_named(self, name: str, *, server: str | None = None) -> dict:
-        """The volume called ``name`` (one ``GET …/volume``); ``LookupError`` if none is."""
-        return _named(self.volumes(server=server), name, "volume")
-
     def delete_volume(self, volume_id: str, *, server: str | None = None) -> None:
         """``DELETE …/volume/{vid}``: the volume and its snapshots."""
         self.request("DELETE", self._on(server, "volume", volume_id))
@@ -500,11 +496,3 @@ class PluginClient(BaseClient):
         group to one of the server's remote arrays; the partner."""
         path = self._on(server, "consistencygroup", group_id)
         return self._action(path, "add-replication-target", {"targetName": target_name})
-
-
-def _named(items: list[dict], name: str, kind: str) -> dict:
-    for item in items:
-        if item.get("name") == name:
-            return item
-    names = ", ".join(item.get("name", "?") for item in items) or "none"
-    raise LookupError(f"No {kind} is named {name!r} (there are: {names}).")
