@@ -30,6 +30,8 @@ MAY_IMPORT = {
     "cli": {"array", "lab", "plugin", "web", "migrate", "wsgi", "(root)"},
     # Users run the client against remote servers: nothing of the server in it.
     "client": set(),
+    # In-process mode builds the application (imported only then).
+    "pytest_plugin": {"client", "lab", "migrate", "(root)"},
 }
 #: Rooms that know nothing of HTTP or the command line.
 NO_FRAMEWORK = {
@@ -140,10 +142,11 @@ def test_the_client_needs_only_the_standard_library():
         assert not foreign, f"{path.relative_to(ROOT)} imports {foreign}"
 
 
-def test_the_client_loads_nothing_of_the_server():
-    """Importing the client does not import Flask, SQLAlchemy or the application."""
+def test_the_client_and_the_pytest_plugin_load_nothing_of_the_server():
+    """pytest loads the plugin in every run where mockarray is installed: importing it
+    (and the client) must not import Flask, SQLAlchemy or the application."""
     probe = (
-        "import sys, mockarray.client; "
+        "import sys, mockarray.client, mockarray.pytest_plugin; "
         "print(sorted(m for m in ('flask', 'sqlalchemy', 'alembic', 'yaml', 'mockarray.web') "
         "if m in sys.modules))"
     )
