@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
 import pytest
+import yaml
 
 from mockarray.client import (
     BadRequest,
@@ -35,6 +36,7 @@ from mockarray.client import (
 )
 from mockarray.client import transport as transport_module
 from tests.support.api import PASSWORD
+from tests.support.lab import array_doc
 from tests.support.live import free_port
 
 
@@ -494,3 +496,34 @@ def test_a_server_that_is_not_there_is_an_os_error():
     assert not ControlClient(f"http://127.0.0.1:{free_port()}").ready()
     with pytest.raises(ValueError, match="Not an http"):
         PluginClient("ftp://example.com")
+
+
+# -- endpoints a server may not have yet ----------------------------------------------------------
+
+
+def test_seeding_and_reading_the_fixture_over_http(client, control):
+    """``POST /seed`` and ``GET /fixture`` (skipped on a server without them)."""
+    gamma = array_doc("gamma", 3)
+    try:
+        control.seed({"arrays": [gamma]})
+    except NotFound:
+        pytest.skip("this server has no POST /mockarray/api/seed")
+    plugin = PluginClient(FlaskTransport(client))
+    plugin.login("gamma.lab.test", "admin", PASSWORD)
+    control.seed(yaml.safe_dump({"arrays": [array_doc("delta", 4)]}), replace=True)
+    plugin.login("delta.lab.test", "admin", PASSWORD)
+    with pytest.raises(Unauthorized):
+        plugin.login("gamma.lab.test", "admin", PASSWORD)
+    try:
+        fixture = control.fixture()
+    except NotFound:
+        pytest.skip("this server has no GET /mockarray/api/fixture")
+    assert "delta" in str(fixture) and PASSWORD not in str(fixture)
+
+
+def test_health_says_the_server_is_ready(control):
+    assert control.ready()
+    try:
+        assert control.health()
+    except NotFound:
+        pytest.skip("this server has no GET /mockarray/api/health")
