@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from mockarray.client import ControlClient, MockarrayError, PluginClient
+from mockarray.client import ControlClient, MockarrayError, PluginClient, Unauthorized
 from mockarray.client.transport import FlaskTransport, HttpTransport, Transport
 
 #: The demo lab's fixture, seeded when no other is named.
@@ -95,6 +95,9 @@ class MockarrayServer:
         #: The lab's arrays, first the one the ``mockarray`` fixture logs in to.
         self.arrays = logins
         self._checkpoint: str | None = None
+        #: The session opened to each array, reused while it lasts: a login costs the
+        #: server a password hash, a check one read.
+        self._sessions: dict[str, str] = {}
 
     @property
     def url(self) -> str | None:
@@ -118,8 +121,17 @@ class MockarrayServer:
                 names = ", ".join(a.name for a in self.arrays)
                 raise LookupError(f"The lab has no array named {array!r} (it has {names}).")
             login = found[0]
-        client = PluginClient(self.transport, server=server)
+        client = PluginClient(
+            self.transport, server=server, session_id=self._sessions.get(login.name)
+        )
+        if client.session_id is not None:
+            try:
+                client.storage_id = client.storage()["id"]
+                return client
+            except Unauthorized:  # expired, or ended by a reset
+                client.session_id = None
         client.login(login.hostname, login.username, login.password)
+        self._sessions[login.name] = client.session_id
         return client
 
     def checkpoint(self) -> str:
