@@ -38,6 +38,8 @@ def test_each_test_gets_the_lab_as_it_was(pytester):
             mockarray_lab.set_clock(speed=100, instant=True)
             mockarray_lab.advance_clock("1h")
             assert mockarray_lab.faults() and mockarray_lab.checkpoints()
+            if round == 2:
+                mockarray_lab.reset()  # ends every session: the next test logs in again
 
         def test_finds_it_as_it_was(mockarray, mockarray_lab):
             volume = mockarray.volumes(server="svm-db").named("oradb-data")
