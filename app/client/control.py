@@ -7,7 +7,6 @@ server, pass ``token``; without, the server answers loopback clients only.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -62,35 +61,44 @@ class ControlClient(BaseClient):
         the names of the arrays. Every plugin session ends."""
         return self.call("POST", "/reset", body={"empty": empty})["arrays"]
 
-    def seed(self, fixture: str | Path | Mapping, *, replace: bool = False) -> dict:
-        """``POST /seed``: load a fixture (docs/fixtures.md), all or nothing: a
-        document as a dict (sent as JSON), YAML text, or a ``Path`` to a YAML file.
-        ``replace`` empties the lab first. Needs a server that has ``/seed``."""
-        query = {"replace": True} if replace else None
+    def seed(
+        self,
+        fixture: str | Path | Mapping,
+        *,
+        replace: bool = False,
+        check: bool = False,
+        if_empty: bool = False,
+        source: str | None = None,
+    ) -> dict:
+        """``POST /seed``: load a fixture document (docs/fixtures.md) all or nothing,
+        as ``mockarray seed`` does: a dict (sent as JSON), YAML text, or a ``Path`` to
+        a YAML file. ``replace`` empties the lab first, ``check`` only validates,
+        ``if_empty`` seeds only an empty lab; ``source`` names the document in
+        messages. Answers what was seeded (``arrays``, ``volumes``, ``message``).
+        Needs a server that has ``/seed``."""
+        query = {"replace": replace, "check": check, "ifEmpty": if_empty, "source": source}
         if isinstance(fixture, Mapping):
             return self.call("POST", "/seed", body=dict(fixture), query=query)
         text = fixture.read_text(encoding="utf-8") if isinstance(fixture, Path) else fixture
-        try:
-            document = json.loads(text)
-        except ValueError:
-            # YAML proper: sent as it is.
-            headers = {"Content-Type": YAML}
-            return self.call("POST", "/seed", body=text.encode(), query=query, headers=headers)
-        return self.call("POST", "/seed", body=document, query=query)
+        headers = {"Content-Type": YAML}
+        return self.call("POST", "/seed", body=text.encode("utf-8"), query=query, headers=headers)
 
-    def fixture(self) -> str | dict:
-        """``GET /fixture``: the fixtures the lab was seeded with (without passwords),
-        as the server sends them: YAML text, or a JSON document as a dict. Needs a
-        server that has ``/fixture``."""
-        response = self.request("GET", "/fixture", accept=f"{YAML}, application/json")
-        if (response.header("Content-Type") or "").startswith("application/json"):
-            return response.json()
-        return response.body.decode("utf-8")
+    def fixture(self, *, as_yaml: bool = False) -> dict | str:
+        """``GET /fixture``: the fixture documents seeded so far, as one, without
+        passwords: a dict, or YAML text with ``as_yaml``. ``NotFound`` when nothing
+        was seeded (or on a server without ``/fixture``)."""
+        if as_yaml:
+            return self.request("GET", "/fixture", accept=YAML).body.decode("utf-8")
+        return self.call("GET", "/fixture")
 
     def health(self) -> dict:
-        """``GET /health``: the server's readiness (``Unavailable`` while it is not
-        ready). Needs a server that has ``/health``."""
-        return self.call("GET", "/health")
+        """``GET /health``: whether the server can serve (``status``: ``ok``, or
+        ``unavailable`` with the ``reason``), answered by a server that cannot as well.
+        ``NotFound`` on a server without ``/health``."""
+        response = self.request("GET", "/health", check=False)
+        if response.status not in (200, 503):
+            raise refusal("GET", self.PREFIX + "/health", response)
+        return response.json()
 
     def ready(self) -> bool:
         """Whether the server answers and is ready: the plugin API's ``/info`` answers,
