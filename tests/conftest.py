@@ -23,6 +23,11 @@ Every test hashes passwords with one PBKDF2 round (``cheap_password_hashes``).
 are kept for modules written when only some modules shared an app: they are
 the same app, and the same clean lab around each test.
 
+mockarray's own pytest plugin (``mockarray.pytest_plugin``) is loaded too, as in
+any suite where mockarray is installed: ``test_ci_example.py`` uses its fixtures,
+and ``mockarray_database_url`` here gives the server it starts a throwaway
+PostgreSQL database when the run is on PostgreSQL.
+
 Shared helpers (API client, assertions, lab builders, live server) are in
 ``tests/support``.
 """
