@@ -14,17 +14,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from flask import Flask
-
 from mockarray import config as config_module
-from mockarray.web.jsonbody import StrictJSONProvider
 
 if TYPE_CHECKING:
+    from flask import Flask
+
     from mockarray.database import Database
+
+# Flask is imported when an app is built, not with the package: ``mockarray.client``
+# and the pytest plugin (loaded by every pytest run) stay light.
 
 
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
     """Build the application. ``config`` overrides the ``MOCKARRAY_*`` environment."""
+    from flask import Flask
+
+    from mockarray.web.jsonbody import StrictJSONProvider
+
     app = Flask(__name__)
     app.config.update(config_module.from_env(overrides=config))
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]

@@ -23,6 +23,11 @@ Every test hashes passwords with one PBKDF2 round (``cheap_password_hashes``).
 are kept for modules written when only some modules shared an app: they are
 the same app, and the same clean lab around each test.
 
+mockarray's own pytest plugin (``mockarray.pytest_plugin``) is loaded too, as in
+any suite where mockarray is installed: ``test_ci_example.py`` uses its fixtures,
+and ``mockarray_database_url`` here gives the server it starts a throwaway
+PostgreSQL database when the run is on PostgreSQL.
+
 Shared helpers (API client, assertions, lab builders, live server) are in
 ``tests/support``.
 """
@@ -30,12 +35,10 @@ Shared helpers (API client, assertions, lab builders, live server) are in
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
 
 from mockarray import create_app
 from mockarray.array import sessions
@@ -45,7 +48,7 @@ from mockarray.migrate import upgrade
 from mockarray.web.dumping import CompiledDumpSchema
 from tests.support.api import Api
 from tests.support.checks import ids
-from tests.support.db import TEST_DATABASE_URL
+from tests.support.db import TEST_DATABASE_URL, throwaway_postgres
 from tests.support.lab import Lab, LabSnapshots, clear_lab
 
 
@@ -73,17 +76,21 @@ def database_url(tmp_path_factory):
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'mockarray.db'}"
         return
     # A database of our own on that server, so a run never touches real data.
-    url = make_url(server_url)
-    name = f"mockarray_test_{secrets.token_hex(4)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres(server_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def mockarray_database_url():
+    """The database of the server mockarray's pytest plugin starts for the worker
+    (``test_ci_example.py``): the plugin's throwaway SQLite one, or on PostgreSQL a
+    throwaway database of its own."""
+    server_url = os.environ.get(TEST_DATABASE_URL)
+    if not server_url:
+        yield None
+        return
+    with throwaway_postgres(server_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

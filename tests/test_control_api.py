@@ -729,6 +729,17 @@ def test_status_fault_without_a_message_says_it_was_injected(client, api):
     assert "fault" in body["message"].lower()
 
 
+def test_a_fault_status_without_a_registered_phrase_is_answered_too(client, api):
+    add_fault(client, status=599, message="Vendor specific.")
+    response = api.get("/storage")
+    assert response.status_code == 599
+    assert response.get_json() == {
+        "code": 599,
+        "status": "Server Error",
+        "message": "Vendor specific.",
+    }
+
+
 def test_times_applies_the_rule_to_the_next_n_matching_calls_only(client, api):
     rule = add_fault(client, path="/server/0/pool", status=500, times=2)
     assert rule["remaining"] == 2

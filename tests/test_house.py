@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import configparser
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,10 @@ MAY_IMPORT = {
     # migrate: the health check compares the database's schema with the shipped head.
     "lab.api": {"array", "lab", "web", "plugin", "migrate"},
     "cli": {"array", "lab", "plugin", "web", "migrate", "wsgi", "(root)"},
+    # Users run the client against remote servers: nothing of the server in it.
+    "client": set(),
+    # In-process mode builds the application (imported only then).
+    "pytest_plugin": {"client", "lab", "migrate", "(root)"},
 }
 #: Rooms that know nothing of HTTP or the command line.
 NO_FRAMEWORK = {
@@ -39,6 +45,7 @@ NO_FRAMEWORK = {
     "identity",
     "naming",
     "fields",
+    "client",
 }
 FRAMEWORKS = {"flask", "flask_smorest", "webargs", "werkzeug.exceptions", "click"}
 
@@ -122,3 +129,28 @@ def test_the_package_lists_every_folder_of_app():
     }
     assert folders <= listed, f"missing from setup.cfg: {sorted(folders - listed)}"
     assert {"mockarray.config", "mockarray.migrations"} <= listed
+
+
+def test_the_client_needs_only_the_standard_library():
+    for path in sorted((APP / "client").glob("*.py")):
+        foreign = sorted(
+            name
+            for name in imports_of(path)
+            if not name.startswith("mockarray.client")
+            and name.split(".")[0] not in sys.stdlib_module_names
+            and name != "__future__"
+        )
+        assert not foreign, f"{path.relative_to(ROOT)} imports {foreign}"
+
+
+def test_the_client_and_the_pytest_plugin_load_nothing_of_the_server():
+    """pytest loads the plugin in every run where mockarray is installed: importing it
+    (and the client) must not import Flask, SQLAlchemy or the application."""
+    probe = (
+        "import sys, mockarray.client, mockarray.pytest_plugin; "
+        "print(sorted(m for m in ('flask', 'sqlalchemy', 'alembic', 'yaml', 'mockarray.web') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -75,6 +75,8 @@ def test_the_wheel_holds_what_the_package_reads(wheel):
         "mockarray/migrations/script.py.mako",
         "mockarray/migrations/versions/0001_initial_schema.py",
         "mockarray/config/serving.py",
+        "mockarray/client/plugin.py",
+        "mockarray/pytest_plugin/__init__.py",
     ):
         assert expected in names, expected
     versions = {p.name for p in (ROOT / "migrations" / "versions").glob("*.py")}
@@ -83,6 +85,7 @@ def test_the_wheel_holds_what_the_package_reads(wheel):
         next(n for n in names if n.endswith("entry_points.txt"))
     )
     assert b"mockarray = mockarray.cli:main" in entry_points
+    assert b"[pytest11]\nmockarray = mockarray.pytest_plugin" in entry_points
 
 
 def test_installed_elsewhere_it_migrates_serves_and_answers_the_readme(venv, tmp_path):
@@ -124,3 +127,22 @@ def test_installed_elsewhere_it_migrates_serves_and_answers_the_readme(venv, tmp
         assert (tmp_path / "var" / "gunicorn.ctl").is_socket()
     finally:
         served.stop()
+
+
+def test_installed_its_pytest_plugin_runs_the_docs_example(venv, tmp_path):
+    """docs/pytest-example is what users copy: with only the wheel installed, pytest
+    finds the plugin, which starts a server with the demo lab for the example."""
+    example = ROOT / "docs" / "pytest-example"
+    for path in example.glob("test_*.py"):
+        shutil.copy(path, tmp_path)
+    env = clean_env()
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run(
+        [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout, done.stdout

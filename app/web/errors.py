@@ -55,8 +55,17 @@ class ErrorSchema(ma.Schema):
     )
 
 
+def status_phrase(code: int) -> str:
+    """``Not Found`` of 404; a status without a registered phrase (a fault rule may
+    inject any from 400 to 599) is named by its class."""
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return "Client Error" if code < 500 else "Server Error"
+
+
 def error_response(code: int, message: str, errors: dict | None = None, headers=None):
-    body: dict[str, object] = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
+    body: dict[str, object] = {"code": code, "status": status_phrase(code), "message": message}
     if errors:
         body["errors"] = errors
     return body, code, headers or {}

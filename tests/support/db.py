@@ -3,11 +3,13 @@ fingerprints, migrations, the SQL sent."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy.engine import make_url
 
 from mockarray.array.models import Base, Volume
 from mockarray.database import Database
@@ -17,6 +19,23 @@ from mockarray.migrate import alembic_config
 TEST_DATABASE_URL = "MOCKARRAY_TEST_DATABASE_URL"
 #: How the lab is driven, not what it holds: the journal grows with every API call.
 LAB_CONTROL_TABLES = {"journal_entry", "fault_rule", "checkpoint", "lab_clock"}
+
+
+@contextmanager
+def throwaway_postgres(server_url: str) -> Iterator[str]:
+    """The URL of a new, empty database on the PostgreSQL server of ``server_url``,
+    dropped after the block: a test run never touches real data."""
+    url = make_url(server_url)
+    name = f"mockarray_test_{secrets.token_hex(4)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def row_counts(database) -> dict[str, int]:
