@@ -215,6 +215,7 @@ def every_control_call(lab: ControlClient) -> None:
         lambda: lab.seed({"arrays": []}, replace=False, check=True, if_empty=True, source="t"),
         lambda: lab.fixture(),
         lambda: lab.health(),
+        lambda: lab.metrics(),
     ]
     for call in calls:
         with contextlib.suppress(MockarrayError):
@@ -335,7 +336,7 @@ def test_the_plugin_client_has_every_operation_and_field_of_the_api(client, ref)
 def test_the_control_client_has_every_call_and_field_of_the_control_plane(client, ref):
     recording = Recording(FlaskTransport(client))
     every_control_call(ControlClient(recording))
-    newer = {f"/mockarray/api/{name}" for name in ("seed", "fixture", "health")}
+    newer = {f"/mockarray/api/{name}" for name in ("seed", "fixture", "health", "metrics")}
     document = client.get("/mockarray/api/openapi.json").get_json()
     check_against(document, recording.calls, newer=newer)
 

@@ -100,6 +100,12 @@ class ControlClient(BaseClient):
             raise refusal("GET", self.PREFIX + "/health", response)
         return response.json()
 
+    def metrics(self) -> str:
+        """``GET /metrics``: the Prometheus text of the server's plugin calls, long
+        tasks and faults (docs/monitoring.md)."""
+        accept = "text/plain; version=0.0.4"
+        return self.request("GET", "/metrics", accept=accept).body.decode("utf-8")
+
     def ready(self) -> bool:
         """Whether the server answers and is ready: the plugin API's ``/info`` answers,
         and ``/health`` too when the server has it. ``False`` while it cannot be
