@@ -235,6 +235,9 @@ def _make_engine(url: str, is_sqlite: bool, busy_timeout_ms: int, echo: bool) ->
     def _on_begin(connection):
         raw = connection.connection.driver_connection
         if connection.get_execution_options().get(WRITE_OPTION):
+            if os.environ.get("PLAINLOCK"):
+                raw.execute("BEGIN IMMEDIATE")
+                return
             _begin_immediate(raw, busy_timeout_ms)
         else:
             raw.execute("BEGIN")

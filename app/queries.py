@@ -47,9 +47,16 @@ def window(page: Page, total: int) -> Window | None:
 
 
 def paginate(
-    session: Session, statement: Select, page: Page = ALL, *, rows: bool = False
+    session: Session,
+    statement: Select,
+    page: Page = ALL,
+    *,
+    rows: bool = False,
+    mappings: bool = False,
+    params: dict | None = None,
 ) -> tuple[list, int]:
-    """The page's objects (or ``rows``) and the total.
+    """The page's objects (or ``rows``, or read-only ``mappings`` of a table's
+    columns) of ``statement`` (with its bound ``params``) and the total.
 
     The total is counted only when the page does not tell it: a whole list,
     or a page that ends before ``limit``, ends the list.
@@ -59,9 +66,15 @@ def paginate(
         paged = statement.offset(page.start) if page.start else statement
         if page.limit is not None:
             paged = paged.limit(page.limit)
-        found = list(session.execute(paged)) if rows else list(session.scalars(paged).unique())
+        if mappings:
+            found = session.connection().execute(paged, params).mappings().all()
+        elif rows:
+            found = list(session.execute(paged, params))
+        else:
+            found = list(session.scalars(paged, params).unique())
         ended = page.limit is None or len(found) < page.limit
         if ended and (found or page.start == 0):
             return found, page.start + len(found)
-    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    counting = select(func.count()).select_from(statement.order_by(None).subquery())
+    total = session.scalar(counting, params)
     return found, total or 0

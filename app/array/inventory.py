@@ -176,9 +176,31 @@ def list_volumes(
     return found, total
 
 
+_VOLUME_BY_ID = select(Volume).where(
+    Volume.server_id == bindparam("server_id"), Volume.id == bindparam("volume_id")
+)
+_VOLUME_ID = select(Volume.__table__.c.id).where(
+    Volume.__table__.c.server_id == bindparam("server_id"),
+    Volume.__table__.c.id == bindparam("volume_id"),
+)
+
+
 def get_volume(session: Session, server: Server, volume_id: str) -> Volume:
     vid = parse_id(volume_id, "Volume")
-    return _one(session, _volumes(server).where(Volume.id == vid), "Volume", volume_id, server)
+    found = session.scalars(_VOLUME_BY_ID, {"server_id": server.id, "volume_id": vid}).first()
+    if found is None:
+        raise NotFound.object("Volume", volume_id, _where(server))
+    return found
+
+
+def existing_volume_id(session: Session, server: Server, volume_id: str) -> int:
+    """The id of the server's volume ``volume_id`` (``NotFound`` otherwise), for a
+    call that needs only to know it exists: one indexed query, no object."""
+    vid = parse_id(volume_id, "Volume")
+    params = {"server_id": server.id, "volume_id": vid}
+    if session.connection().execute(_VOLUME_ID, params).first() is None:
+        raise NotFound.object("Volume", volume_id, _where(server))
+    return vid
 
 
 def snapshot_ready(session: Session):
@@ -211,14 +233,28 @@ def volume_id_by_name(session: Session, server: Server, name: str) -> str:
     return str(found)
 
 
-def list_snapshots(session: Session, server: Server, volume_id: str, page: Page = ALL):
-    volume = get_volume(session, server, volume_id)
-    statement = (
-        select(Snapshot)
-        .where(Snapshot.volume_id == volume.id, snapshot_ready(session))
-        .order_by(Snapshot.created_ms, Snapshot.id)
+def _snapshot_list() -> Select:
+    table = Snapshot.__table__
+    ready = or_(table.c.ready_ms.is_(None), table.c.ready_ms <= bindparam("now"))
+    return (
+        select(table)
+        .where(table.c.volume_id == bindparam("volume_id"), ready)
+        .order_by(table.c.created_ms, table.c.id)
     )
-    return paginate(session, statement, page)
+
+
+#: A volume's snapshots that exist by now (a replica appears when its transfer completes).
+_SNAPSHOT_LIST = _snapshot_list()
+
+
+def list_snapshots(
+    session: Session, server: Server, volume_id: str, page: Page = ALL
+) -> tuple[list[RowMapping], int]:
+    """A page of the volume's snapshots, oldest first, as read-only mappings of
+    their columns, and how many it has."""
+    params = {"volume_id": existing_volume_id(session, server, volume_id)}
+    params["now"] = clock.now(session)
+    return paginate(session, _SNAPSHOT_LIST, page, params=params, mappings=True)
 
 
 def get_snapshot(session: Session, server: Server, volume_id: str, snapshot_id: str) -> Snapshot:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from mockarray.array import capabilities, capacity, clock, inventory, replication, tasks
@@ -42,6 +42,11 @@ def create_snapshot(
     )
 
 
+_SNAPSHOT_NAMED = select(Snapshot).where(
+    Snapshot.volume_id == bindparam("volume_id"), Snapshot.name == bindparam("name")
+)
+
+
 def take_snapshot(
     session: Session,
     server: Server,
@@ -74,9 +79,7 @@ def take_snapshot(
     if registry is not None:
         existing = registry.snapshots(volume).get(name)
     else:
-        existing = session.scalar(
-            select(Snapshot).where(Snapshot.volume_id == volume.id, Snapshot.name == name)
-        )
+        existing = session.scalars(_SNAPSHOT_NAMED, {"volume_id": volume.id, "name": name}).first()
     if existing is not None:
         if not all(getattr(existing, key) == value for key, value in wanted.items()):
             why = "with other parameters (poolId, replicate, isAutoDelete)"
@@ -92,13 +95,14 @@ def take_snapshot(
     replication.ensure_writable(session, volume, f"taking snapshot '{name}' of it")
     if replicate:
         capabilities.require(server, "replication", "volumeReplication", "newSnapshotReplication")
-    capacity.ensure_room(
-        session,
-        pool or session.get(Pool, volume.pool_id),
-        own_bytes,
-        f"snapshot '{name}' of volume '{volume.name}'",
-        room,
-    )
+    if own_bytes:  # a new snapshot shares every block with its volume: no room needed
+        capacity.ensure_room(
+            session,
+            pool or session.get(Pool, volume.pool_id),
+            own_bytes,
+            f"snapshot '{name}' of volume '{volume.name}'",
+            room,
+        )
     snapshot = Snapshot.of(
         volume,
         name=name,
