@@ -99,9 +99,9 @@ class JournalEntry(Base):
 
     __tablename__ = "journal_entry"
     __table_args__ = (
+        # Only time has an index: every index is pages more to write on every call,
+        # and the other filters scan a journal of at most JOURNAL_SIZE rows.
         Index("ix_journal_entry_at_ms", "at_ms"),
-        Index("ix_journal_entry_path", "path"),
-        Index("ix_journal_entry_array", "array"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
