@@ -17,6 +17,7 @@ The document is kept for ``reset()`` without its secrets: each array's
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -32,6 +33,7 @@ from mockarray.array.capabilities import Group
 from mockarray.array.models import Array, Host, PluginSession, Server, Snapshot, Volume
 from mockarray.array.registry import Registry
 from mockarray.errors import ArrayError, flatten
+from mockarray.lab.bulk import Progress, Tally, collector_paused
 from mockarray.lab.models import LabFixture
 from mockarray.lab.seeding.schema import (
     LabFixtureSchema,
@@ -99,24 +101,46 @@ def _broken_object(path: str) -> str | None:
     return found
 
 
-def parse(
-    text: str, source: str, *, stored: bool = False
-) -> tuple[dict | None, list[tuple[str, str]], set[str]]:
+@dataclass
+class Parsed:
+    """A fixture's text read and validated for shape."""
+
+    #: The document as written (plain YAML values), None when it is not a mapping.
+    raw: dict | None
+    #: Its good parts as the schema loads them, None when nothing can be built.
+    document: dict | None
+    problems: list[tuple[str, str]]
+    #: Places of the objects that shape problems drop.
+    dropped: set[str]
+
+
+def read_document(text: str, *, stored: bool = False):
+    """The text's document. A kept fixture (``stored``) written as JSON, as
+    ``stored_document`` writes it, is read as such: JSON is YAML, but a JSON
+    parser reads it many times faster. ``yaml.YAMLError`` when it is not YAML."""
+    if stored and text.startswith("{"):
+        with contextlib.suppress(ValueError):
+            return json.loads(text)
+    return yaml.load(text, Loader=YamlLoader)
+
+
+def parse(text: str, source: str, *, stored: bool = False) -> Parsed:
     """The fixture's YAML validated for shape: the document (its good parts, or None),
     the shape problems and the places of the objects they drop. ``stored``: the
     form the lab keeps for a reset (``passwordHash`` instead of ``password``)."""
     try:
-        document = yaml.load(text, Loader=YamlLoader)
+        raw = read_document(text, stored=stored)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
         problem = getattr(error, "problem", None) or str(error)
-        return None, [(where, f"Not valid YAML: {problem}.")], set()
-    if not isinstance(document, dict):
-        return None, [("(document)", "Expected a mapping with an 'arrays' list.")], set()
+        return Parsed(None, None, [(where, f"Not valid YAML: {problem}.")], set())
+    if not isinstance(raw, dict):
+        problem = ("(document)", "Expected a mapping with an 'arrays' list.")
+        return Parsed(None, None, [problem], set())
     try:
         schema = StoredLabFixtureSchema() if stored else LabFixtureSchema()
-        return schema.load(document), [], set()
+        return Parsed(raw, schema.load(raw), [], set())
     except ma.ValidationError as error:
         problems = sorted(
             (path, " ".join(messages)) for path, messages in flatten(error.messages).items()
@@ -124,8 +148,23 @@ def parse(
         dropped = {_broken_object(path) for path, _ in problems}
         valid = error.valid_data if isinstance(error.valid_data, dict) else {}
         if None in dropped or not isinstance(valid.get("arrays"), list):
-            return None, problems, set()
-        return valid, problems, dropped
+            return Parsed(raw, None, problems, set())
+        return Parsed(raw, valid, problems, dropped)
+
+
+def count_objects(document: dict) -> int:
+    """How many objects the document lists (in its ``OBJECT_LISTS``): the units
+    of a seed's progress."""
+    count = 0
+    pending = [document]
+    while pending:
+        spec = pending.pop()
+        for key, value in spec.items():
+            if key in OBJECT_LISTS and isinstance(value, list):
+                objects = [item for item in value if isinstance(item, dict)]
+                count += len(objects)
+                pending += objects
+    return count
 
 
 class _Refused(Exception):
@@ -153,6 +192,8 @@ class _Loader:
     room: capacity.Room | None = None
     #: Names and LUN numbers taken, in memory: no query per object, flushes in batches.
     registry: Registry | None = None
+    #: Objects of the document gone through (built or not), for progress.
+    tally: Tally = field(default_factory=Tally)
 
     def problem(self, path: str, message: str) -> None:
         self.problems.append((path, message))
@@ -178,6 +219,7 @@ class _Loader:
         """``(index, spec, place)`` of the list's objects that are not dropped, each name once."""
         names: set[str] = set()
         for i, spec in enumerate(specs):
+            self.tally.add()
             place = f"{path}[{i}]"
             name = spec.get("name") if isinstance(spec, dict) else None
             if place in self.dropped or not isinstance(spec, dict):
@@ -248,6 +290,7 @@ class _Loader:
             self.made.setdefault(key, set()).add(getattr(array, column.key))
         servers = spec["servers"] or [ServerFixture().load({})]
         for i, server_spec in enumerate(servers):
+            self.tally.add()
             server_path = f"{path}.servers[{i}]"
             if server_path in self.dropped:
                 continue
@@ -526,6 +569,7 @@ class _Loader:
 
     def _map(self, server, made, refs, path, *, host=None, group=None, members=()):
         for i, ref in enumerate(refs):
+            self.tally.add()
             place = f"{path}[{i}]"
             if place in self.dropped:
                 continue
@@ -668,15 +712,14 @@ class _Loader:
 
 
 def _problems(
-    session: Session, text: str, source: str, *, stored: bool = False
-) -> tuple[list[Array], list]:
-    """Build the document in ``session``; the arrays and every problem found."""
-    document, problems, dropped = parse(text, source, stored=stored)
-    if document is None:
-        return [], problems
-    loader = _Loader(session, dropped=dropped)
-    arrays = loader.load(document)
-    return arrays, problems + loader.problems
+    session: Session, parsed: Parsed, tally: Tally | None = None
+) -> tuple[list[Array], list[tuple[str, str]]]:
+    """Build the parsed document in ``session``; the arrays and every problem found."""
+    if parsed.document is None:
+        return [], parsed.problems
+    loader = _Loader(session, dropped=parsed.dropped, tally=tally or Tally())
+    arrays = loader.load(parsed.document)
+    return arrays, parsed.problems + loader.problems
 
 
 def seed(
@@ -687,44 +730,72 @@ def seed(
     replace: bool = False,
     record: bool = True,
     stored: bool = False,
+    progress: Progress | None = None,
 ) -> list[Array]:
     """Load a fixture document; ``FixtureError`` lists every problem (nothing is loaded).
 
     ``replace`` empties the lab first. ``record`` keeps the document (without its
     passwords: ``stored_document``), so that ``mockarray reset`` can load it
-    again; ``stored`` reads a document kept so (``reset`` only).
+    again; ``stored`` reads a document kept so (``reset`` only). ``progress(done,
+    total)`` is told how many of the document's objects were gone through.
     """
-    if replace:
-        wipe(session)
-    arrays, problems = _problems(session, text, source, stored=stored)
-    if problems:
-        # The caller's transaction is rolled back: nothing of the document stays.
-        raise FixtureError(source, problems)
-    if record:
-        record_fixture(session, text, source, arrays)
-    session.flush()
+    with collector_paused():
+        if replace:
+            wipe(session)
+        parsed = parse(text, source, stored=stored)
+        tally = Tally(count_objects(parsed.document) if parsed.document else 0, progress)
+        arrays = _build(session, parsed, source, tally)
+        if record:
+            record_fixture(session, text, source, arrays, document=parsed.raw)
+        session.flush()
+    tally.finish()
     return arrays
 
 
-def stored_document(text: str, arrays: list[Array]) -> str:
+def _build(session: Session, parsed: Parsed, source: str, tally: Tally) -> list[Array]:
+    """The arrays of the parsed document, built; ``FixtureError`` lists every problem."""
+    tally.add(0)
+    arrays, problems = _problems(session, parsed, tally)
+    if problems:
+        # The caller's transaction is rolled back: nothing of the document stays.
+        raise FixtureError(source, problems)
+    return arrays
+
+
+def stored_document(text: str, arrays: list[Array], *, document: dict | None = None) -> str:
     """A good fixture document as the lab keeps it for a reset: each array's
     ``password`` replaced by the salted hash its array stores (``passwordHash``),
-    so the database never holds a password in clear."""
-    document = yaml.load(text, Loader=YamlLoader)
+    so the database never holds a password in clear. ``document`` is the text
+    already read (``read_document``), so as not to read it again.
+
+    It is kept as JSON (which is YAML, and a reset reads it many times faster),
+    or as YAML when JSON cannot say it (a value JSON has no form for)."""
+    if document is None:
+        document = yaml.load(text, Loader=YamlLoader)
     hashes = {array.name: array.password_hash for array in arrays}
-    document["arrays"] = [
-        {
-            **{key: value for key, value in spec.items() if key != "password"},
-            "passwordHash": hashes[spec["name"]],
-        }
-        for spec in document["arrays"]
-    ]
-    return yaml.dump(document, Dumper=YamlDumper, sort_keys=False, allow_unicode=True)
+    document = {
+        **document,
+        "arrays": [
+            {
+                **{key: value for key, value in spec.items() if key != "password"},
+                "passwordHash": hashes[spec["name"]],
+            }
+            for spec in document["arrays"]
+        ],
+    }
+    try:
+        return json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return yaml.dump(document, Dumper=YamlDumper, sort_keys=False, allow_unicode=True)
 
 
-def record_fixture(session: Session, text: str, source: str, arrays: list[Array]) -> None:
-    """Keep a seeded document, without its passwords, for ``reset``."""
-    session.add(LabFixture(source=source, document=stored_document(text, arrays)))
+def record_fixture(
+    session: Session, text: str, source: str, arrays: list[Array], *, document: dict | None = None
+) -> None:
+    """Keep a seeded document, without its passwords, for ``reset`` (``document``:
+    the text already read)."""
+    stored = stored_document(text, arrays, document=document)
+    session.add(LabFixture(source=source, document=stored))
 
 
 def check(session: Session, text: str, source: str, *, replace: bool = False) -> list[str]:
@@ -732,10 +803,11 @@ def check(session: Session, text: str, source: str, *, replace: bool = False) ->
     names of the arrays it would make; ``FixtureError`` lists every problem."""
     savepoint = session.begin_nested()
     try:
-        if replace:
-            wipe(session)
-        arrays, problems = _problems(session, text, source)
-        names = [array.name for array in arrays]
+        with collector_paused():
+            if replace:
+                wipe(session)
+            arrays, problems = _problems(session, parse(text, source))
+            names = [array.name for array in arrays]
     finally:
         savepoint.rollback()
         session.expire_all()
@@ -754,14 +826,30 @@ def wipe(session: Session, *, forget_fixtures: bool = True) -> None:
     session.flush()
 
 
-def reset(session: Session, *, empty: bool = False) -> list[Array]:
-    """Back to the fixtures that were seeded (or to an empty lab)."""
+def reset(
+    session: Session, *, empty: bool = False, progress: Progress | None = None
+) -> list[Array]:
+    """Back to the fixtures that were seeded (or to an empty lab). ``progress(done,
+    total)`` is told how many of their objects were gone through."""
     fixtures = list(session.scalars(select(LabFixture).order_by(LabFixture.id)))
     wipe(session, forget_fixtures=empty)
     arrays: list[Array] = []
-    if not empty:
-        for fixture in fixtures:
-            arrays += seed(session, fixture.document, fixture.source, record=False, stored=True)
+    if empty:
+        return arrays
+    with collector_paused():
+        # Every fixture read first: one progress count for them all.
+        documents = [
+            (fixture.source, parse(fixture.document, fixture.source, stored=True))
+            for fixture in fixtures
+        ]
+        tally = Tally(
+            sum(count_objects(parsed.document) for _, parsed in documents if parsed.document),
+            progress,
+        )
+        for source, parsed in documents:
+            arrays += _build(session, parsed, source, tally)
+        session.flush()
+    tally.finish()
     return arrays
 
 
