@@ -25,6 +25,7 @@ from mockarray.array.models import (
     Volume,
 )
 from mockarray.cli.context import Lab, pass_lab
+from mockarray.cli.output import progress_bar
 from mockarray.lab.seeding.loader import (
     DEMO_FIXTURE,
     demo_fixture_text,
@@ -51,6 +52,7 @@ def seed_command(
     All or nothing: any problem is reported with its place in the file and
     nothing is loaded. An array whose name, hostname, IP address or serial
     number is already taken is refused unless --replace empties the lab first.
+    A large fixture shows a progress bar on a terminal.
 
     \b
     Examples:
@@ -89,7 +91,8 @@ def seed_text(
             return f"{source} is a good fixture (nothing loaded): {names}."
         if if_empty and not is_empty(session):
             return "The lab already holds arrays; nothing seeded."
-        arrays = seed(session, text, source, replace=replace)
+        with progress_bar(f"Seeding {source}") as progress:
+            arrays = seed(session, text, source, replace=replace, progress=progress)
         names = ", ".join(array.name for array in arrays)
         return f"Seeded {len(arrays)} array(s) from {source}: {names}."
 
@@ -115,7 +118,8 @@ def reset_command(lab: Lab, empty: bool, yes: bool) -> None:
     what = "empty the lab" if empty else "put the lab back to its seeded fixtures"
     if not yes:
         click.confirm(f"This will {what}; every change and session is lost. Go on?", abort=True)
-    arrays = lab.run(lambda session: reset(session, empty=empty))
+    with progress_bar("Resetting the lab") as progress:
+        arrays = lab.run(lambda session: reset(session, empty=empty, progress=progress))
     if empty:
         click.echo("The lab is empty.")
     else:

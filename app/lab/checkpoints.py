@@ -6,19 +6,27 @@ workers. Restoring deletes the arrays (everything on them goes by ON DELETE
 CASCADE) and bulk-inserts the saved rows with their ids, in one transaction.
 Plugin sessions are not part of the state: they survive a restore when their
 array still exists.
+
+Restoring 10,000 volumes (each with a snapshot and a mapped LUN: 40,000 rows)
+takes well under a second on SQLite (``benchmarks/checkpoint_restore.py``):
+the rows go to the driver as they are, without SQLAlchemy's per-row work where
+the driver takes positional parameters (SQLite), in batches that report
+``progress(done, total)`` in rows.
 """
 
 from __future__ import annotations
 
 import json
 import zlib
+from operator import itemgetter
 
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from mockarray.array import clock
 from mockarray.array.models import Array, Base, PluginSession, Volume
 from mockarray.errors import Conflict, Invalid, NotFound
+from mockarray.lab.bulk import Progress, Tally, collector_paused
 from mockarray.lab.models import Checkpoint
 
 FORMAT = 1
@@ -36,6 +44,8 @@ NOT_STATE = {
 }
 #: Columns that point "forward" in the volume <-> snapshot cycle: restored last.
 LATE_COLUMNS = {"volume": ("parent_snapshot_id", "origin_snapshot_id", "replica_of_volume_id")}
+#: Rows inserted per statement (and between two progress reports).
+INSERT_BATCH = 5000
 
 
 def _state_tables():
@@ -78,43 +88,87 @@ def get(session: Session, name: str) -> Checkpoint:
     return checkpoint
 
 
-def restore(session: Session, name: str) -> Checkpoint:
-    """Put the state back to the checkpoint, atomically."""
+def restore(session: Session, name: str, *, progress: Progress | None = None) -> Checkpoint:
+    """Put the state back to the checkpoint, atomically. ``progress(done, total)``
+    is told how many of its rows are back."""
     checkpoint = get(session, name)
-    saved = json.loads(zlib.decompress(checkpoint.data))
-    if saved.get("format") != FORMAT:
-        raise Conflict(f"Checkpoint '{name}' was saved in another format; it cannot be restored.")
-    tables = saved["tables"]
-    open_sessions = [dict(row._mapping) for row in session.execute(select(PluginSession.__table__))]
-    _empty_state(session)
-    late: list[dict] = []
-    for table in _state_tables():
-        rows = tables.get(table.name) or []
-        columns = LATE_COLUMNS.get(table.name, ())
-        if columns:
-            late = [
-                {"_id": row["id"], **{f"_{c}": row[c] for c in columns}}
-                for row in rows
-                if any(row.get(c) is not None for c in columns)
-            ]
-            rows = [{**row, **dict.fromkeys(columns)} for row in rows]
-        if rows:
-            session.execute(insert(table), rows)
-    if late:
-        volume = Volume.__table__
-        session.execute(
-            update(volume)
-            .where(volume.c.id == bindparam("_id"))
-            .values({c: bindparam(f"_{c}") for c in LATE_COLUMNS["volume"]}),
-            late,
-        )
-    restored_arrays = {row["id"] for row in tables["array"]}
-    survivors = [row for row in open_sessions if row["array_id"] in restored_arrays]
-    if survivors:
-        session.execute(insert(PluginSession.__table__), survivors)
-    session.flush()
-    session.expire_all()
+    with collector_paused():
+        saved = json.loads(zlib.decompress(checkpoint.data))
+        if saved.get("format") != FORMAT:
+            raise Conflict(
+                f"Checkpoint '{name}' was saved in another format; it cannot be restored."
+            )
+        tables = saved["tables"]
+        tally = Tally(sum(len(rows or ()) for rows in tables.values()), progress)
+        tally.add(0)
+        open_sessions = [
+            dict(row._mapping) for row in session.execute(select(PluginSession.__table__))
+        ]
+        _empty_state(session)
+        late: list[dict] = []
+        for table in _state_tables():
+            rows = tables.get(table.name) or []
+            columns = LATE_COLUMNS.get(table.name, ())
+            if columns:
+                late = [
+                    {"_id": row["id"], **{f"_{c}": row[c] for c in columns}}
+                    for row in rows
+                    if any(row.get(c) is not None for c in columns)
+                ]
+                rows = [{**row, **dict.fromkeys(columns)} for row in rows]
+            _insert(session, table, rows, tally)
+        if late:
+            volume = Volume.__table__
+            session.execute(
+                update(volume)
+                .where(volume.c.id == bindparam("_id"))
+                .values({c: bindparam(f"_{c}") for c in LATE_COLUMNS["volume"]}),
+                late,
+            )
+        restored_arrays = {row["id"] for row in tables["array"]}
+        survivors = [row for row in open_sessions if row["array_id"] in restored_arrays]
+        if survivors:
+            session.execute(insert(PluginSession.__table__), survivors)
+        session.flush()
+        session.expire_all()
+    tally.finish()
     return checkpoint
+
+
+def _insert(session: Session, table: Table, rows: list[dict], tally: Tally) -> None:
+    """Insert saved rows (each with every column the checkpoint has), in batches.
+    Where the driver takes positional parameters (SQLite), the rows go to it as
+    tuples, through the conversions of the columns that have one: SQLAlchemy's
+    work per row is most of a restore's time otherwise."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    statement = insert(table).compile(dialect=dialect, column_keys=list(rows[0]))
+    if statement.positional:
+        keys = list(statement.positiontup or ())
+        values = itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
+        converters = [
+            (i, convert)
+            for i, key in enumerate(keys)
+            if (convert := table.c[key].type.dialect_impl(dialect).bind_processor(dialect))
+        ]
+    for start in range(0, len(rows), INSERT_BATCH):
+        batch = rows[start : start + INSERT_BATCH]
+        if not statement.positional:
+            session.execute(insert(table), batch)
+        else:
+            parameters = [values(row) for row in batch]
+            if converters:
+                parameters = [_converted(list(row), converters) for row in parameters]
+            connection.exec_driver_sql(str(statement), parameters)
+        tally.add(len(batch))
+
+
+def _converted(values: list, converters) -> tuple:
+    for i, convert in converters:
+        values[i] = convert(values[i])
+    return tuple(values)
 
 
 def _empty_state(session: Session) -> None:
