@@ -24,13 +24,15 @@ def when(ms: int) -> str:
 
 @contextmanager
 def progress_bar(
-    label: str, *, large: int = LARGE_JOB, stream: TextIO | None = None
+    label: str, *, large: int | None = None, stream: TextIO | None = None
 ) -> Iterator[Progress]:
     """A ``progress(done, total)`` callable for a bulk job of the lab, drawing a bar
     on standard error (``stream``) while the block runs: only when that is a
-    terminal and the job is ``large`` (its total at the first call), so that
-    scripts, pipes and tests see no bar, and a small job no flicker."""
+    terminal and the job is large (its total at the first call at least
+    ``large``, default ``LARGE_JOB``), so that scripts, pipes and tests see no
+    bar, and a small job no flicker."""
     stream = stream or sys.stderr
+    large = LARGE_JOB if large is None else large
     shown = stream.isatty()
     bar = None
 
