@@ -38,6 +38,7 @@ from mockarray.array.models import (
 from mockarray.array.sessions import hash_password
 from mockarray.lab.models import LabFixture
 from mockarray.lab.seeding.loader import FixtureError, check, demo_fixture_text, reset, seed
+from mockarray.lab.seeding.schema import ServerFixture
 from mockarray.units import format_size, parse_duration_ms, parse_size
 from tests.support.db import recorded_statements, row_counts
 from tests.support.lab import array_doc, standard_server
@@ -356,6 +357,38 @@ def test_seeding_runs_as_many_statements_for_200_volumes_as_for_20(database):
             seed_text(database, text)
         counts.append(len(statements))
     assert counts[1] == counts[0], counts
+
+
+def test_volumes_written_alike_are_loaded_alike_each_on_its_own():
+    """A volume written as an earlier one but for its name is copied from it (large
+    generated labs): the same result as loading it, sharing nothing with the other."""
+    volume = {"size": "1GiB", "used": 1024, "thin": False, "snapshots": [{"name": "s"}]}
+    server = {"volumes": [{"name": f"v{i}", **copy.deepcopy(volume)} for i in range(3)]}
+    server["volumes"].append({"name": "v3", **volume, "used": 1024.0})
+    loaded = ServerFixture().load(server)["volumes"]
+    alone = [ServerFixture().load({"volumes": [spec]})["volumes"][0] for spec in server["volumes"]]
+    assert loaded == alone
+    assert loaded[1]["snapshots"] is not loaded[0]["snapshots"]
+    assert loaded[1]["supports"] is not loaded[0]["supports"]
+
+
+def test_a_bad_name_of_a_volume_written_as_an_earlier_one_is_reported(database):
+    def server(*names) -> dict:
+        return {
+            "pools": [{"name": "p", "capacity": "1TiB"}],
+            "volumes": [{"name": name, "size": "1GiB"} for name in names],
+        }
+
+    alike = problems_of(database, dump(array_doc("alpha", servers=[server("v0", "", 7)])))
+    alone = problems_of(database, dump(array_doc("alpha", servers=[server("", 7)])))
+    prefix = "arrays[0].servers[0].volumes"
+    assert [message for path, message in alike if path.startswith(prefix)] == [
+        message for path, message in alone if path.startswith(prefix)
+    ]
+    assert {path for path, _ in alike if path.startswith(prefix)} == {
+        f"{prefix}[1].name",
+        f"{prefix}[2].name",
+    }
 
 
 def test_sizes_with_units_and_plain_integers_are_stored_in_bytes(database):
