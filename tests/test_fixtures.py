@@ -37,7 +37,15 @@ from mockarray.array.models import (
 )
 from mockarray.array.sessions import hash_password
 from mockarray.lab.models import LabFixture
-from mockarray.lab.seeding.loader import FixtureError, check, demo_fixture_text, reset, seed
+from mockarray.lab.seeding.loader import (
+    FixtureError,
+    YamlLoader,
+    check,
+    demo_fixture_text,
+    read_document,
+    reset,
+    seed,
+)
 from mockarray.lab.seeding.schema import ServerFixture
 from mockarray.units import format_size, parse_duration_ms, parse_size
 from tests.support.db import recorded_statements, row_counts
@@ -357,6 +365,40 @@ def test_seeding_runs_as_many_statements_for_200_volumes_as_for_20(database):
             seed_text(database, text)
         counts.append(len(statements))
     assert counts[1] == counts[0], counts
+
+
+YAML_AS_PYYAML_READS_IT = [
+    "arrays: []",
+    "a: {b: [1, 2.5, -3, 0x1F, 0o17, 1_000, .inf, .nan]}",
+    "a: [yes, no, on, off, true, False, ~, null, '', '1', \"2\"]",
+    "a: 2024-01-02\nb: 2024-01-02 03:04:05Z\nc: 10GiB\nd: 1e3\ne: !!str 7",
+    "base: &base {size: 1GiB}\nvolume: {<<: *base, name: v}",
+    "a: &x 1\nb: *x",
+    "a: !!int '5'\nb: !!set {x, y}",
+    "1: one\n~: none\n2.5: two\ntrue: yes\na: 1\na: 2",
+    "",
+    "# nothing but a comment",
+    "- just\n- a list",
+    "plain scalar",
+    "a:\n  - b: |\n      literal\n      text\n    c: >\n      folded\n      text\n",
+]
+
+
+@pytest.mark.parametrize("text", YAML_AS_PYYAML_READS_IT)
+def test_a_fixture_is_read_as_pyyaml_reads_it(text):
+    assert read_document(text) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: [1, 2", "a: b: c", "a: 1\n---\nb: 2", "a: *missing", "\tkey: value", "? [a]\n: b"],
+)
+def test_a_fixture_that_is_not_yaml_fails_as_pyyaml_fails(text):
+    with pytest.raises(yaml.YAMLError) as ours:
+        read_document(text)
+    with pytest.raises(yaml.YAMLError) as theirs:
+        yaml.load(text, Loader=YamlLoader)
+    assert str(ours.value) == str(theirs.value)
 
 
 def test_volumes_written_alike_are_loaded_alike_each_on_its_own():

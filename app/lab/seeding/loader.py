@@ -26,6 +26,17 @@ import marshmallow as ma
 import yaml
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
+from yaml.events import (
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from yaml.nodes import ScalarNode
 
 from mockarray.array import arrays as builder
 from mockarray.array import capacity, clock, groups, hosts, snapshots, tasks, volumes
@@ -121,7 +132,86 @@ def read_document(text: str, *, stored: bool = False):
     if stored and text.startswith("{"):
         with contextlib.suppress(ValueError):
             return json.loads(text)
-    return yaml.load(text, Loader=YamlLoader)
+    try:
+        return _plain_yaml(text)
+    except _NotPlain:
+        return yaml.load(text, Loader=YamlLoader)
+
+
+_STR = "tag:yaml.org,2002:str"
+#: Resolved tags that are not values of their own (merge keys, ``=``).
+_NOT_VALUES = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+
+
+class _NotPlain(Exception):
+    """The document has what ``_plain_yaml`` leaves to PyYAML's own loader."""
+
+
+def _plain_yaml(text: str):
+    """The single document of ``text``, as ``yaml.load`` reads it, built straight
+    from the parser's events: PyYAML first builds a node for every value of the
+    whole document, then the values, which for a large fixture took twice the
+    time and most of a seed's memory. A document with anchors, aliases, explicit
+    tags (but ``!!str``), merge keys or keys that are lists or mappings is
+    ``_NotPlain``: PyYAML's loader reads it, with its own errors. A document
+    that is not YAML raises the parser's error, as ``yaml.load`` does."""
+    loader = YamlLoader(text)
+    try:
+        next_event = loader.get_event
+        next_event()  # the stream's start
+        if not isinstance(next_event(), DocumentStartEvent):
+            raise _NotPlain
+        constructors, resolve = loader.yaml_constructors, loader.resolve
+        # The open collections: (collection, its pending key as a 1-tuple, is a mapping).
+        open_collections: list[tuple] = []
+        document = collection = key = None
+        is_mapping = False
+        while True:
+            event = next_event()
+            kind = type(event)
+            if kind is ScalarEvent:
+                tag = event.tag
+                if event.anchor is not None or tag not in (None, "!", _STR):
+                    raise _NotPlain
+                if tag != _STR:
+                    tag = resolve(ScalarNode, event.value, event.implicit)
+                if tag == _STR:
+                    value = event.value
+                elif tag in _NOT_VALUES or tag not in constructors:
+                    raise _NotPlain
+                else:
+                    node = ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+                    value = constructors[tag](loader, node)
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if event.anchor is not None or event.tag not in (None, "!"):
+                    raise _NotPlain
+                open_collections.append((collection, key, is_mapping))
+                is_mapping = kind is MappingStartEvent
+                collection, key = ({} if is_mapping else []), None
+                continue
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                value = collection
+                collection, key, is_mapping = open_collections.pop()
+            elif kind is DocumentEndEvent:
+                break
+            else:
+                raise _NotPlain
+            if collection is None:
+                document = value
+            elif not is_mapping:
+                collection.append(value)
+            elif key is None:
+                if type(value) in (dict, list):
+                    raise _NotPlain
+                key = (value,)
+            else:
+                collection[key[0]] = value
+                key = None
+        if not isinstance(next_event(), StreamEndEvent):
+            raise _NotPlain
+        return document
+    finally:
+        loader.dispose()
 
 
 def parse(text: str, source: str, *, stored: bool = False) -> Parsed:
