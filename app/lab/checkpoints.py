@@ -98,16 +98,19 @@ def restore(session: Session, name: str, *, progress: Progress | None = None) ->
             raise Conflict(
                 f"Checkpoint '{name}' was saved in another format; it cannot be restored."
             )
-        tables = saved["tables"]
+        tables = saved.pop("tables")
         tally = Tally(sum(len(rows or ()) for rows in tables.values()), progress)
         tally.add(0)
+        restored_arrays = {row["id"] for row in tables.get("array") or ()}
         open_sessions = [
             dict(row._mapping) for row in session.execute(select(PluginSession.__table__))
         ]
         _empty_state(session)
         late: list[dict] = []
         for table in _state_tables():
-            rows = tables.get(table.name) or []
+            # Each table's rows let go once inserted: a worker restoring a large lab
+            # holds one copy of it at most.
+            rows = tables.pop(table.name, None) or []
             columns = LATE_COLUMNS.get(table.name, ())
             if columns:
                 late = [
@@ -115,8 +118,10 @@ def restore(session: Session, name: str, *, progress: Progress | None = None) ->
                     for row in rows
                     if any(row.get(c) is not None for c in columns)
                 ]
-                rows = [{**row, **dict.fromkeys(columns)} for row in rows]
+                for row in rows:
+                    row.update(dict.fromkeys(columns))
             _insert(session, table, rows, tally)
+            del rows
         if late:
             volume = Volume.__table__
             session.execute(
@@ -125,7 +130,6 @@ def restore(session: Session, name: str, *, progress: Progress | None = None) ->
                 .values({c: bindparam(f"_{c}") for c in LATE_COLUMNS["volume"]}),
                 late,
             )
-        restored_arrays = {row["id"] for row in tables["array"]}
         survivors = [row for row in open_sessions if row["array_id"] in restored_arrays]
         if survivors:
             session.execute(insert(PluginSession.__table__), survivors)
