@@ -2,7 +2,8 @@
 
 Holds: the lab's tables (``models``), the simulated clock (``clock``),
 checkpoints, fault rules, the request journal, host writes, seeding from
-YAML fixtures with the demo lab (``seeding``), and the control plane's HTTP
+YAML fixtures with the demo lab (``seeding``), what bulk jobs share (progress,
+the garbage collector held off: ``bulk``), and the control plane's HTTP
 API under ``/mockarray/api`` (``api``), which also attaches the fault gate
 and the journal to every plugin call. The command line calls the same
 functions.
