@@ -39,12 +39,15 @@ from mockarray.array.sessions import hash_password
 from mockarray.lab.models import LabFixture
 from mockarray.lab.seeding.loader import (
     FixtureError,
+    YamlLoader,
     check,
     demo_fixture_text,
+    read_document,
     reset,
     seed,
     wipe,
 )
+from mockarray.lab.seeding.schema import ServerFixture
 from mockarray.units import format_size, format_sizes, parse_duration_ms, parse_size
 from tests.support.db import recorded_statements, row_counts
 from tests.support.lab import array_doc, standard_server
@@ -366,6 +369,72 @@ def test_seeding_runs_as_many_statements_for_200_volumes_as_for_20(database):
             seed_text(database, text)
         counts.append(len(statements))
     assert counts[1] == counts[0], counts
+
+
+YAML_AS_PYYAML_READS_IT = [
+    "arrays: []",
+    "a: {b: [1, 2.5, -3, 0x1F, 0o17, 1_000, .inf, .nan]}",
+    "a: [yes, no, on, off, true, False, ~, null, '', '1', \"2\"]",
+    "a: 2024-01-02\nb: 2024-01-02 03:04:05Z\nc: 10GiB\nd: 1e3\ne: !!str 7",
+    "base: &base {size: 1GiB}\nvolume: {<<: *base, name: v}",
+    "a: &x 1\nb: *x",
+    "a: !!int '5'\nb: !!set {x, y}",
+    "1: one\n~: none\n2.5: two\ntrue: yes\na: 1\na: 2",
+    "",
+    "# nothing but a comment",
+    "- just\n- a list",
+    "plain scalar",
+    "a:\n  - b: |\n      literal\n      text\n    c: >\n      folded\n      text\n",
+]
+
+
+@pytest.mark.parametrize("text", YAML_AS_PYYAML_READS_IT)
+def test_a_fixture_is_read_as_pyyaml_reads_it(text):
+    assert read_document(text) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: [1, 2", "a: b: c", "a: 1\n---\nb: 2", "a: *missing", "\tkey: value", "? [a]\n: b"],
+)
+def test_a_fixture_that_is_not_yaml_fails_as_pyyaml_fails(text):
+    with pytest.raises(yaml.YAMLError) as ours:
+        read_document(text)
+    with pytest.raises(yaml.YAMLError) as theirs:
+        yaml.load(text, Loader=YamlLoader)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_volumes_written_alike_are_loaded_alike_each_on_its_own():
+    """A volume written as an earlier one but for its name is copied from it (large
+    generated labs): the same result as loading it, sharing nothing with the other."""
+    volume = {"size": "1GiB", "used": 1024, "thin": False, "snapshots": [{"name": "s"}]}
+    server = {"volumes": [{"name": f"v{i}", **copy.deepcopy(volume)} for i in range(3)]}
+    server["volumes"].append({"name": "v3", **volume, "used": 1024.0})
+    loaded = ServerFixture().load(server)["volumes"]
+    alone = [ServerFixture().load({"volumes": [spec]})["volumes"][0] for spec in server["volumes"]]
+    assert loaded == alone
+    assert loaded[1]["snapshots"] is not loaded[0]["snapshots"]
+    assert loaded[1]["supports"] is not loaded[0]["supports"]
+
+
+def test_a_bad_name_of_a_volume_written_as_an_earlier_one_is_reported(database):
+    def server(*names) -> dict:
+        return {
+            "pools": [{"name": "p", "capacity": "1TiB"}],
+            "volumes": [{"name": name, "size": "1GiB"} for name in names],
+        }
+
+    alike = problems_of(database, dump(array_doc("alpha", servers=[server("v0", "", 7)])))
+    alone = problems_of(database, dump(array_doc("alpha", servers=[server("", 7)])))
+    prefix = "arrays[0].servers[0].volumes"
+    assert [message for path, message in alike if path.startswith(prefix)] == [
+        message for path, message in alone if path.startswith(prefix)
+    ]
+    assert {path for path, _ in alike if path.startswith(prefix)} == {
+        f"{prefix}[1].name",
+        f"{prefix}[2].name",
+    }
 
 
 def test_sizes_with_units_and_plain_integers_are_stored_in_bytes(database):

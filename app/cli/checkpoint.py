@@ -8,7 +8,7 @@ import time
 import click
 
 from mockarray.cli.context import Lab, pass_lab
-from mockarray.cli.output import when
+from mockarray.cli.output import progress_bar, when
 from mockarray.lab import checkpoints
 from mockarray.lab.answers import CheckpointListSchema
 from mockarray.units import format_size
@@ -41,9 +41,11 @@ def checkpoint_save(lab: Lab, name: str, replace: bool) -> None:
 @click.argument("name")
 @pass_lab
 def checkpoint_restore(lab: Lab, name: str) -> None:
-    """Put the state back to checkpoint NAME (atomically)."""
+    """Put the state back to checkpoint NAME (atomically); a large one shows a
+    progress bar on a terminal."""
     started = time.perf_counter()
-    restored = lab.run(lambda s: _describe(checkpoints.restore(s, name)))
+    with progress_bar(f"Restoring '{name}'") as progress:
+        restored = lab.run(lambda s: _describe(checkpoints.restore(s, name, progress=progress)))
     click.echo(f"Restored {restored} in {(time.perf_counter() - started) * 1000:.0f} ms.")
 
 

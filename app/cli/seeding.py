@@ -26,7 +26,8 @@ from mockarray.array.models import (
     Volume,
 )
 from mockarray.cli.context import Lab, pass_lab
-from mockarray.lab.seeding.loader import DEMO_FIXTURE, demo_fixture_text, reset
+from mockarray.cli.output import progress_bar
+from mockarray.lab.seeding.loader import DEMO_FIXTURE, demo_fixture_text, is_empty, reset
 from mockarray.lab.seeding.outcome import seed_fixture
 from mockarray.units import format_size
 
@@ -46,6 +47,7 @@ def seed_command(
     All or nothing: any problem is reported with its place in the file and
     nothing is loaded. An array whose name, hostname, IP address or serial
     number is already taken is refused unless --replace empties the lab first.
+    A large fixture shows a progress bar on a terminal.
 
     \b
     Examples:
@@ -77,13 +79,15 @@ def seed_text(
 ) -> str:
     """Seed the fixture ``text`` (named ``source`` in messages), or only ``check``
     it; what was done."""
-    return lab.run(
-        lambda session: (
-            seed_fixture(
-                session, text, source, replace=replace, if_empty=if_empty, check=check
-            ).message
-        )
-    )
+
+    def act(session):
+        if check or (if_empty and not is_empty(session)):
+            return seed_fixture(session, text, source, check=check, if_empty=if_empty).message
+        with progress_bar(f"Seeding {source}") as progress:
+            outcome = seed_fixture(session, text, source, replace=replace, progress=progress)
+        return outcome.message
+
+    return lab.run(act)
 
 
 @click.command("reset")
@@ -106,7 +110,8 @@ def reset_command(lab: Lab, empty: bool, yes: bool) -> None:
     what = "empty the lab" if empty else "put the lab back to its seeded fixtures"
     if not yes:
         click.confirm(f"This will {what}; every change and session is lost. Go on?", abort=True)
-    arrays = lab.run(lambda session: reset(session, empty=empty))
+    with progress_bar("Resetting the lab") as progress:
+        arrays = lab.run(lambda session: reset(session, empty=empty, progress=progress))
     if empty:
         click.echo("The lab is empty.")
     else:

@@ -3,7 +3,8 @@
 Holds: the lab's tables (``models``), the simulated clock (``clock``),
 checkpoints, fault rules, the request journal, host writes, the health
 check, Prometheus metrics, seeding from YAML fixtures with the demo lab
-(``seeding``), and the control plane's HTTP API under ``/mockarray/api``
+(``seeding``), what bulk jobs share (progress, the garbage collector held
+off: ``bulk``), and the control plane's HTTP API under ``/mockarray/api``
 (``api``), which also attaches the fault gate, the journal and the call
 metrics to every plugin call. The command line calls the same
 functions.

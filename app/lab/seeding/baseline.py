@@ -65,12 +65,12 @@ def forget(session: Session) -> None:
     checkpoints.drop_seeded(session)
 
 
-def put_back(session: Session) -> set[int] | None:
+def put_back(session: Session, *, progress=None) -> set[int] | None:
     """The seeded state restored, every plugin session ended; the fixtures it holds.
     ``None`` (nothing changed) when there is no usable ``.seeded``."""
     saved = _usable(session)
     if saved is None:
         return None
     session.execute(delete(PluginSession))
-    checkpoints.put_back(session, saved)
+    checkpoints.put_back(session, saved, progress=progress)
     return set(saved.get("fixtures", ()))

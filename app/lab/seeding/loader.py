@@ -19,6 +19,7 @@ puts it back with the same ids.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -27,6 +28,17 @@ import marshmallow as ma
 import yaml
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
+from yaml.events import (
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from yaml.nodes import ScalarNode
 
 from mockarray.array import arrays as builder
 from mockarray.array import capacity, clock, groups, hosts, snapshots, tasks, volumes
@@ -34,6 +46,7 @@ from mockarray.array.capabilities import Group
 from mockarray.array.models import Array, Host, PluginSession, Server, Snapshot, Volume
 from mockarray.array.registry import Registry
 from mockarray.errors import ArrayError, flatten
+from mockarray.lab.bulk import Progress, Tally, collector_paused
 from mockarray.lab.models import LabFixture
 from mockarray.lab.seeding import baseline
 from mockarray.lab.seeding.schema import (
@@ -135,24 +148,125 @@ def _broken_object(path: str) -> str | None:
     return found
 
 
-def parse(
-    text: str, source: str, *, stored: bool = False
-) -> tuple[dict | None, list[tuple[str, str]], set[str]]:
+@dataclass
+class Parsed:
+    """A fixture's text read and validated for shape."""
+
+    #: The document as written (plain YAML values), None when it is not a mapping.
+    raw: dict | None
+    #: Its good parts as the schema loads them, None when nothing can be built.
+    document: dict | None
+    problems: list[tuple[str, str]]
+    #: Places of the objects that shape problems drop.
+    dropped: set[str]
+
+
+def read_document(text: str, *, stored: bool = False):
+    """The text's document. A kept fixture (``stored``) written as JSON, as
+    ``stored_document`` writes it, is read as such: JSON is YAML, but a JSON
+    parser reads it many times faster. ``yaml.YAMLError`` when it is not YAML."""
+    if stored and text.startswith("{"):
+        with contextlib.suppress(ValueError):
+            return json.loads(text)
+    try:
+        return _plain_yaml(text)
+    except _NotPlain:
+        return yaml.load(text, Loader=YamlLoader)
+
+
+_STR = "tag:yaml.org,2002:str"
+#: Resolved tags that are not values of their own (merge keys, ``=``).
+_NOT_VALUES = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+
+
+class _NotPlain(Exception):
+    """The document has what ``_plain_yaml`` leaves to PyYAML's own loader."""
+
+
+def _plain_yaml(text: str):
+    """The single document of ``text``, as ``yaml.load`` reads it, built straight
+    from the parser's events: PyYAML first builds a node for every value of the
+    whole document, then the values, which for a large fixture took twice the
+    time and most of a seed's memory. A document with anchors, aliases, explicit
+    tags (but ``!!str``), merge keys or keys that are lists or mappings is
+    ``_NotPlain``: PyYAML's loader reads it, with its own errors. A document
+    that is not YAML raises the parser's error, as ``yaml.load`` does."""
+    loader = YamlLoader(text)
+    try:
+        next_event = loader.get_event
+        next_event()  # the stream's start
+        if not isinstance(next_event(), DocumentStartEvent):
+            raise _NotPlain
+        constructors, resolve = loader.yaml_constructors, loader.resolve
+        # The open collections: (collection, its pending key as a 1-tuple, is a mapping).
+        open_collections: list[tuple] = []
+        document = collection = key = None
+        is_mapping = False
+        while True:
+            event = next_event()
+            kind = type(event)
+            if kind is ScalarEvent:
+                tag = event.tag
+                if event.anchor is not None or tag not in (None, "!", _STR):
+                    raise _NotPlain
+                if tag != _STR:
+                    tag = resolve(ScalarNode, event.value, event.implicit)
+                if tag == _STR:
+                    value = event.value
+                elif tag in _NOT_VALUES or tag not in constructors:
+                    raise _NotPlain
+                else:
+                    node = ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+                    value = constructors[tag](loader, node)
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if event.anchor is not None or event.tag not in (None, "!"):
+                    raise _NotPlain
+                open_collections.append((collection, key, is_mapping))
+                is_mapping = kind is MappingStartEvent
+                collection, key = ({} if is_mapping else []), None
+                continue
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                value = collection
+                collection, key, is_mapping = open_collections.pop()
+            elif kind is DocumentEndEvent:
+                break
+            else:
+                raise _NotPlain
+            if collection is None:
+                document = value
+            elif not is_mapping:
+                collection.append(value)
+            elif key is None:
+                if type(value) in (dict, list):
+                    raise _NotPlain
+                key = (value,)
+            else:
+                collection[key[0]] = value
+                key = None
+        if not isinstance(next_event(), StreamEndEvent):
+            raise _NotPlain
+        return document
+    finally:
+        loader.dispose()
+
+
+def parse(text: str, source: str, *, stored: bool = False) -> Parsed:
     """The fixture's YAML validated for shape: the document (its good parts, or None),
     the shape problems and the places of the objects they drop. ``stored``: the
     form the lab keeps for a reset (``passwordHash`` instead of ``password``)."""
     try:
-        document = yaml.load(text, Loader=YamlLoader)
+        raw = read_document(text, stored=stored)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
         problem = getattr(error, "problem", None) or str(error)
-        return None, [(where, f"Not valid YAML: {problem}.")], set()
-    if not isinstance(document, dict):
-        return None, [("(document)", "Expected a mapping with an 'arrays' list.")], set()
+        return Parsed(None, None, [(where, f"Not valid YAML: {problem}.")], set())
+    if not isinstance(raw, dict):
+        problem = ("(document)", "Expected a mapping with an 'arrays' list.")
+        return Parsed(None, None, [problem], set())
     try:
         schema = StoredLabFixtureSchema() if stored else LabFixtureSchema()
-        return schema.load(document), [], set()
+        return Parsed(raw, schema.load(raw), [], set())
     except ma.ValidationError as error:
         problems = sorted(
             (path, " ".join(messages)) for path, messages in flatten(error.messages).items()
@@ -160,8 +274,23 @@ def parse(
         dropped = {_broken_object(path) for path, _ in problems}
         valid = error.valid_data if isinstance(error.valid_data, dict) else {}
         if None in dropped or not isinstance(valid.get("arrays"), list):
-            return None, problems, set()
-        return valid, problems, dropped
+            return Parsed(raw, None, problems, set())
+        return Parsed(raw, valid, problems, dropped)
+
+
+def count_objects(document: dict) -> int:
+    """How many objects the document lists (in its ``OBJECT_LISTS``): the units
+    of a seed's progress."""
+    count = 0
+    pending = [document]
+    while pending:
+        spec = pending.pop()
+        for key, value in spec.items():
+            if key in OBJECT_LISTS and isinstance(value, list):
+                objects = [item for item in value if isinstance(item, dict)]
+                count += len(objects)
+                pending += objects
+    return count
 
 
 class _Refused(Exception):
@@ -191,6 +320,8 @@ class _Loader:
     room: capacity.Room | None = None
     #: Names and LUN numbers taken, in memory: no query per object, flushes in batches.
     registry: Registry | None = None
+    #: Objects of the document gone through (built or not), for progress.
+    tally: Tally = field(default_factory=Tally)
 
     def problem(self, path: str, message: str) -> None:
         self.problems.append((path, message))
@@ -216,6 +347,7 @@ class _Loader:
         """``(index, spec, place)`` of the list's objects that are not dropped, each name once."""
         names: set[str] = set()
         for i, spec in enumerate(specs):
+            self.tally.add()
             place = f"{path}[{i}]"
             name = spec.get("name") if isinstance(spec, dict) else None
             if place in self.dropped or not isinstance(spec, dict):
@@ -287,6 +419,7 @@ class _Loader:
             self.made.setdefault(key, set()).add(getattr(array, column.key))
         servers = spec["servers"] or [ServerFixture().load({})]
         for i, server_spec in enumerate(servers):
+            self.tally.add()
             server_path = f"{path}.servers[{i}]"
             if server_path in self.dropped:
                 continue
@@ -565,6 +698,7 @@ class _Loader:
 
     def _map(self, server, made, refs, path, *, host=None, group=None, members=()):
         for i, ref in enumerate(refs):
+            self.tally.add()
             place = f"{path}[{i}]"
             if place in self.dropped:
                 continue
@@ -707,16 +841,15 @@ class _Loader:
 
 
 def _problems(
-    session: Session, text: str, source: str, *, stored: bool = False
-) -> tuple[list[Array], list, set[str]]:
-    """Build the document in ``session``; the arrays, every problem found, and the
-    places of those that are an array the lab already has."""
-    document, problems, dropped = parse(text, source, stored=stored)
-    if document is None:
-        return [], problems, set()
-    loader = _Loader(session, dropped=dropped)
-    arrays = loader.load(document)
-    return arrays, problems + loader.problems, loader.clashes
+    session: Session, parsed: Parsed, tally: Tally | None = None
+) -> tuple[list[Array], list[tuple[str, str]], set[str]]:
+    """Build the parsed document in ``session``; the arrays, every problem found,
+    and the places of those that are an array the lab already has."""
+    if parsed.document is None:
+        return [], parsed.problems, set()
+    loader = _Loader(session, dropped=parsed.dropped, tally=tally or Tally())
+    arrays = loader.load(parsed.document)
+    return arrays, parsed.problems + loader.problems, loader.clashes
 
 
 def seed(
@@ -727,48 +860,76 @@ def seed(
     replace: bool = False,
     record: bool = True,
     stored: bool = False,
+    progress: Progress | None = None,
 ) -> list[Array]:
     """Load a fixture document; ``FixtureError`` lists every problem (nothing is loaded).
 
     ``replace`` empties the lab first. ``record`` keeps the document (without its
     passwords: ``stored_document``), so that ``mockarray reset`` can load it
     again, and the state it leaves, for ``reset`` to put back (``baseline``);
-    ``stored`` reads a document kept so (``reset`` only).
+    ``stored`` reads a document kept so (``reset`` only). ``progress(done,
+    total)`` is told how many of the document's objects were gone through.
     """
-    if replace:
-        wipe(session)
-    as_seeded = record and baseline.untouched(session)
-    arrays, problems, clashes = _problems(session, text, source, stored=stored)
-    if problems:
-        # The caller's transaction is rolled back: nothing of the document stays.
-        raise FixtureError(source, problems, clashes)
-    if record:
-        record_fixture(session, text, source, arrays)
-        if as_seeded:
-            baseline.save(session)
-    session.flush()
+    with collector_paused():
+        if replace:
+            wipe(session)
+        as_seeded = record and baseline.untouched(session)
+        parsed = parse(text, source, stored=stored)
+        tally = Tally(count_objects(parsed.document) if parsed.document else 0, progress)
+        arrays = _build(session, parsed, source, tally)
+        if record:
+            record_fixture(session, text, source, arrays, document=parsed.raw)
+            if as_seeded:
+                baseline.save(session)
+        session.flush()
+    tally.finish()
     return arrays
 
 
-def stored_document(text: str, arrays: list[Array]) -> str:
+def _build(session: Session, parsed: Parsed, source: str, tally: Tally) -> list[Array]:
+    """The arrays of the parsed document, built; ``FixtureError`` lists every problem."""
+    tally.add(0)
+    arrays, problems, clashes = _problems(session, parsed, tally)
+    if problems:
+        # The caller's transaction is rolled back: nothing of the document stays.
+        raise FixtureError(source, problems, clashes)
+    return arrays
+
+
+def stored_document(text: str, arrays: list[Array], *, document: dict | None = None) -> str:
     """A good fixture document as the lab keeps it for a reset: each array's
     ``password`` replaced by the salted hash its array stores (``passwordHash``),
-    so the database never holds a password in clear."""
-    document = yaml.load(text, Loader=YamlLoader)
+    so the database never holds a password in clear. ``document`` is the text
+    already read (``read_document``), so as not to read it again.
+
+    It is kept as JSON (which is YAML, and a reset reads it many times faster),
+    or as YAML when JSON cannot say it (a value JSON has no form for)."""
+    if document is None:
+        document = yaml.load(text, Loader=YamlLoader)
     hashes = {array.name: array.password_hash for array in arrays}
-    document["arrays"] = [
-        {
-            **{key: value for key, value in spec.items() if key != "password"},
-            "passwordHash": hashes[spec["name"]],
-        }
-        for spec in document["arrays"]
-    ]
-    return yaml.dump(document, Dumper=YamlDumper, sort_keys=False, allow_unicode=True)
+    document = {
+        **document,
+        "arrays": [
+            {
+                **{key: value for key, value in spec.items() if key != "password"},
+                "passwordHash": hashes[spec["name"]],
+            }
+            for spec in document["arrays"]
+        ],
+    }
+    try:
+        return json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return yaml.dump(document, Dumper=YamlDumper, sort_keys=False, allow_unicode=True)
 
 
-def record_fixture(session: Session, text: str, source: str, arrays: list[Array]) -> None:
-    """Keep a seeded document, without its passwords, for ``reset``."""
-    session.add(LabFixture(source=source, document=stored_document(text, arrays)))
+def record_fixture(
+    session: Session, text: str, source: str, arrays: list[Array], *, document: dict | None = None
+) -> None:
+    """Keep a seeded document, without its passwords, for ``reset`` (``document``:
+    the text already read)."""
+    stored = stored_document(text, arrays, document=document)
+    session.add(LabFixture(source=source, document=stored))
 
 
 def check(session: Session, text: str, source: str, *, replace: bool = False) -> list[str]:
@@ -776,10 +937,11 @@ def check(session: Session, text: str, source: str, *, replace: bool = False) ->
     names of the arrays it would make; ``FixtureError`` lists every problem."""
     savepoint = session.begin_nested()
     try:
-        if replace:
-            wipe(session)
-        arrays, problems, clashes = _problems(session, text, source)
-        names = [array.name for array in arrays]
+        with collector_paused():
+            if replace:
+                wipe(session)
+            arrays, problems, clashes = _problems(session, parse(text, source))
+            names = [array.name for array in arrays]
     finally:
         savepoint.rollback()
         session.expire_all()
@@ -800,9 +962,12 @@ def wipe(session: Session, *, forget_fixtures: bool = True) -> None:
     session.flush()
 
 
-def reset(session: Session, *, empty: bool = False) -> list[Array]:
+def reset(
+    session: Session, *, empty: bool = False, progress: Progress | None = None
+) -> list[Array]:
     """Back to the fixtures that were seeded, every object with the id it had
     (or to an empty lab, the fixtures forgotten). Every plugin session ends.
+    ``progress(done, total)`` is told how far the restore (or the seeding) is.
 
     The seeded state comes back from its checkpoint (``baseline``); fixtures
     seeded after it was saved (all of them, when there is none) are seeded on
@@ -812,14 +977,26 @@ def reset(session: Session, *, empty: bool = False) -> list[Array]:
         wipe(session)
         return []
     fixtures = list(session.scalars(select(LabFixture).order_by(LabFixture.id)))
-    held = baseline.put_back(session)
+    held = baseline.put_back(session, progress=progress)
     if held is None:
         wipe(session, forget_fixtures=False)
         held = set()
     later = [fixture for fixture in fixtures if fixture.id not in held]
-    for fixture in later:
-        seed(session, fixture.document, fixture.source, record=False, stored=True)
     if later:
+        with collector_paused():
+            # Every fixture read first: one progress count for them all.
+            documents = [
+                (fixture.source, parse(fixture.document, fixture.source, stored=True))
+                for fixture in later
+            ]
+            tally = Tally(
+                sum(count_objects(parsed.document) for _, parsed in documents if parsed.document),
+                None if held else progress,
+            )
+            for source, parsed in documents:
+                _build(session, parsed, source, tally)
+            session.flush()
+        tally.finish()
         baseline.save(session)
     return list(session.scalars(select(Array).order_by(Array.id)))
 
@@ -833,7 +1010,7 @@ def seeded_document(session: Session) -> dict | None:
         return None
     arrays = []
     for text in documents:
-        for spec in yaml.load(text, Loader=YamlLoader)["arrays"]:
+        for spec in read_document(text, stored=True)["arrays"]:
             arrays.append({key: value for key, value in spec.items() if key not in SECRETS})
     return {"arrays": arrays}
 

@@ -33,17 +33,19 @@ def seed_fixture(
     replace: bool = False,
     if_empty: bool = False,
     check: bool = False,
+    progress=None,
 ) -> SeedOutcome:
     """Seed the fixture ``text`` (named ``source`` in messages), or only ``check`` it,
     or (``if_empty``) leave a lab that holds arrays alone. A bad document is a
-    ``FixtureError`` listing every problem; nothing is loaded then."""
+    ``FixtureError`` listing every problem; nothing is loaded then. ``progress(done,
+    total)`` is told how far the seeding is."""
     if check:
         names = check_fixture(session, text, source, replace=replace)
         message = f"{source} is a good fixture (nothing loaded): {', '.join(names)}."
         return SeedOutcome(source, names, 0, False, message)
     if if_empty and not is_empty(session):
         return SeedOutcome(source, [], 0, False, "The lab already holds arrays; nothing seeded.")
-    arrays = seed(session, text, source, replace=replace)
+    arrays = seed(session, text, source, replace=replace, progress=progress)
     names = [array.name for array in arrays]
     volumes = session.scalar(
         select(func.count(Volume.id))

@@ -85,6 +85,62 @@ class CloneOf(Strict):
     snapshot = fields.String(required=True, validate=NAME)
 
 
+def _frozen(value):
+    """A hashable form of a plain YAML value that tells apart what the fields tell
+    apart (``1``, ``1.0`` and ``True`` are three values); None when it has none."""
+    kind = type(value)
+    if kind is dict:
+        items = [(key, _frozen(item)) for key, item in value.items()]
+        if any(not isinstance(key, str) or item is None for key, item in items):
+            return None
+        return (dict, tuple(sorted(items)))
+    if kind is list:
+        items = [_frozen(item) for item in value]
+        return None if any(item is None for item in items) else (list, tuple(items))
+    if kind in (str, int, float, bool) or value is None:
+        return (kind, value)
+    return None
+
+
+def _copied(value):
+    """A copy of a loaded object that shares no dict or list with it."""
+    if type(value) is dict:
+        return {key: _copied(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_copied(item) for item in value]
+    return value
+
+
+class NamedLikeBefore(fields.Nested):
+    """A nested object of a long list (a server's volumes). One written as an earlier
+    one but for its ``name`` is not loaded again: the earlier one's result is copied,
+    with this name, checked by the schema's own ``name`` field. A generated lab
+    repeats one volume thousands of times, and loading each was most of a large
+    seed's validation. The result, and every problem (an object with one is
+    loaded in full, and never remembered), are as the schema's own."""
+
+    #: Objects remembered per field (a fixture lists few kinds of volume).
+    REMEMBERED = 64
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        if type(value) is not dict or type(value.get("name")) is not str or partial:
+            return super()._deserialize(value, attr, data, partial=partial, **kwargs)
+        key = _frozen({k: v for k, v in value.items() if k != "name"})
+        memo = self.__dict__.setdefault("_loaded", {})
+        loaded = memo.get(key) if key is not None else None
+        if loaded is not None:
+            try:
+                name = self.schema.fields["name"].deserialize(value["name"])
+            except ma.ValidationError:
+                loaded = None
+            else:
+                return {**_copied(loaded), "name": name}
+        result = super()._deserialize(value, attr, data, partial=partial, **kwargs)
+        if key is not None and len(memo) < self.REMEMBERED:
+            memo[key] = _copied(result)
+        return result
+
+
 class VolumeFixture(Strict):
     name = fields.String(required=True, validate=NAME)
     pool = fields.String(validate=NAME, metadata={"description": "default: the first pool"})
@@ -188,7 +244,7 @@ class ServerFixture(Strict):
     systemSize = Size(load_default=0)
     dataReduction = fields.Float(load_default=1.0, validate=validate.Range(min=1.0))
     pools = fields.List(fields.Nested(PoolFixture), load_default=list)
-    volumes = fields.List(fields.Nested(VolumeFixture), load_default=list)
+    volumes = fields.List(NamedLikeBefore(VolumeFixture), load_default=list)
     hosts = fields.List(fields.Nested(HostFixture), load_default=list)
     hostGroups = fields.List(fields.Nested(HostGroupFixture), load_default=list)
     networks = fields.List(fields.Nested(NetworkFixture), load_default=list)
