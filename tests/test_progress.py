@@ -82,6 +82,21 @@ def test_reset_tells_progress_over_every_fixture(database):
     with database.transaction() as session:
         seed(session, lab_text("alpha", 1), "first.yaml")
         seed(session, lab_text("beta", 2, volumes=10), "second.yaml")
+    rows = sum(
+        count for table, count in row_counts(database).items() if table not in checkpoints.NOT_STATE
+    )
+    calls = Calls()
+    with database.transaction() as session:
+        reset(session, progress=calls)
+    # Both fixtures come back from the seeded state's checkpoint: its rows, all of them.
+    assert_reported(calls, rows)
+
+
+def test_reset_that_seeds_again_tells_progress_over_every_fixture(database):
+    with database.transaction() as session:
+        seed(session, lab_text("alpha", 1), "first.yaml")
+        seed(session, lab_text("beta", 2, volumes=10), "second.yaml")
+        checkpoints.drop_seeded(session)
     calls = Calls()
     with database.transaction() as session:
         reset(session, progress=calls)
