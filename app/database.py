@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -188,6 +189,10 @@ def _begin_immediate(dbapi_connection, busy_timeout_ms: int) -> None:
         dbapi_connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
 
 
+#: Set on a connection whose thread holds its worker's turn to write (SQLite).
+_HOLDS_WRITE_TURN = "mockarray.write_turn"
+
+
 def _make_engine(url: str, is_sqlite: bool, busy_timeout_ms: int, echo: bool) -> Engine:
     if not is_sqlite:
         engine = create_engine(
@@ -231,16 +236,39 @@ def _make_engine(url: str, is_sqlite: bool, busy_timeout_ms: int, echo: bool) ->
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # The threads of a worker (gthread) take turns to write: only one at a time
+    # waits for SQLite's write lock, the others sleep on this one instead of
+    # polling the database (and taking the interpreter from the thread that
+    # holds the lock).
+    write_turn = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         raw = connection.connection.driver_connection
-        if connection.get_execution_options().get(WRITE_OPTION):
-            if os.environ.get("PLAINLOCK"):
-                raw.execute("BEGIN IMMEDIATE")
-                return
-            _begin_immediate(raw, busy_timeout_ms)
-        else:
+        if not connection.get_execution_options().get(WRITE_OPTION):
             raw.execute("BEGIN")
+            return
+        if not write_turn.acquire(timeout=busy_timeout_ms / 1000):
+            raise sqlite3.OperationalError("database is locked (by another thread of this worker)")
+        connection.info[_HOLDS_WRITE_TURN] = True
+        try:
+            _begin_immediate(raw, busy_timeout_ms)
+        except BaseException:
+            _end_write_turn(connection)
+            raise
+
+    def _end_write_turn(connection) -> None:
+        if connection.info.pop(_HOLDS_WRITE_TURN, False):
+            write_turn.release()
+
+    event.listen(engine, "commit", _end_write_turn)
+    event.listen(engine, "rollback", _end_write_turn)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        # A connection given back (or thrown away) with its transaction never ended.
+        if record is not None and record.info.pop(_HOLDS_WRITE_TURN, False):
+            write_turn.release()
 
     return engine
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from sqlalchemy import event, update
 import mockarray.database
 from mockarray.array.models import PluginSession
 from mockarray.database import LAZY_OPTION, WRITE_OPTION, Database
+from mockarray.lab import journal
 
 
 @dataclass
@@ -129,3 +131,35 @@ def test_a_write_is_on_disk_before_it_is_answered_and_a_read_never_waits(
     created = api.post(f"/server/0/volume/{ref['vol2']}/snapshot", json={"name": "on-disk"})
     assert created.status_code == 201
     assert synced == [f"{database.url.database}-wal"]
+
+
+def test_threads_of_a_worker_take_turns_to_write_and_a_failed_one_lets_the_next(database):
+    """Several threads writing at once (gthread): each waits its turn, none is
+    refused, and a transaction that fails or is rolled back passes the turn on."""
+    if not database.is_sqlite:
+        return  # PostgreSQL locks rows, not the database
+
+    def write(number: int) -> str:
+        try:
+            with database.transaction() as session:
+                journal.record(
+                    session,
+                    keep=1000,
+                    at_ms=number,
+                    method="GET",
+                    path="/t",
+                    status=200,
+                    duration_ms=0.0,
+                )
+                if number % 3 == 0:
+                    raise RuntimeError("refused")
+            return "committed"
+        except RuntimeError:
+            return "rolled back"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(write, range(60)))
+    assert outcomes.count("committed") == 40 and outcomes.count("rolled back") == 20
+    # Nothing kept the turn: a write begins at once.
+    with database.transaction() as session:
+        session.connection()
