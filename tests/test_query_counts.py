@@ -252,3 +252,87 @@ def test_every_read_of_the_standard_lab_makes_no_write(api, database):
     with recorded_statements(database) as statements:
         assert api.get("/server/0/volume/987654321").status_code == 404
     assert writes_among(statements) == []
+
+
+def statement_kinds(statements: list[str]) -> list[str]:
+    """Each statement as its verb and table (``SELECT plugin_session``); settings
+    (PostgreSQL's ``SET LOCAL`` of a lazy commit) left out."""
+    kinds = []
+    for statement in statements:
+        words = statement.replace('"', "").split()
+        verb = words[0].upper()
+        if verb == "SET":
+            continue
+        if verb == "SELECT":
+            table = words[words.index("FROM") + 1] if "FROM" in words else "(values)"
+        elif verb in ("INSERT", "DELETE"):
+            table = words[2]
+        else:
+            table = words[1]
+        kinds.append(f"{verb} {table}")
+    return kinds
+
+
+#: What the hot calls of the plugin API cost, statement by statement: the lab's
+#: "any fault rule?", the session, the server, the call's own, the clock, the journal.
+PINNED = {
+    "GET /server/0/volume?limit=25": [
+        "SELECT fault_rule",
+        "SELECT plugin_session",
+        "SELECT server",
+        "SELECT volume",
+        "SELECT lab_clock",
+        "INSERT journal_entry",
+    ],
+    "GET /server/0/volume?limit=1&start=2": [
+        "SELECT fault_rule",
+        "SELECT plugin_session",
+        "SELECT server",
+        "SELECT volume",
+        "SELECT lab_clock",
+        "INSERT journal_entry",
+    ],
+    "GET /server/0/volume/{vol1}": [
+        "SELECT fault_rule",
+        "SELECT plugin_session",
+        "SELECT server",
+        "SELECT volume",
+        "SELECT lab_clock",
+        "INSERT journal_entry",
+    ],
+    "GET /server/0/volume/{vol1}/snapshot": [
+        "SELECT fault_rule",
+        "SELECT plugin_session",
+        "SELECT server",
+        "SELECT volume",
+        "SELECT lab_clock",
+        "SELECT snapshot",
+        "INSERT journal_entry",
+    ],
+    "POST /server/0/volume/{vol2}/snapshot": [
+        "SELECT fault_rule",
+        "SELECT plugin_session",
+        "SELECT server",
+        "SELECT volume",
+        "SELECT snapshot",
+        "SELECT lab_clock",
+        "INSERT snapshot",
+        "INSERT journal_entry",
+    ],
+}
+
+
+@pytest.mark.parametrize("call", PINNED)
+def test_the_hot_calls_make_exactly_these_statements(api, ref, database, call):
+    method, path = call.split(" ", 1)
+    path = path.format(**ref)
+    with recorded_statements(database) as statements:
+        body = {"name": "pinned"} if method == "POST" else None
+        response = api.client.open(
+            f"/storageplugin/api{path}",
+            method=method,
+            json=body,
+            headers={"x-storageplugin-sessionid": api.session_id, "Accept": "application/json"},
+        )
+        assert response.status_code in (200, 201), response.get_json()
+    assert statement_kinds(statements) == PINNED[call]
