@@ -42,7 +42,15 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_error_handlers(app)
+    _take_turns(app)
     return app
+
+
+def _take_turns(app: Flask) -> None:
+    """One request at a time runs in a worker (``mockarray.turns``)."""
+    from mockarray.turns import OneAtATime
+
+    app.wsgi_app = OneAtATime(app.wsgi_app)
 
 
 def open_database(config: Mapping[str, object]) -> Database:

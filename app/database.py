@@ -31,6 +31,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from mockarray.turns import turn_given_up
+
 #: Execution option naming a transaction that will write.
 WRITE_OPTION = "mockarray_write"
 #: Execution option naming a write transaction whose commit need not wait for
@@ -158,7 +160,8 @@ def _sync_file(path: str) -> None:
     except FileNotFoundError:  # the last connection closed: checkpointed and synced
         return
     try:
-        os.fdatasync(descriptor)
+        with turn_given_up():  # the worker's other requests run meanwhile
+            os.fdatasync(descriptor)
     finally:
         os.close(descriptor)
 

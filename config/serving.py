@@ -45,6 +45,11 @@ def gunicorn_settings(config: Mapping[str, object]) -> dict[str, object]:
         # (docs/ci.md, "Delays and the control plane").
         "worker_class": "gthread",
         "threads": THREADS,
+        # A connection is closed after its answer, as gunicorn's sync workers do: a
+        # client's next call is accepted by whichever worker is free. Kept alive, a
+        # connection stays with the worker that accepted it, and a few clients can
+        # keep one worker busy while the other idles.
+        "keepalive": 0,
         "timeout": WORKER_TIMEOUT_S,
         "graceful_timeout": 10,
         # The application logs every API call itself (GET /log); no access log here.

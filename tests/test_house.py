@@ -19,7 +19,17 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app"
 
 #: Shared ground floor: importable from every room.
-BASE = {"config", "database", "errors", "fields", "identity", "naming", "queries", "units"}
+BASE = {
+    "config",
+    "database",
+    "errors",
+    "fields",
+    "identity",
+    "naming",
+    "queries",
+    "turns",
+    "units",
+}
 #: room -> the rooms of mockarray it may import besides BASE and itself.
 MAY_IMPORT = {
     "array": set(),
@@ -45,6 +55,7 @@ NO_FRAMEWORK = {
     "identity",
     "naming",
     "fields",
+    "turns",
     "client",
 }
 FRAMEWORKS = {"flask", "flask_smorest", "webargs", "werkzeug.exceptions", "click"}

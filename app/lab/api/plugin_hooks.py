@@ -15,6 +15,7 @@ from mockarray.config.serving import DELAY_THREADS
 from mockarray.lab import faults, journal
 from mockarray.naming import normalize_action
 from mockarray.plugin.core import call_hooks, call_notes, call_path, caller
+from mockarray.turns import turn_given_up
 from mockarray.web.transaction import database, db_session, defer_write
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,8 @@ def _sleep(delay_ms: float, rule_id: int) -> None:
         )
         return
     try:
-        time.sleep(delay_ms / 1000)
+        with turn_given_up():  # the worker's other calls answer meanwhile
+            time.sleep(delay_ms / 1000)
     finally:
         _delay_slots.release()
 
