@@ -12,6 +12,9 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
 #: ``progress(done, total)``: how far a bulk job is, in its own units (objects, rows).
 Progress = Callable[[int, int], None]
 
@@ -32,6 +35,15 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def statistics_refreshed(session: Session) -> None:
+    """Tell PostgreSQL's planner what a bulk job loaded (``ANALYZE``), so that the
+    next query of a large table uses its indexes at once rather than after
+    autovacuum comes by (a page of 25 volumes from 10,000 was a bitmap scan and a
+    sort of all of them meanwhile). SQLite plans by its indexes without it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE"))
 
 
 class Tally:

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from mockarray.array import clock, counting
 from mockarray.array.models import Array, Base, PluginSession, Volume
 from mockarray.errors import Conflict, Invalid, NotFound
-from mockarray.lab.bulk import Progress, Tally, collector_paused
+from mockarray.lab.bulk import Progress, Tally, collector_paused, statistics_refreshed
 from mockarray.lab.models import Checkpoint
 
 FORMAT = 1
@@ -210,6 +210,7 @@ def put_back(session: Session, saved: dict, *, progress: Progress | None = None)
         counting.recount(session)
         session.flush()
         session.expire_all()
+        statistics_refreshed(session)
     tally.finish()
 
 

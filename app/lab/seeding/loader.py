@@ -46,7 +46,7 @@ from mockarray.array.capabilities import Group
 from mockarray.array.models import Array, Host, PluginSession, Server, Snapshot, Volume
 from mockarray.array.registry import Registry
 from mockarray.errors import ArrayError, flatten
-from mockarray.lab.bulk import Progress, Tally, collector_paused
+from mockarray.lab.bulk import Progress, Tally, collector_paused, statistics_refreshed
 from mockarray.lab.models import LabFixture
 from mockarray.lab.seeding import baseline
 from mockarray.lab.seeding.schema import (
@@ -882,6 +882,7 @@ def seed(
             if as_seeded:
                 baseline.save(session)
         session.flush()
+        statistics_refreshed(session)
     tally.finish()
     return arrays
 
