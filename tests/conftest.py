@@ -38,11 +38,12 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from mockarray import create_app
 from mockarray.array import sessions
 from mockarray.array.clock import wall_ms
+from mockarray.array.models import Server, Volume
 from mockarray.database import Database
 from mockarray.migrate import upgrade
 from mockarray.web.dumping import CompiledDumpSchema
@@ -159,7 +160,20 @@ def app(shared_app):
     yield shared_app
     shared_app.config.clear()
     shared_app.config.update(settings)
-    clear_lab(shared_app.extensions["mockarray.db"])
+    database = shared_app.extensions["mockarray.db"]
+    assert_volume_counts_kept(database)
+    clear_lab(database)
+
+
+def assert_volume_counts_kept(database: Database) -> None:
+    """Whatever the test did, every server's kept volume count is its number of
+    volumes (``mockarray.array.counting``): checked after every test."""
+    counted = select(func.count(Volume.id)).where(Volume.server_id == Server.id).scalar_subquery()
+    with database.transaction(write=False) as session:
+        wrong = session.execute(
+            select(Server.id, Server.volume_count, counted).where(Server.volume_count != counted)
+        ).all()
+    assert not wrong, f"servers whose volume count is not kept (id, kept, real): {wrong}"
 
 
 @pytest.fixture
