@@ -80,6 +80,12 @@ def pace(session: Session) -> Pace:
     return _reading(session)[1]
 
 
+def remember(session: Session, reading: tuple[int, Pace]) -> None:
+    """Take ``reading`` as the clock's for the rest of the session's transaction
+    (read by someone who read it with something else: one query for both)."""
+    session.info[_READING] = (session.get_transaction(), reading)
+
+
 def forget(session: Session) -> None:
     """Read the clock afresh (after the clock itself was changed)."""
     session.info.pop(_READING, None)

@@ -134,16 +134,6 @@ class Fault:
 ANY_ARRAY = object()
 
 
-_RULE_TABLE = FaultRule.__table__
-#: Whether any rule exists at all: the only query a call makes when none does.
-_ANY_RULE = select(_RULE_TABLE.c.id).limit(1)
-
-
-def any_rules(session: Session) -> bool:
-    """Whether any fault rule exists (live or spent): one query on the rule table."""
-    return session.connection().execute(_ANY_RULE).first() is not None
-
-
 def candidates(
     session: Session, *, method: str, path: str, action: str | None, array=ANY_ARRAY
 ) -> list[FaultRule]:

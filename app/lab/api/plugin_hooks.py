@@ -12,7 +12,7 @@ import time
 from flask import Flask, Response, current_app, g, request
 
 from mockarray.config.serving import DELAY_THREADS
-from mockarray.lab import faults, journal
+from mockarray.lab import faults, journal, percall
 from mockarray.naming import normalize_action
 from mockarray.plugin.core import call_hooks, call_notes, call_path, caller
 from mockarray.turns import turn_given_up
@@ -44,7 +44,7 @@ def fault_gate() -> None:
     goes on at once (logged), so delays never starve the control plane.
     """
     session = db_session()
-    if not faults.any_rules(session):
+    if not percall.any_fault_rule(session):
         return
     action = request.args.get("action")
     rules = faults.candidates(session, method=request.method, path=call_path(), action=action)
