@@ -139,10 +139,6 @@ def _one(session: Session, statement: Select, kind: str, object_id: str, server:
 # -- volumes and snapshots -------------------------------------------------------
 
 
-def _volumes(server: Server) -> Select:
-    return select(Volume).where(Volume.server_id == server.id)
-
-
 def _volume_page(backwards: bool) -> Select:
     table = Volume.__table__
     order = (table.c.created_ms, table.c.id)
@@ -207,9 +203,15 @@ def existing_volume_id(session: Session, server: Server, volume_id: str) -> int:
     return vid
 
 
+def snapshot_ready_at(now):
+    """Snapshots that exist at ``now`` (a value or a bound parameter): a replica
+    appears when its transfer completes."""
+    return or_(Snapshot.ready_ms.is_(None), Snapshot.ready_ms <= now)
+
+
 def snapshot_ready(session: Session):
-    """Snapshots that exist by now: a replica appears when its transfer completes."""
-    return or_(Snapshot.ready_ms.is_(None), Snapshot.ready_ms <= clock.now(session))
+    """Snapshots that exist by now."""
+    return snapshot_ready_at(clock.now(session))
 
 
 def cg_snapshot_ready(session: Session):
@@ -239,10 +241,9 @@ def volume_id_by_name(session: Session, server: Server, name: str) -> str:
 
 def _snapshot_list() -> Select:
     table = Snapshot.__table__
-    ready = or_(table.c.ready_ms.is_(None), table.c.ready_ms <= bindparam("now"))
     return (
         select(table)
-        .where(table.c.volume_id == bindparam("volume_id"), ready)
+        .where(table.c.volume_id == bindparam("volume_id"), snapshot_ready_at(bindparam("now")))
         .order_by(table.c.created_ms, table.c.id)
     )
 
