@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from mockarray.database import Database
+from mockarray.lab import journal
 from tests.support.api import Api
 from tests.support.db import recorded_statements
 from tests.support.lab import array_doc
@@ -318,7 +319,9 @@ PINNED = {
 
 
 @pytest.mark.parametrize("call", PINNED)
-def test_the_hot_calls_make_exactly_these_statements(api, ref, database, call):
+def test_the_hot_calls_make_exactly_these_statements(api, ref, database, call, monkeypatch):
+    # One call in TRIM_EVERY also trims the journal (a delete): not this one.
+    monkeypatch.setattr(journal, "TRIM_EVERY", 2**62)
     method, path = call.split(" ", 1)
     path = path.format(**ref)
     with recorded_statements(database) as statements:
