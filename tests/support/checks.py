@@ -1,9 +1,8 @@
 """What an answer must be, and the state the plugin API shows.
 
 ``ok`` checks a successful answer and ``assert_error`` an error in the one
-JSON error shape; ``listed`` checks one list; ``state`` is what the plugin API
-shows of a session's server ``0``, which a refused call must leave alone
-(``with unchanged(api): ...``).
+JSON error shape; ``listed`` checks one list; ``state`` is the array's state, which a refused
+call must leave alone (``with unchanged(api): ...``).
 """
 
 from __future__ import annotations
@@ -13,6 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
 
+from sqlalchemy import select
+
+from mockarray.array.models import Base
 from tests.support.api import Api, control
 
 ERROR_KEYS = {"code", "status", "message"}
@@ -115,33 +117,48 @@ def free_space(api: Api) -> dict[str, int]:
     return {pool["name"]: pool["freeSpace"] for pool in listed(api, "/server/0/pool", "pools")}
 
 
+#: What a refused call may write on the array: who logged in, and who failed to.
+NOT_STATE = frozenset({"plugin_session", "login_failures"})
+
+
+def array_tables() -> list:
+    """The array's tables (``mockarray.array.models``), not the lab's: a fault
+    rule counts its hits, the journal records the call."""
+    tables = {
+        mapper.local_table
+        for mapper in Base.registry.mappers
+        if mapper.class_.__module__ == "mockarray.array.models"
+    }
+    return [t for t in Base.metadata.sorted_tables if t in tables and t.name not in NOT_STATE]
+
+
 def state(api: Api) -> dict:
-    """What a refused call must leave alone: server ``0``'s volumes and their
-    snapshots, pools, hosts and their LUNs, the LUN list and the system figures."""
-    volumes = listed(api, "/server/0/volume", "volumes")
-    hosts = listed(api, "/server/0/host", "hosts")
+    """What a refused call must leave alone: every row of every table of the
+    array, read from the database (stronger than what the API shows, and far
+    cheaper than listing it all), and what the plugin API shows of server
+    ``0``'s volumes and system figures."""
+    database = api.client.application.extensions["mockarray.db"]
+    with database.transaction(write=False) as session:
+        rows = {
+            table.name: session.execute(select(table).order_by(*table.primary_key.columns)).all()
+            for table in array_tables()
+        }
     return {
-        "volumes": volumes,
-        "snapshots": {
-            v["name"]: listed(api, f"/server/0/volume/{v['id']}/snapshot", "snapshots")
-            for v in volumes
-        },
-        "pools": listed(api, "/server/0/pool", "pools"),
-        "hosts": hosts,
-        "host_luns": {
-            h["name"]: listed(api, f"/server/0/host/{h['id']}/lun", "luns") for h in hosts
-        },
-        "luns": listed(api, "/server/0/lun", "luns"),
+        "rows": rows,
+        "volumes": listed(api, "/server/0/volume", "volumes"),
         "system": ok(api.get("/server/0/system")),
     }
 
 
 @contextmanager
 def unchanged(api: Api) -> Iterator[None]:
-    """The block's calls change nothing the API shows (``state``)."""
+    """The block's calls change nothing of the array's state (``state``)."""
     before = state(api)
     yield
-    assert state(api) == before
+    after = state(api)
+    changed = [name for name in before["rows"] if before["rows"][name] != after["rows"][name]]
+    assert not changed, f"tables changed by a refused call: {changed}"
+    assert after == before
 
 
 # -- requests ----------------------------------------------------------------------------
