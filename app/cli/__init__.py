@@ -13,6 +13,7 @@ import click
 
 from mockarray.cli.checkpoint import checkpoint_group
 from mockarray.cli.clock import clock_group
+from mockarray.cli.conformance import conformance_command
 from mockarray.cli.context import Lab
 from mockarray.cli.db import db_group
 from mockarray.cli.fault import fault_group
@@ -52,6 +53,7 @@ for command in (
     write_command,
     serve_command,
     openapi_group,
+    conformance_command,
 ):
     main.add_command(command)
 
