@@ -38,7 +38,7 @@ MAY_IMPORT = {
     "lab": {"array"},
     # migrate: the health check compares the database's schema with the shipped head.
     "lab.api": {"array", "lab", "web", "plugin", "migrate"},
-    "cli": {"array", "lab", "plugin", "web", "migrate", "wsgi", "conformance", "(root)"},
+    "cli": {"array", "lab", "plugin", "web", "migrate", "wsgi", "client", "conformance", "(root)"},
     # Users run the client against remote servers: nothing of the server in it.
     "client": set(),
     # A black box: it checks any plugin through the client, never mockarray's internals.
