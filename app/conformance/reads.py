@@ -134,6 +134,34 @@ def session_storage_id(probe: Probe) -> None:
         )
 
 
+@check("session.calls.unauthorized", "API Required Headers")
+def session_calls_unauthorized(probe: Probe) -> None:
+    """Every action, create and delete answers 401 without a valid session."""
+    # Unknown ids: a server that ignored the session would still change nothing.
+    server = f"/server/{probe.server_ids()[0]}"
+    volume = f"{server}/volume/{UNKNOWN_ID}"
+    calls = [
+        ("POST", f"{volume}/snapshot", {"name": "conformance-never-made"}),
+        ("DELETE", volume, None),
+        ("DELETE", f"{volume}/snapshot/{UNKNOWN_ID}", None),
+        ("POST", f"{volume}?action=clone", {"name": "conformance-never-made"}),
+        ("POST", f"{volume}?action=split", None),
+        ("POST", f"{volume}?action=restore", {"snapshotId": UNKNOWN_ID}),
+        ("POST", f"{volume}/snapshot/{UNKNOWN_ID}?action=get-Progress", {}),
+        ("POST", f"{server}/lun/{UNKNOWN_ID}?action=online", None),
+        ("POST", f"{server}/host/{UNKNOWN_ID}?action=map", {"volumeId": UNKNOWN_ID}),
+        ("POST", f"{server}/host/{UNKNOWN_ID}?action=unmap", {"lunId": UNKNOWN_ID}),
+        ("POST", f"{server}/hostgroup/{UNKNOWN_ID}?action=map", {"volumeId": UNKNOWN_ID}),
+        ("POST", f"{server}/consistencygroup/{UNKNOWN_ID}?action=take-snapshot", {}),
+    ]
+    for method, target, body in calls:
+        path, _, action = target.partition("?action=")
+        for session in (None, WRONG_SESSION):
+            query = {"action": action} if action else None
+            response = probe.call(method, path, body=body, query=query, session=session)
+            probe.expect(response, 401, what="without a valid session")
+
+
 # -- Log -------------------------------------------------------------------------------------
 
 

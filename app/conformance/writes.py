@@ -111,6 +111,27 @@ def snapshot_lifecycle(probe: Probe) -> None:
     expect_gone(probe, path)
 
 
+@check("snapshot.create_action", "Actions", writes=True)
+def snapshot_create_action(probe: Probe) -> None:
+    """POST …/volume/<volume_id>?action=createSnapshot, the guide's example of an action."""
+    server_id, volume = probe.first("volume", "volumes")
+    name = probe.unique("snap")
+    path = volume_path(server_id, volume["id"])
+    response = probe.call("POST", path, body={"name": name}, query={"action": "createSnapshot"})
+    if response.status >= 400:
+        probe.expect(response, 400, 404)
+        probe.note(f"?action=createSnapshot is refused ({response.status}): only the example")
+        return
+    probe.expect(response, 200, 201)
+    snapshot = probe.json(response)
+    probe.conform(snapshot, guide.NEW_SNAPSHOT, "snapshot")
+    snapshot_path = f"{path}/snapshot/{snapshot['id']}"
+    probe.on_cleanup(f"snapshot {name}", lambda: probe.delete(snapshot_path, 204, 200))
+    probe.note(f"?action=createSnapshot makes a snapshot ({response.status})")
+    if snapshot["name"] != name:
+        raise Failed(f"expected the snapshot named {name!r}", probe.last)
+
+
 @check("snapshot.delete.unknown", "Snapshot", writes=True)
 def snapshot_delete_unknown(probe: Probe) -> None:
     """DELETE …/snapshot/<unknown id> answers 404."""
@@ -164,6 +185,26 @@ def volume_split(probe: Probe) -> None:
         raise Failed(f"percentageComplete: expected 0 to 100, never lower, got {percentages}")
     if percentages[-1] != 100:
         raise Failed(f"a complete split: expected percentageComplete 100, got {percentages[-1]}")
+
+
+@check("volume.mount", "Volume", writes=True)
+def volume_mount(probe: Probe) -> None:
+    """Mount a volume of a server with NFS enabled (200): the answer is the path."""
+    for server_id in probe.server_ids():
+        server = probe.cached(("server", server_id), lambda s=server_id: probe.read(f"/server/{s}"))
+        nfs = str(server.get("config", {}).get("isNfsServiceEnabled")).lower() == "true"
+        if nfs and probe.listed(server_id, "volume", "volumes"):
+            break
+    else:
+        raise Skipped("no server with isNfsServiceEnabled and a volume")
+    _, clone = scratch_volume(probe, server_id)
+    path = f"/{probe.unique('mount')}"
+    mounted = probe.json(
+        action(probe, volume_path(server_id, clone["id"]), "mount", {"path": path})
+    )
+    probe.conform(mounted, {"path": guide.STRING}, "mount")
+    if mounted["path"] != path:
+        probe.note(f"mount answers a path of its own ({mounted['path']}) for {path}")
 
 
 @check("volume.restore", "Volume", writes=True)
