@@ -8,7 +8,9 @@ checks fail and the exit status says so; the JUnit file is read back with
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 import yaml
@@ -171,6 +173,18 @@ def test_a_broken_server_fails_the_named_checks_and_passes_the_others(
     assert by_name["info.fields"].outcome == PASS and by_name["host.list.fields"].outcome == PASS
 
 
+def test_what_a_check_could_not_remove_is_reported_with_the_answer(demo, client):
+    ControlClient(FlaskTransport(client)).add_fault(method="DELETE", status=503, times=2)
+    # The check's own delete of its clone, then the clean-up's, answer 503.
+    result = run(demo, DEMO, select(r"^volume\.clone\.lifecycle$", write=True))
+    [check] = result.results
+    assert (check.outcome, check.message) == (FAIL, "expected 200 or 204, got 503")
+    clone, snapshot = result.left_behind
+    assert clone.startswith(f"volume {PREFIX}clone-") and " answered 503: " in clone
+    # The snapshot the clone depends on could not go either: the server said why.
+    assert snapshot.startswith(f"snapshot {PREFIX}snap-") and " answered 409: " in snapshot
+
+
 def test_the_command_reports_failures_in_text_json_and_junit(
     app, demo, client, monkeypatch, tmp_path
 ):
@@ -292,3 +306,10 @@ def test_quoted_numbers_and_flags_are_a_reading_other_strings_fail():
     assert conformance_of({"id": "1", "name": "p", "freeSpace": "1"}, POOL, "pool")[0] == [
         'pool.freeSpace: expected a number, got a string "1"'
     ]
+
+
+def test_docs_conformance_md_lists_every_check():
+    page = (Path(__file__).resolve().parent.parent / "docs" / "conformance.md").read_text()
+    table = page.split("## Every check")[1]
+    rows = re.findall(r"^\| `([a-z_.]+)` \| (write)? ?\|", table, re.M)
+    assert rows == [(check.name, "write" if check.writes else "") for check in select(write=True)]

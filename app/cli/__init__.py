@@ -1,8 +1,9 @@
 """The ``mockarray`` command: the database, fixtures, lab control and the server.
 
 One Click group; each command group is a module of its own. Every command but
-``serve`` works on the database directly (no server needs to run), with the
-configuration from ``MOCKARRAY_*`` variables; see ``context.Lab``.
+``serve`` and ``conformance`` (a client of any plugin's server) works on the
+database directly (no server needs to run), with the configuration from
+``MOCKARRAY_*`` variables; see ``context.Lab``.
 
 May import: any room (it is a front end, like the two HTTP APIs).
 """

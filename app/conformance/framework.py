@@ -284,9 +284,16 @@ class Probe:
         self._unique += 1
         return f"{PREFIX}{what}-{int(time.time() * 1000) % 100_000_000}-{self._unique}"
 
-    def on_cleanup(self, what: str, remove: Callable[[], None]) -> None:
-        """Remove ``what`` after the check (newest first), passed or failed."""
-        self.cleanups.append((what, remove))
+    def on_cleanup(self, what: str, remove: Callable[[], None]) -> tuple:
+        """Remove ``what`` after the check (newest first), passed or failed; the
+        entry, for ``undone``."""
+        entry = (what, remove)
+        self.cleanups.append(entry)
+        return entry
+
+    def undone(self, entry: tuple) -> None:
+        """The check undid it itself (an unmap, a removal): nothing left to clean up."""
+        self.cleanups.remove(entry)
 
     def clean_up(self) -> None:
         while self.cleanups:
@@ -298,9 +305,16 @@ class Probe:
 
     def delete(self, path: str, *statuses: int) -> None:
         """``DELETE path``: gone when it answers one of ``statuses`` or ``404``."""
-        response = self.call("DELETE", path)
-        if response.status not in (*statuses, 404):
-            raise RuntimeError(f"DELETE {path} answered {response.status}: {_trimmed(response)}")
+        self.undo("DELETE", path, ok=(*statuses, 404))
+
+    def undo(self, method: str, path: str, *, body=None, action=None, ok=(200, 404)) -> None:
+        """A clean-up call; ``RuntimeError`` with the answer unless its status is ``ok``."""
+        query = {"action": action} if action else None
+        response = self.call(method, path, body=body, query=query)
+        if response.status not in ok:
+            raise RuntimeError(
+                f"{method} {self.last.target} answered {response.status}: {_trimmed(response)}"
+            )
 
     def wait_for(
         self, read: Callable[[], Any], done: Callable[[Any], bool], what: str, interval_s=0.25

@@ -274,9 +274,9 @@ def host_map(probe: Probe) -> None:
     mapping = probe.json(action(probe, host_path, "map", {"volumeId": clone["id"]}))
     probe.conform(mapping, guide.MAPPING, "mapping")
     lun_id = mapping["lunId"]
-    probe.on_cleanup(
+    mapped_entry = probe.on_cleanup(
         f"the mapping of LUN {lun_id} to host {host['id']}",
-        lambda: probe.call("POST", host_path, body={"lunId": lun_id}, query={"action": "unmap"}),
+        lambda: probe.undo("POST", host_path, body={"lunId": lun_id}, action="unmap"),
     )
     if (mapping["volumeId"], mapping["hostId"]) != (clone["id"], host["id"]):
         raise Failed(f"expected volumeId {clone['id']!r} and hostId {host['id']!r}", probe.last)
@@ -292,6 +292,7 @@ def host_map(probe: Probe) -> None:
         raise Failed(f"expected the LUN of volume {clone['id']!r}", probe.last)
     action(probe, lun_path, "online")
     action(probe, host_path, "unmap", {"lunId": lun_id})
+    probe.undone(mapped_entry)
     unmapped = probe.read(host_path)
     if lun_id in (unmapped.get("mappedLunIds") or []):
         raise Failed(f"expected LUN {lun_id!r} gone from the host's mappedLunIds", probe.last)
@@ -320,16 +321,15 @@ def consistencygroup_membership(probe: Probe) -> None:
     path = f"/server/{server_id}/consistencygroup/{group['id']}"
     body = {"volumeId": clone["id"], "poolId": clone["poolId"], "snapshotName": probe.unique("cg")}
     added = probe.json(action(probe, path, "add-volume", body))
-    probe.on_cleanup(
+    member = probe.on_cleanup(
         f"volume {clone['id']} in group {group['id']}",
-        lambda: probe.call(
-            "POST", path, body={"volumeIds": [clone["id"]]}, query={"action": "remove-volume"}
-        ),
+        lambda: probe.undo("POST", path, body={"volumeIds": [clone["id"]]}, action="remove-volume"),
     )
     probe.conform(added, guide.GROUP_WITH_TARGETS, "group")
     if clone["id"] not in map(str, added["volumeIds"]):
         raise Failed(f"expected volume {clone['id']!r} in volumeIds", probe.last)
     removed = probe.json(action(probe, path, "remove-volume", {"volumeIds": [clone["id"]]}))
+    probe.undone(member)
     probe.conform(removed, guide.GROUP_WITH_TARGETS, "group")
     if clone["id"] in map(str, removed["volumeIds"]):
         raise Failed(f"expected volume {clone['id']!r} gone from volumeIds", probe.last)
