@@ -173,6 +173,63 @@ def test_a_broken_server_fails_the_named_checks_and_passes_the_others(
     assert by_name["info.fields"].outcome == PASS and by_name["host.list.fields"].outcome == PASS
 
 
+def other_readings(wsgi_app):
+    """A plugin that reads the guide's ambiguous passages otherwise than mockarray:
+    sizes quoted as the examples write them, a host's LUNs as a bare JSON array,
+    201 for the log (its table says so) and 200 for a deleted snapshot."""
+
+    def app(environ, start_response):
+        path, method = environ["PATH_INFO"], environ["REQUEST_METHOD"]
+        answered = {}
+
+        def keep(status, headers, exc_info=None):
+            answered.update(status=status, headers=headers)
+
+        chunks = wsgi_app(environ, keep)
+        body = b"".join(chunks)
+        getattr(chunks, "close", lambda: None)()
+        status = answered["status"]
+        if status.startswith("200") and path.endswith("/volume"):
+            body = rewritten(body, lambda doc: [quote_sizes(v) for v in doc["volumes"]])
+        elif status.startswith("200") and path.endswith("/lun") and "/host/" in path:
+            body = json.dumps(json.loads(body)["luns"]).encode()
+        elif status.startswith("200") and path.endswith("/log"):
+            status = "201 CREATED"
+        elif status.startswith("204") and method == "DELETE":
+            status = "200 OK"
+        headers = [(k, v) for k, v in answered["headers"] if k.lower() != "content-length"]
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
+def quote_sizes(volume: dict) -> None:
+    volume["stats"] = {name: str(size) for name, size in volume["stats"].items()}
+
+
+def test_other_readings_of_ambiguous_passages_pass_and_are_reported(app, demo, monkeypatch):
+    monkeypatch.setattr(app, "wsgi_app", other_readings(app.wsgi_app))
+    only = r"^(volume\.list\.fields|host\.luns\.fields|log\.zip|snapshot\.lifecycle)$"
+    result = run(demo, DEMO, select(only, write=True))
+    assert result.passed, failed(result)
+    notes = {r.name: r.notes for r in result.results}
+    assert {r.outcome for r in result.results} == {INFO}
+    assert notes["volume.list.fields"] == [
+        "volumes[].stats.size: a quoted number, as the guide's example writes it",
+        "volumes[].stats.usedSize: a quoted number, as the guide's example writes it",
+    ]
+    assert notes["host.luns.fields"] == [
+        "GET …/host/<host_id>/lun answers a JSON array of mappings"
+    ]
+    assert notes["log.zip"] == [
+        "GET /log answered 201, as the guide's status table (a copy of Session's) says"
+    ]
+    assert notes["snapshot.lifecycle"] == [
+        "DELETE of a snapshot answers 200 (the guide's table says 204)"
+    ]
+
+
 def test_what_a_check_could_not_remove_is_reported_with_the_answer(demo, client):
     ControlClient(FlaskTransport(client)).add_fault(method="DELETE", status=503, times=2)
     # The check's own delete of its clone, then the clean-up's, answer 503.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import re
 from pathlib import Path
 
@@ -110,7 +111,7 @@ def conformance_command(
         click.echo(f"Conformance of {url} ({hostname or ip_address}), {len(checks)} checks")
     try:
         outcome = run(transport, login, checks, target=url, timeout_s=timeout_s, progress=show)
-    except OSError as error:
+    except (OSError, http.client.HTTPException) as error:
         raise click.ClickException(f"Cannot reach {url}: {error}") from None
     if junit:
         junit.write_bytes(reports.junit(outcome))

@@ -117,10 +117,15 @@ def run_one(probe: Probe, check: Check) -> Result:
     except Skipped as skipped:
         result.outcome, result.message = SKIP, str(skipped)
     except Exception as error:
+        # The answer was too far off for the check to go on (or the check slipped):
+        # a failure, with where it stopped for a bug report.
+        frame = traceback.extract_tb(error.__traceback__)[-1]
         result.outcome = FAIL
-        result.message = f"the check could not go on: {type(error).__name__}: {error}"
+        result.message = (
+            f"the check could not go on: {type(error).__name__}: {error} "
+            f"(at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})"
+        )
         result.exchange = probe.last
-        result.notes.append(traceback.format_exc(limit=3).strip())
     finally:
         probe.clean_up()
     result.notes[:0] = probe.notes
