@@ -8,6 +8,7 @@ import io
 import json
 import struct
 import zipfile
+from dataclasses import replace
 
 from mockarray.conformance import guide
 from mockarray.conformance.framework import (
@@ -106,9 +107,7 @@ def session_create(probe: Probe) -> None:
 def session_wrong_password(probe: Probe) -> None:
     """POST /session with a wrong password answers 401."""
     login = probe.login
-    wrong = type(login)(
-        login.hostname, login.ip_address, login.port, login.username, login.password + "-wrong"
-    )
+    wrong = replace(login, password=login.password + "-wrong")
     body = wrong.body()
     if probe.credentials_reading.endswith("body"):
         body.update(username=wrong.username, password=wrong.password)

@@ -60,19 +60,35 @@ def make_clone(probe: Probe, server_id: str, volume_id: str, snapshot: dict) -> 
 def scratch_volume(probe: Probe, server_id: str | None = None) -> tuple[str, dict]:
     """``(server id, clone)``: a clone of a user's volume (through a snapshot of the
     check's own) for a check to act on."""
-    if server_id is None:
-        server_id, source = probe.first("volume", "volumes")
-    else:
-        source = _first_volume(probe, server_id)
+    server_id, source = source_volume(probe, server_id)
     snapshot = make_snapshot(probe, server_id, source["id"])
     return server_id, make_clone(probe, server_id, source["id"], snapshot)
 
 
-def _first_volume(probe: Probe, server_id: str) -> dict:
-    volumes = probe.listed(server_id, "volume", "volumes")
-    if not volumes:
-        raise Skipped(f"server {server_id!r} has no volume to clone")
-    return volumes[0]
+def server_of(probe: Probe, server_id: str) -> dict:
+    """``GET /server/<server_id>``, read once per run."""
+    return probe.cached(("server", server_id), lambda: probe.read(f"/server/{server_id}"))
+
+
+def flag(server: dict, group: str, name: str) -> bool:
+    """``server[group][name]`` is true (a quoted "true" too: a reading the guide allows)."""
+    value = server.get(group, {}) if isinstance(server.get(group), dict) else {}
+    return str(value.get(name)).lower() == "true"
+
+
+def source_volume(probe: Probe, server_id: str | None = None) -> tuple[str, dict]:
+    """``(server id, volume)``: the first volume (of ``server_id``, or of any server)
+    on a server that is no data-protection destination, whose volumes are
+    replicas that may refuse new snapshots."""
+    for candidate in [server_id] if server_id else probe.server_ids():
+        server = server_of(probe, candidate)
+        if flag(server, "config", "isDpDestination"):
+            continue
+        volumes = probe.listed(candidate, "volume", "volumes")
+        if volumes:
+            return candidate, volumes[0]
+    where = f"server {server_id!r}" if server_id else "any server but a DP destination"
+    raise Skipped(f"no volume on {where} to snapshot")
 
 
 def read_volume(probe: Probe, server_id: str, volume_id: str) -> dict:
@@ -97,7 +113,7 @@ def deleted_status(probe: Probe, response, documented: int, other: int, what: st
 @check("snapshot.lifecycle", "Snapshot", writes=True)
 def snapshot_lifecycle(probe: Probe) -> None:
     """Create a snapshot (201), read it back, find it listed, delete it (204), then 404."""
-    server_id, volume = probe.first("volume", "volumes")
+    server_id, volume = source_volume(probe)
     created = make_snapshot(probe, server_id, volume["id"])
     path = f"{volume_path(server_id, volume['id'])}/snapshot/{created['id']}"
     read = probe.read(path)
@@ -114,7 +130,7 @@ def snapshot_lifecycle(probe: Probe) -> None:
 @check("snapshot.create_action", "Actions", writes=True)
 def snapshot_create_action(probe: Probe) -> None:
     """POST …/volume/<volume_id>?action=createSnapshot, the guide's example of an action."""
-    server_id, volume = probe.first("volume", "volumes")
+    server_id, volume = source_volume(probe)
     name = probe.unique("snap")
     path = volume_path(server_id, volume["id"])
     response = probe.call("POST", path, body={"name": name}, query={"action": "createSnapshot"})
@@ -191,8 +207,8 @@ def volume_split(probe: Probe) -> None:
 def volume_mount(probe: Probe) -> None:
     """Mount a volume of a server with NFS enabled (200): the answer is the path."""
     for server_id in probe.server_ids():
-        server = probe.cached(("server", server_id), lambda s=server_id: probe.read(f"/server/{s}"))
-        nfs = str(server.get("config", {}).get("isNfsServiceEnabled")).lower() == "true"
+        server = server_of(probe, server_id)
+        nfs = flag(server, "config", "isNfsServiceEnabled")
         if nfs and probe.listed(server_id, "volume", "volumes"):
             break
     else:
@@ -301,16 +317,16 @@ def host_map(probe: Probe) -> None:
 # -- Consistency Group ----------------------------------------------------------------------------
 
 
-def group_on_server_that(probe: Probe, flag: str) -> tuple[str, dict]:
-    """A consistency group of a server whose ``supports.<flag>`` is true."""
+def group_on_server_that(probe: Probe, supported: str) -> tuple[str, dict]:
+    """A consistency group of a server whose ``supports.<supported>`` is true."""
     for server_id in probe.server_ids():
-        server = probe.cached(("server", server_id), lambda s=server_id: probe.read(f"/server/{s}"))
-        if str(server.get("supports", {}).get(flag)).lower() != "true":
+        server = server_of(probe, server_id)
+        if not flag(server, "supports", supported):
             continue
         groups = probe.listed(server_id, "consistencygroup", "consistencyGroups")
         if groups:
             return server_id, groups[0]
-    raise Skipped(f"no consistency group on a server that supports {flag}")
+    raise Skipped(f"no consistency group on a server that supports {supported}")
 
 
 @check("consistencygroup.membership", "Consistency Group", writes=True)
@@ -376,10 +392,9 @@ def _delete_named_snapshot(probe: Probe, server_id: str, volume_id: str, name: s
 def snapshot_replication_progress(probe: Probe) -> None:
     """A replicated snapshot: poll get-Progress until isCompleted, 0 to 100 percent."""
     for server_id in probe.server_ids():
-        server = probe.cached(("server", server_id), lambda s=server_id: probe.read(f"/server/{s}"))
-        supports = server.get("supports", {})
+        server = server_of(probe, server_id)
         wanted = ("replication", "volumeReplication", "newSnapshotReplication")
-        replicates = all(str(supports.get(flag)).lower() == "true" for flag in wanted)
+        replicates = all(flag(server, "supports", name) for name in wanted)
         if replicates and probe.listed(server_id, "remotearray", "remoteArrays"):
             break
     else:
