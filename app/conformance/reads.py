@@ -203,6 +203,19 @@ def storage_fields(probe: Probe) -> None:
     probe.conform(probe.read("/storage"), guide.STORAGE, "storage")
 
 
+@check("storage.plugin_id", "Storage")
+def storage_plugin_id(probe: Probe) -> None:
+    """GET /storage's pluginId is the plugin's id of GET /info ("The ID of this plugin")."""
+    plugin = probe.json(probe.expect(probe.get("/info", session=False), 200))
+    storage = probe.read("/storage")
+    if storage.get("pluginId") != plugin.get("id"):
+        raise Failed(
+            f"expected pluginId {plugin.get('id')!r} (GET /info's id), "
+            f"got {storage.get('pluginId')!r}",
+            probe.last,
+        )
+
+
 @check("storage.accept", "Storage")
 def storage_accept(probe: Probe) -> None:
     """GET /storage with Accept: text/html answers 415 Unsupported Media Type."""
