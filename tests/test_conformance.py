@@ -333,6 +333,17 @@ def test_an_unreachable_server_is_a_clear_error():
     assert "Error: Cannot reach http://127.0.0.1:9: " in done.output
 
 
+def test_a_refused_login_fails_clearly_and_shows_no_password(demo, monkeypatch):
+    monkeypatch.setattr(command, "transport_for", lambda url, **_: demo)
+    args = ["conformance", *CLI_LOGIN[:-1], "not-the-password"]
+    done = MockarrayRunner().invoke(args=args)
+    assert done.exit_code == 1, done.output
+    assert "FAIL  session.open" in done.output
+    assert "could not open a session (both ways of sending credentials)" in done.output
+    assert '"password": "***"' in done.output and "not-the-password" not in done.output
+    assert "answer:  401 {" in done.output
+
+
 def test_quoted_numbers_and_flags_are_a_reading_other_strings_fail():
     volume = {
         "id": "7",

@@ -169,7 +169,11 @@ class Probe:
         target = self.client.PREFIX + path
         if query:
             target += "?" + "&".join(f"{k}={v}" for k, v in query.items() if v is not None)
-        shown = body if body is None or isinstance(body, bytes) else json.dumps(body)
+        if isinstance(body, dict) and "password" in body:
+            body_shown = {**body, "password": "***"}  # reports end up in CI logs
+        else:
+            body_shown = body
+        shown = body if body_shown is None or isinstance(body, bytes) else json.dumps(body_shown)
         if isinstance(shown, bytes):
             shown = shown.decode("utf-8", "replace")
         self.last = Exchange(method, target, shown, response.status, _trimmed(response))
