@@ -468,6 +468,7 @@ def test_help_lists_only_mockarrays_commands():
     assert listed == {
         "checkpoint",
         "clock",
+        "conformance",
         "db",
         "fault",
         "journal",

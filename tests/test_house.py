@@ -38,9 +38,11 @@ MAY_IMPORT = {
     "lab": {"array"},
     # migrate: the health check compares the database's schema with the shipped head.
     "lab.api": {"array", "lab", "web", "plugin", "migrate"},
-    "cli": {"array", "lab", "plugin", "web", "migrate", "wsgi", "(root)"},
+    "cli": {"array", "lab", "plugin", "web", "migrate", "wsgi", "client", "conformance", "(root)"},
     # Users run the client against remote servers: nothing of the server in it.
     "client": set(),
+    # A black box: it checks any plugin through the client, never mockarray's internals.
+    "conformance": {"client"},
     # In-process mode builds the application (imported only then).
     "pytest_plugin": {"client", "lab", "migrate", "(root)"},
 }
@@ -57,6 +59,7 @@ NO_FRAMEWORK = {
     "fields",
     "turns",
     "client",
+    "conformance",
 }
 FRAMEWORKS = {"flask", "flask_smorest", "webargs", "werkzeug.exceptions", "click"}
 
@@ -148,6 +151,19 @@ def test_the_client_needs_only_the_standard_library():
             name
             for name in imports_of(path)
             if not name.startswith("mockarray.client")
+            and name.split(".")[0] not in sys.stdlib_module_names
+            and name != "__future__"
+        )
+        assert not foreign, f"{path.relative_to(ROOT)} imports {foreign}"
+
+
+def test_the_conformance_checks_need_only_the_client_and_the_standard_library():
+    """They check any vendor's plugin as a black box: nothing of mockarray's server."""
+    for path in sorted((APP / "conformance").glob("*.py")):
+        foreign = sorted(
+            name
+            for name in imports_of(path)
+            if not name.startswith(("mockarray.client", "mockarray.conformance"))
             and name.split(".")[0] not in sys.stdlib_module_names
             and name != "__future__"
         )

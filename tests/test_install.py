@@ -15,16 +15,20 @@ import shutil
 import site
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from mockarray.client import ControlClient
 from tests.test_serve import DEMO_PASSWORD, Served, clean_env
 
 pytestmark = pytest.mark.live
 
 ROOT = Path(__file__).resolve().parent.parent
+#: ``mockarray conformance`` of the demo lab's alpha, the mutating checks included.
+CONFORMANCE = ["--hostname", "alpha.lab.example", "--username", "admin", "--write"]
 SKIP = shutil.ignore_patterns(
     ".git", ".venv", "build", "dist", "var", "*.egg-info", "__pycache__", ".*_cache"
 )
@@ -77,6 +81,7 @@ def test_the_wheel_holds_what_the_package_reads(wheel):
         "mockarray/config/serving.py",
         "mockarray/client/plugin.py",
         "mockarray/pytest_plugin/__init__.py",
+        "mockarray/conformance/guide.py",
     ):
         assert expected in names, expected
     versions = {p.name for p in (ROOT / "migrations" / "versions").glob("*.py")}
@@ -125,6 +130,24 @@ def test_installed_elsewhere_it_migrates_serves_and_answers_the_readme(venv, tmp
         assert int(headers["X-Total-Count"]) > 3
         assert "Seeded 2 array(s) from demo.yaml" in served.log()
         assert (tmp_path / "var" / "gunicorn.ctl").is_socket()
+
+        # docs/conformance.md: the installed command checks the served lab, writes
+        # included (long tasks finish at once, so the run takes seconds).
+        url = f"http://127.0.0.1:{served.port}"
+        ControlClient(url).set_clock(instant=True)
+        junit = tmp_path / "conformance.xml"
+        checked = subprocess.run(
+            [mockarray, "conformance", "--url", url, *CONFORMANCE, "--junit", junit],
+            cwd=tmp_path,
+            env={**env, "MOCKARRAY_CONFORMANCE_PASSWORD": DEMO_PASSWORD},
+            capture_output=True,
+            text=True,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert " 0 failed (" in checked.stdout and "CONFORMS." in checked.stdout, checked.stdout
+        assert "PASS  volume.split" in checked.stdout
+        suite = ET.parse(junit).getroot().find("testsuite")
+        assert suite.get("failures") == "0" and int(suite.get("tests")) > 80
     finally:
         served.stop()
 

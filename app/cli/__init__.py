@@ -1,8 +1,9 @@
 """The ``mockarray`` command: the database, fixtures, lab control and the server.
 
 One Click group; each command group is a module of its own. Every command but
-``serve`` works on the database directly (no server needs to run), with the
-configuration from ``MOCKARRAY_*`` variables; see ``context.Lab``.
+``serve`` and ``conformance`` (a client of any plugin's server) works on the
+database directly (no server needs to run), with the configuration from
+``MOCKARRAY_*`` variables; see ``context.Lab``.
 
 May import: any room (it is a front end, like the two HTTP APIs).
 """
@@ -13,6 +14,7 @@ import click
 
 from mockarray.cli.checkpoint import checkpoint_group
 from mockarray.cli.clock import clock_group
+from mockarray.cli.conformance import conformance_command
 from mockarray.cli.context import Lab
 from mockarray.cli.db import db_group
 from mockarray.cli.fault import fault_group
@@ -52,6 +54,7 @@ for command in (
     write_command,
     serve_command,
     openapi_group,
+    conformance_command,
 ):
     main.add_command(command)
 
