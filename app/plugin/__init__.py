@@ -33,7 +33,7 @@ from mockarray.plugin import (
 )
 from mockarray.plugin.core import API_PREFIX, ERRORS, SESSION_HEADER, init_conventions
 from mockarray.web.blueprint import ApiBlueprint
-from mockarray.web.openapi import Api
+from mockarray.web.openapi import Api, load_examples
 
 RESOURCES = (
     info,
@@ -75,7 +75,7 @@ def init_api(app: Flask) -> None:
             "security": [{"session": []}],
         },
     )
-    api = Api(app, errors=ERRORS)
+    api = Api(app, errors=ERRORS, examples=load_examples(__name__))
     api.spec.components.security_scheme(
         "session", {"type": "apiKey", "in": "header", "name": SESSION_HEADER}
     )

@@ -16,6 +16,11 @@ blp = ApiBlueprint("remotearray", __name__, description="Replication partners.")
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, RemoteArrayListSchema)
 def list_remote_arrays(page, sid):
-    """The arrays this server replicates to."""
+    """The arrays this server replicates to.
+
+    The partners a snapshot or a consistency group may replicate to, by name
+    and address. Paged with ``limit`` and ``start``, the total in
+    ``X-Total-Count``.
+    """
     partners, total = inventory.list_remote_arrays(db_session(), current_server(sid), page)
     return listing("remoteArrays", partners, total)

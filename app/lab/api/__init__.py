@@ -25,7 +25,7 @@ from mockarray.lab.api import (
 )
 from mockarray.lab.api.core import CONTROL_PREFIX, ERRORS, init_control_conventions
 from mockarray.web.blueprint import ApiBlueprint
-from mockarray.web.openapi import Api
+from mockarray.web.openapi import Api, load_examples
 
 RESOURCES = (health, metrics, seeding, reset, checkpoints, faults, clock, journal, writes)
 
@@ -51,7 +51,7 @@ def init_control(app: Flask, version: str) -> None:
             "security": [{"token": []}],
         },
     )
-    api = Api(app, errors=ERRORS, config_prefix="CONTROL")
+    api = Api(app, errors=ERRORS, examples=load_examples(__name__), config_prefix="CONTROL")
     api.spec.components.security_scheme(
         "token",
         {

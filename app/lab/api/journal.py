@@ -28,8 +28,14 @@ def _query(args) -> journal.JournalQuery:
 @blp.arguments(JournalQuerySchema, location="query")
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, JournalSchema)
-def list_journal(args, page):
-    """The matching calls, oldest first (``limit``/``start``; total in ``X-Total-Count``)."""
+def list_journal_entries(args, page):
+    """The plugin API calls the journal holds that match the filters, oldest first.
+
+    Filters: a time range, method, path glob, action, status, array, and
+    ``after`` an entry's id (to follow the journal). Paged with ``limit`` and
+    ``start``, the total in ``X-Total-Count``. Passwords in bodies show as
+    ``***``.
+    """
     entries, total = journal.entries(db_session(), _query(args), page)
     return listing("entries", entries, total)
 
@@ -37,13 +43,19 @@ def list_journal(args, page):
 @blp.route("/journal/count", methods=["GET"])
 @blp.arguments(JournalQuerySchema, location="query")
 @blp.response(200, CountSchema)
-def count_journal(args):
-    """How many calls match."""
+def count_journal_entries(args):
+    """How many journaled calls match the filters.
+
+    The same filters as ``GET /journal``, without reading the entries.
+    """
     return {"count": journal.count(db_session(), _query(args))}
 
 
 @blp.route("/journal", methods=["DELETE"])
 @blp.response(200, RemovedSchema)
 def clear_journal():
-    """Empty the journal."""
+    """Empty the journal.
+
+    Answers how many entries were removed.
+    """
     return {"removed": journal.clear(db_session())}
