@@ -47,7 +47,8 @@ def list_consistency_groups(page, sid):
 def get_consistency_group(sid, cgid):
     """One consistency group.
 
-    The same fields as each item of the server's group list.
+    The same fields as each item of the server's group list. ``404`` when the
+    server has no such group (another array's objects are never visible).
     """
     return inventory.get_consistency_group(db_session(), current_server(sid), cgid)
 

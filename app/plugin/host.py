@@ -40,7 +40,8 @@ def list_hosts(page, sid):
 def get_host(sid, hid):
     """One host.
 
-    The same fields as each item of the server's host list.
+    The same fields as each item of the server's host list. ``404`` when the
+    server has no such host (another array's objects are never visible).
     """
     return inventory.get_host(db_session(), current_server(sid), hid)
 

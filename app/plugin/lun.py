@@ -32,7 +32,8 @@ def list_luns(page, sid):
 def get_lun(sid, lid):
     """One LUN.
 
-    The same fields as each item of the server's LUN list.
+    The same fields as each item of the server's LUN list. ``404`` when the
+    server has no such LUN (another array's objects are never visible).
     """
     return inventory.get_lun(db_session(), current_server(sid), lid)
 

@@ -31,6 +31,7 @@ def list_networks(page, sid):
 def get_network(sid, nid):
     """One network interface.
 
-    The same fields as each item of the server's network list.
+    The same fields as each item of the server's network list. ``404`` when the
+    server has no such network interface (another array's objects are never visible).
     """
     return inventory.get_network(db_session(), current_server(sid), nid)

@@ -31,6 +31,7 @@ def list_pools(page, sid):
 def get_pool(sid, pid):
     """One pool.
 
-    The same fields as each item of the server's pool list.
+    The same fields as each item of the server's pool list. ``404`` when the
+    server has no such pool (another array's objects are never visible).
     """
     return inventory.get_pool(db_session(), current_server(sid), pid)

@@ -42,7 +42,8 @@ def list_snapshots(page, sid, vid):
 def get_snapshot(sid, vid, snid):
     """One snapshot.
 
-    The same fields as each item of the volume's snapshot list.
+    The same fields as each item of the volume's snapshot list. ``404`` when the
+    server has no such snapshot (another array's objects are never visible).
     """
     return inventory.get_snapshot(db_session(), current_server(sid), vid, snid)
 

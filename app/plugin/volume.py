@@ -47,7 +47,8 @@ def list_volumes(page, sid):
 def get_volume(sid, vid):
     """One volume.
 
-    The same fields as each item of the server's volume list.
+    The same fields as each item of the server's volume list. ``404`` when the
+    server has no such volume (another array's objects are never visible).
     """
     return inventory.get_volume(db_session(), current_server(sid), vid)
 

@@ -137,10 +137,11 @@ class ExamplesPlugin(BasePlugin):
                 if media is not None:
                     media["examples"] = deepcopy(recorded["request"])
             responses = operation.get("responses", {})
-            for status, examples in recorded.get("responses", {}).items():
-                # flask-smorest keys them by number until apispec cleans them up.
-                response = responses.get(int(status), responses.get(status))
-                if isinstance(response, dict):
+            for code, response in responses.items():
+                # Keyed by number or by string until apispec cleans them up (a view's own
+                # doc may give a status both ways): each gets the status's examples.
+                examples = recorded.get("responses", {}).get(str(code))
+                if examples and isinstance(response, dict):
                     media = _primary_media(response.get("content", {}))
                     if media is not None:
                         media["examples"] = deepcopy(examples)

@@ -6,7 +6,8 @@ Re-record them after changing what a call takes or answers::
 
 It builds an app on a throwaway SQLite database, seeds the demo lab (as
 ``mockarray seed --demo``) with the arrays' clock stopped at ``RECORDED_AT``
-(so that a new recording differs only where it must: session ids), makes
+(so that a new recording differs only in what is random or measured:
+session ids, LUN serial numbers, durations, checkpoint sizes), makes
 each call of both APIs once through ``mockarray.client`` in process, and
 writes the first successful request and answer of every operation (each
 action apart) to ``openapi-examples.json`` in the API's package, keyed by

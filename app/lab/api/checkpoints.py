@@ -55,7 +55,8 @@ def restore_checkpoint(name):
 def delete_checkpoint(name):
     """Delete a checkpoint.
 
-    The lab itself is left as it is. ``404`` for an unknown name.
+    Only the saved state goes; the lab itself is left as it is. ``404`` for
+    an unknown name.
     """
     checkpoints.delete_checkpoint(db_session(), name)
     return no_content(204)

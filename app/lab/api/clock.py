@@ -59,7 +59,9 @@ def advance_clock(body):
 def finish_running_tasks():
     """Complete every running split and replication now.
 
-    Answers how many were finished; simulated time does not move.
+    Each task jumps to its end state (a split clone no longer depends on its
+    snapshot, a replica is complete). Simulated time does not move. Answers
+    how many tasks were finished.
     """
     return {"finished": lab_clock.finish_running_tasks(db_session())}
 

@@ -58,7 +58,8 @@ def add_fault(body):
 def remove_fault(fid):
     """Remove one fault rule.
 
-    ``404`` for an unknown id.
+    Calls it matched behave normally again from the next call on; the other
+    rules stay. ``404`` for an unknown id.
     """
     faults.remove_rule(db_session(), parse_id(fid, "Fault rule"))
     return no_content(204)
@@ -69,6 +70,7 @@ def remove_fault(fid):
 def clear_faults():
     """Remove every fault rule.
 
-    Answers how many were removed.
+    Plugin API calls behave normally again from the next call on. Answers
+    how many rules were removed.
     """
     return {"removed": faults.clear(db_session())}

@@ -46,7 +46,8 @@ def list_journal_entries(args, page):
 def count_journal_entries(args):
     """How many journaled calls match the filters.
 
-    The same filters as ``GET /journal``, without reading the entries.
+    The same filters as ``GET /journal``; only the count is answered, which
+    is cheaper than reading the entries (a test's "called twice" check).
     """
     return {"count": journal.count(db_session(), _query(args))}
 
@@ -56,6 +57,7 @@ def count_journal_entries(args):
 def clear_journal():
     """Empty the journal.
 
-    Answers how many entries were removed.
+    Every journaled call goes (the call log behind the plugin API's
+    ``GET /log`` is left as it is). Answers how many entries were removed.
     """
     return {"removed": journal.clear(db_session())}
