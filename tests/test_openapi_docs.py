@@ -91,6 +91,20 @@ def test_every_operation_has_a_unique_id_a_summary_and_a_description(documents, 
     assert len(seen) >= (36 if name == "plugin" else 23)
 
 
+@pytest.mark.parametrize("name", DOCUMENTS)
+def test_operations_are_grouped_by_resource_each_described(documents, name):
+    document = documents[name]
+    declared = {tag["name"]: tag["description"] for tag in document["tags"]}
+    assert all(declared.values()), declared
+    used = set()
+    for path, verb, operation in operations(document):
+        (tag,) = operation["tags"]
+        assert tag in declared, (verb, path, tag)
+        used.add(tag)
+    assert used == set(declared)
+    assert {"volume", "snapshot", "checkpoints", "faults"} & used
+
+
 def test_operation_ids_say_what_the_call_does(documents):
     plugin = {
         (verb, path.removeprefix(PREFIX)): operation["operationId"]

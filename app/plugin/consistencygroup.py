@@ -25,7 +25,9 @@ from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.pagination import PageQuery, listing
 from mockarray.web.transaction import db_session
 
-blp = ApiBlueprint("consistencygroup", __name__, description="Consistency groups.")
+blp = ApiBlueprint(
+    "consistencygroup", __name__, description="Consistency groups of a server and their snapshots."
+)
 
 
 @blp.route("/server/<sid>/consistencygroup", methods=["GET"])

@@ -9,7 +9,7 @@ from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.pagination import PageQuery, listing
 from mockarray.web.transaction import db_session
 
-blp = ApiBlueprint("remotearray", __name__, description="Replication partners.")
+blp = ApiBlueprint("remotearray", __name__, description="A server's replication partners.")
 
 
 @blp.route("/server/<sid>/remotearray", methods=["GET"])

@@ -187,6 +187,16 @@ class Api(flask_smorest.Api):
             prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
             self.spec.components.response(response_name(status), response, lazy=True)
 
+    def register_blueprint(self, blp, **options) -> None:
+        """flask-smorest's. An API's blueprint that nests one per resource tags each
+        operation with its resource (``ApiBlueprint.resource_tags``): the tag
+        flask-smorest adds for the API's blueprint itself would tag nothing."""
+        super().register_blueprint(blp, **options)
+        if blp._blueprints:
+            name = options.get("name", blp.name)
+            # apispec can add tags, not remove them.
+            self.spec._tags = [tag for tag in self.spec._tags if tag["name"] != name]
+
     def _openapi_json(self):
         """The document, serialized once: it is complete once the app is built."""
         if self._served is None:
@@ -263,9 +273,16 @@ def document_endpoint(api: Api, app: Flask, full_endpoint: str, info: dict) -> N
             responses[status] = [response_name(status)]
 
 
-def documented(docs: dict, api: Api, app: Flask, name: str) -> dict:
-    """A copy of a blueprint's ``_docs``, completed by ``document_endpoint``."""
+def documented(
+    docs: dict, api: Api, app: Flask, name: str, *, tags: Mapping[str, str] | None = None
+) -> dict:
+    """A copy of a blueprint's ``_docs``, completed by ``document_endpoint``; each
+    operation of a nested blueprint tagged with ``tags[its name]``."""
     docs = deepcopy(docs)
     for endpoint, info in docs.items():
         document_endpoint(api, app, f"{name}.{endpoint}", info)
+        tag = (tags or {}).get(endpoint.split(".")[0])
+        for method, operation_info in info.items():
+            if tag is not None and method != "parameters":
+                operation_info["tags"] = [tag]
     return docs

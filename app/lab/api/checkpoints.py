@@ -10,7 +10,9 @@ from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.responses import no_content
 from mockarray.web.transaction import db_session
 
-blp = ApiBlueprint("control_checkpoints", __name__, description="Checkpoints.")
+blp = ApiBlueprint(
+    "control_checkpoints", __name__, description="Save the whole lab under a name, and put it back."
+)
 
 
 @blp.route("/checkpoints", methods=["GET"])

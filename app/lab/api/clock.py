@@ -8,7 +8,9 @@ from mockarray.lab.api.schemas import AdvanceSchema, ClockSettingsSchema, Finish
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.transaction import db_session
 
-blp = ApiBlueprint("control_clock", __name__, description="The simulated clock.")
+blp = ApiBlueprint(
+    "control_clock", __name__, description="The simulated clock: time and the speed of long tasks."
+)
 
 
 def _state():

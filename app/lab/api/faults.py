@@ -11,7 +11,9 @@ from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.responses import no_content
 from mockarray.web.transaction import db_session
 
-blp = ApiBlueprint("control_faults", __name__, description="Fault injection.")
+blp = ApiBlueprint(
+    "control_faults", __name__, description="Make plugin API calls fail or slow down."
+)
 
 
 @blp.route("/faults", methods=["GET"])

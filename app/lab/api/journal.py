@@ -8,7 +8,11 @@ from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.pagination import PageQuery, listing
 from mockarray.web.transaction import db_session
 
-blp = ApiBlueprint("control_journal", __name__, description="The request journal.")
+blp = ApiBlueprint(
+    "control_journal",
+    __name__,
+    description="The request journal: every plugin API call, queryable.",
+)
 
 
 def _query(args) -> journal.JournalQuery:

@@ -7,7 +7,9 @@ from mockarray.lab.seeding import loader
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.transaction import db_session
 
-blp = ApiBlueprint("control_reset", __name__, description="Reset the lab.")
+blp = ApiBlueprint(
+    "control_reset", __name__, description="Back to the fixtures that were seeded, or empty."
+)
 
 
 @blp.route("/reset", methods=["POST"])

@@ -9,7 +9,9 @@ from mockarray.plugin import calllog
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.transaction import db_session
 
-blp = ApiBlueprint("control_writes", __name__, description="Host writes.")
+blp = ApiBlueprint(
+    "control_writes", __name__, description="Hosts writing to volumes: used space changes."
+)
 
 
 @blp.route("/arrays/<array>/servers/<sid>/volumes/<vid>/writes", methods=["POST"])
