@@ -46,7 +46,8 @@ def init_control(app: Flask, version: str) -> None:
                 "loopback clients calling a loopback name (localhost, 127.0.0.1, [::1]) need "
                 "none. GET /health needs neither. A POST, PUT or DELETE sends "
                 "'Content-Type: application/json' (even without a body) and no Origin of "
-                "another site."
+                "another site.\n\nOperations are grouped by resource; each has an "
+                "operationId and examples recorded on the demo lab (`mockarray seed --demo`)."
             },
             "security": [{"token": []}],
         },
