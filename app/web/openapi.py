@@ -160,7 +160,9 @@ class Api(flask_smorest.Api):
     ):
         self.errors = errors
         self._served: str | None = None
-        kwargs["spec_kwargs"] = {"extra_plugins": [ExamplesPlugin(examples or {})]}
+        spec_kwargs = dict(kwargs.pop("spec_kwargs", None) or {})
+        plugins = [*spec_kwargs.get("extra_plugins", ()), ExamplesPlugin(examples or {})]
+        kwargs["spec_kwargs"] = {**spec_kwargs, "extra_plugins": plugins}
         super().__init__(app, **kwargs)
         self._register_fields()
         self.spec.components.header(
