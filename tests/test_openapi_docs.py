@@ -16,12 +16,14 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 
 from mockarray.web.openapi import EXAMPLES_FILE, load_examples
+from tests.support import openapi_examples
 from tests.support.api import CONTROL, PREFIX
 from tests.support.checks import ok
 
 VERBS = ("get", "put", "post", "delete", "patch")
 DOCUMENTS = {"plugin": f"{PREFIX}/openapi.json", "control": f"{CONTROL}/openapi.json"}
 PACKAGES = {"plugin": "mockarray.plugin", "control": "mockarray.lab.api"}
+PREFIXES = {"plugin": PREFIX, "control": CONTROL}
 #: Answers an example cannot show (``GET /log``'s zip).
 BINARY = {"application/zip"}
 
@@ -236,6 +238,31 @@ def test_every_recorded_example_belongs_to_an_operation_of_the_document(document
         for status, shown in examples.get("responses", {}).items():
             assert status in operation["responses"], (operation_id, status)
             assert set(shown) <= names, (operation_id, status)
+
+
+def shape(examples: dict) -> dict:
+    """Which examples there are (operation, request or status, name), not their values."""
+    return {
+        operation_id: {
+            "request": sorted(shown.get("request", {})),
+            "responses": {
+                status: sorted(names) for status, names in shown.get("responses", {}).items()
+            },
+        }
+        for operation_id, shown in examples.items()
+        if shown
+    }
+
+
+def test_the_recording_still_runs_and_gives_the_examples_shipped(tmp_path):
+    """The scenario of ``tests/support/openapi_examples.py`` still calls every
+    operation successfully, and the shipped files hold what it records."""
+    recorded = openapi_examples.record(tmp_path)
+    for name, package in PACKAGES.items():
+        assert shape(recorded[PREFIXES[name]]) == shape(load_examples(package)), (
+            f"{package}'s {EXAMPLES_FILE} is not what a recording gives: "
+            "re-record with python -m tests.support.openapi_examples"
+        )
 
 
 def test_the_document_is_built_once_and_served_as_built(app, monkeypatch):
