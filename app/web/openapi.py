@@ -13,7 +13,8 @@
 - Examples: each API ships the calls recorded on the demo lab
   (``openapi-examples.json`` in its package, re-recorded by
   ``python -m tests.support.openapi_examples``), attached by operationId to
-  the request body and the success answers.
+  the request body and the success answers, and an answer of each error
+  status to that status's response.
 - The document is built once per app and served as built.
 
 There is no generic ``default`` response: what is not listed is not answered.
@@ -105,9 +106,10 @@ def operation_id(view: Callable) -> str:
 
 
 def load_examples(package: str) -> dict:
-    """The examples recorded for an API (``EXAMPLES_FILE`` in ``package``), by
-    operationId: ``{"request": {name: example}, "responses": {status: {name: example}}}``,
-    each an OpenAPI Example Object. None recorded: none."""
+    """The examples recorded for an API (``EXAMPLES_FILE`` in ``package``): under
+    ``operations``, by operationId, ``{"request": {name: example}, "responses":
+    {status: {name: example}}}``; under ``errors``, one answer by error status. Each
+    is an OpenAPI Example Object. None recorded: none."""
     recorded = files(package).joinpath(EXAMPLES_FILE)
     if not recorded.is_file():
         return {}
@@ -159,9 +161,11 @@ class Api(flask_smorest.Api):
         self, app: Flask, *, errors: ErrorDocs, examples: Mapping[str, dict] | None = None, **kwargs
     ):
         self.errors = errors
+        self.error_examples = (examples or {}).get("errors", {})
         self._served: str | None = None
         spec_kwargs = dict(kwargs.pop("spec_kwargs", None) or {})
-        plugins = [*spec_kwargs.get("extra_plugins", ()), ExamplesPlugin(examples or {})]
+        operations = (examples or {}).get("operations", {})
+        plugins = [*spec_kwargs.get("extra_plugins", ()), ExamplesPlugin(operations)]
         kwargs["spec_kwargs"] = {**spec_kwargs, "extra_plugins": plugins}
         super().__init__(app, **kwargs)
         self._register_fields()
@@ -187,6 +191,10 @@ class Api(flask_smorest.Api):
         for status, description in {**REQUEST_SIZE_ERRORS, **self.errors.descriptions}.items():
             response = {"description": description, "schema": self.ERROR_SCHEMA}
             prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            example = self.error_examples.get(str(status))
+            if example is not None:
+                media = response["content"][self.DEFAULT_RESPONSE_CONTENT_TYPE]
+                media["examples"] = {"demo": deepcopy(example)}
             self.spec.components.response(response_name(status), response, lazy=True)
 
     def register_blueprint(self, blp, **options) -> None:

@@ -11,13 +11,15 @@ session ids, LUN serial numbers, durations, checkpoint sizes), makes
 each call of both APIs once through ``mockarray.client`` in process, and
 writes the first successful request and answer of every operation (each
 action apart) to ``openapi-examples.json`` in the API's package, keyed by
-the operationId the served document gives it. ``mockarray.web.openapi``
+the operationId the served document gives it; then makes calls that are
+refused, and keeps the first answer of each error status. ``mockarray.web.openapi``
 attaches them to the documents; ``tests/test_openapi_docs.py`` checks that
 they still fit their schemas and that every operation has them.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import sys
@@ -44,6 +46,9 @@ EXAMPLE_FILES = {
 #: The moment the arrays' clock stands still at while recording: 2026-01-05 09:00 UTC.
 RECORDED_AT = 1_767_603_600_000
 DEMO_PASSWORD = "passw0rd"
+#: Longer than a URL or a header may be (414, 431), and than a body (413).
+TOO_LONG = 9000
+TOO_LARGE = 1_100_000
 #: Lines of the Prometheus exposition kept as its example.
 METRICS_LINES = 12
 #: The small fixture ``POST /seed`` is shown with (the demo lab's would fill pages).
@@ -55,16 +60,19 @@ SMALL_FIXTURE = {
             "ipAddress": "192.0.2.30",
             "username": "admin",
             "password": DEMO_PASSWORD,
+            # A small pool, so that the lab can refuse a call for want of space (507).
             "servers": [
                 {
-                    "pools": [{"name": "pool1", "capacity": "10TiB"}],
+                    "pools": [{"name": "pool1", "capacity": "1TiB"}],
                     "volumes": [
                         {
                             "name": "vol1",
-                            "size": "1TiB",
+                            "size": "600GiB",
                             "used": "200GiB",
+                            "thin": False,
                             "snapshots": [{"name": "vol1.daily.1", "age": "1d", "used": "2GiB"}],
-                        }
+                        },
+                        {"name": "vol2", "size": "2TiB", "used": "100GiB"},
                     ],
                 }
             ],
@@ -129,26 +137,37 @@ def _answer(response: Response) -> object:
     return "\n".join(lines[:METRICS_LINES]) + "\n"
 
 
+def _summary(method: str, target: str) -> str:
+    """The call, as an example's summary (a target too long to read cut short)."""
+    if len(target) > 120:
+        target = f"{target[:80]}… ({len(target)} bytes)"
+    return f"{method} {target}"
+
+
 def examples_of(calls, operations: Operations) -> dict[str, dict]:
-    """The examples of the first successful call of each operation (and action), by
-    API prefix, then operationId."""
-    found: dict[str, dict] = {prefix: {} for prefix in EXAMPLE_FILES}
+    """By API prefix: the examples of the first successful call of each operation (and
+    action), by operationId (``operations``), and the first answer of each error
+    status (``errors``)."""
+    found = {prefix: {"operations": {}, "errors": {}} for prefix in EXAMPLE_FILES}
     for method, target, body, response in calls:
-        if not 200 <= response.status < 300:
-            continue
         path, _, query = target.partition("?")
+        prefix = next(prefix for prefix in EXAMPLE_FILES if path.startswith(prefix))
+        status = str(response.status)
+        summary = _summary(method, target)
+        if response.status >= 400:
+            found[prefix]["errors"].setdefault(
+                status, {"summary": summary, "value": response.json()}
+            )
+            continue
         operation = operations.find(method, path)
         actions = _actions(operation)
         action = dict(parse_qsl(query)).get("action") if actions else None
         name = action or "demo"
-        prefix = next(prefix for prefix in EXAMPLE_FILES if path.startswith(prefix))
-        examples = found[prefix].setdefault(operation["operationId"], {})
-        status = str(response.status)
+        examples = found[prefix]["operations"].setdefault(operation["operationId"], {})
         if name in examples.get("responses", {}).get(status, {}) or (
             name in examples.get("request", {})
         ):
             continue
-        summary = f"{method} {target}"
         if body:
             examples.setdefault("request", {})[name] = {
                 "summary": summary,
@@ -294,6 +313,60 @@ def control_calls(lab: ControlClient) -> None:
     lab.fixture()
 
 
+def refused_plugin_calls(send: Callable, session: str, find: PluginClient, lab: ControlClient):
+    """A plugin call refused with each error status, on the demo lab (``session`` on
+    alpha). ``send(method, target, body, headers)`` is recorded; ``find`` and ``lab``
+    are not."""
+    json_type = {"Content-Type": "application/json", "Accept": "application/json"}
+    alpha = {**json_type, "x-storageplugin-sessionid": session}
+    server = f"{PLUGIN_PREFIX}/server/svm-db"
+    send(
+        "POST", f"{PLUGIN_PREFIX}/session", {"hostname": "alpha.lab.example", "port": 0}, json_type
+    )
+    send("GET", f"{PLUGIN_PREFIX}/storage", None, json_type)  # no session: 401
+    send("GET", f"{server}/volume/999", None, alpha)
+    mapped = find.volumes().named("oradb-data")["id"]
+    send("DELETE", f"{server}/volume/{mapped}", None, alpha)  # 409
+    send("POST", f"{server}/host", {"name": "x" * TOO_LARGE}, alpha)  # 413
+    send("GET", f"{server}/volume/{'9' * TOO_LONG}", None, alpha)  # 414
+    send("GET", f"{PLUGIN_PREFIX}/storage", None, {**alpha, "Accept": "text/html"})  # 415
+    send("GET", f"{PLUGIN_PREFIX}/storage", None, {**alpha, "X-Trace": "x" * TOO_LONG})  # 431
+    lab.add_fault(path="/storage", status=503, message="The array is busy.", times=1)
+    send("GET", f"{PLUGIN_PREFIX}/storage", None, alpha)
+    lab.clear_faults()
+    # Wrong passwords in a row: after the sixth, logins to bravo wait (429).
+    wrong = {**json_type, "Authorization": "Basic " + base64.b64encode(b"admin:wrong").decode()}
+    for _ in range(7):
+        send("POST", f"{PLUGIN_PREFIX}/session", {"hostname": "bravo.lab.example"}, wrong)
+
+
+def refused_control_calls(send: Callable, app, charlie: PluginClient) -> None:
+    """A control-plane call (and the plugin's 507) refused with each error status it
+    can answer on a sound database (all but 503), on the small lab ``charlie``."""
+    json_type = {"Content-Type": "application/json", "Accept": "application/json"}
+    send("POST", f"{CONTROL_PREFIX}/clock/advance", {"by": "soon"}, json_type)
+    app.config["ADMIN_TOKEN"] = "lab-token"
+    send("GET", f"{CONTROL_PREFIX}/clock", None, json_type)  # no token: 401
+    del app.config["ADMIN_TOKEN"]
+    foreign = {**json_type, "Origin": "https://elsewhere.example"}
+    send("POST", f"{CONTROL_PREFIX}/clock/finish", None, foreign)  # 403
+    send("DELETE", f"{CONTROL_PREFIX}/checkpoints/nightly", None, json_type)
+    for _ in range(2):
+        send("POST", f"{CONTROL_PREFIX}/checkpoints", {"name": "clean"}, json_type)  # 409
+    send("POST", f"{CONTROL_PREFIX}/faults", {"message": "x" * TOO_LARGE}, json_type)
+    send("DELETE", f"{CONTROL_PREFIX}/checkpoints/{'x' * TOO_LONG}", None, json_type)  # 414
+    send("POST", f"{CONTROL_PREFIX}/clock/finish", None, {"Accept": "application/json"})  # 415
+    send("GET", f"{CONTROL_PREFIX}/clock", None, {**json_type, "X-Trace": "x" * TOO_LONG})
+    writes = f"{CONTROL_PREFIX}/arrays/charlie/servers/0/volumes/vol2/writes"
+    send("POST", writes, {"bytes": "500GiB", "append": True}, json_type)  # 507
+    vol1 = charlie.volumes().named("vol1")["id"]
+    snapshot = charlie.snapshots(vol1)[0]["id"]
+    body = {"sourceSnapshotId": snapshot, "targetVolumeName": "vol1-copy"}
+    plugin = {**json_type, "x-storageplugin-sessionid": charlie.session_id}
+    volume = f"{PLUGIN_PREFIX}/server/0/volume/{vol1}"
+    send("POST", f"{volume}?action=restore-to-new", body, plugin)  # 507
+
+
 def record(scratch: Path) -> dict[str, dict]:
     """Run both scenarios on a fresh demo lab; the examples by API prefix."""
     url = f"sqlite:///{scratch / 'mockarray.db'}"
@@ -307,10 +380,20 @@ def record(scratch: Path) -> dict[str, dict]:
         plain = FlaskTransport(client)
         ControlClient(plain).seed(demo_fixture_text(), source="demo.yaml")
         recorder = Recorder(plain)
+
+        def send(method: str, target: str, body: dict | None, headers: dict) -> None:
+            data = json.dumps(body).encode() if body is not None else None
+            recorder.request(method, target, body=data, headers=headers)
+
         find = PluginClient(plain, server="svm-db")
         find.login("alpha.lab.example", "admin", DEMO_PASSWORD)
-        plugin_calls(PluginClient(recorder, server="svm-db"), find)
+        alpha = PluginClient(recorder, server="svm-db")
+        plugin_calls(alpha, find)
+        refused_plugin_calls(send, alpha.session_id, find, ControlClient(plain))
         control_calls(ControlClient(recorder))
+        charlie = PluginClient(plain)
+        charlie.login("charlie.lab.example", "admin", DEMO_PASSWORD)
+        refused_control_calls(send, app, charlie)
         documents = [client.get(f"{prefix}/openapi.json").get_json() for prefix in EXAMPLE_FILES]
         return examples_of(recorder.calls, Operations(documents))
     finally:
@@ -320,10 +403,15 @@ def record(scratch: Path) -> dict[str, dict]:
 def write(found: dict[str, dict], echo: Callable[[str], None] = print) -> None:
     for prefix, path in EXAMPLE_FILES.items():
         # Calls that answer no body and take none (DELETE ...) have nothing to show.
-        shown = {name: examples for name, examples in sorted(found[prefix].items()) if examples}
+        operations = sorted(found[prefix]["operations"].items())
+        shown = {
+            "operations": {name: examples for name, examples in operations if examples},
+            "errors": dict(sorted(found[prefix]["errors"].items())),
+        }
         text = json.dumps(shown, indent=2, ensure_ascii=False)
         path.write_text(text + "\n", encoding="utf-8")
-        echo(f"{path.relative_to(ROOT)}: {len(found[prefix])} operations")
+        counts = f"{len(shown['operations'])} operations, {len(shown['errors'])} error statuses"
+        echo(f"{path.relative_to(ROOT)}: {counts}")
 
 
 def main() -> int:
