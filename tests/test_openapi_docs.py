@@ -227,6 +227,17 @@ def test_the_examples_fit_the_schemas(documents, name):
 
 
 @pytest.mark.parametrize("name", DOCUMENTS)
+def test_every_path_parameter_has_an_id_of_the_demo_lab_as_example(documents, name):
+    """So that "try it out" in a document viewer starts from a call that works."""
+    for path, item in documents[name]["paths"].items():
+        for parameter in item.get("parameters", []):
+            assert parameter["in"] == "path", (path, parameter)
+            assert isinstance(parameter.get("example"), str), (path, parameter)
+    volume = documents["plugin"]["paths"][f"{PREFIX}/server/{{sid}}/volume/{{vid}}"]
+    assert [p["example"] for p in volume["parameters"]] == ["svm-db", "1"]
+
+
+@pytest.mark.parametrize("name", DOCUMENTS)
 def test_every_error_status_shows_an_answer_in_the_error_shape(documents, name):
     document = documents[name]
     errors = document["components"]["responses"]
@@ -272,6 +283,7 @@ def shape(examples: dict) -> dict:
     not their values."""
     operations = {
         operation_id: {
+            "parameters": sorted(shown.get("parameters", {})),
             "request": sorted(shown.get("request", {})),
             "responses": {
                 status: sorted(names) for status, names in shown.get("responses", {}).items()

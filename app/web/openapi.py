@@ -107,9 +107,9 @@ def operation_id(view: Callable) -> str:
 
 def load_examples(package: str) -> dict:
     """The examples recorded for an API (``EXAMPLES_FILE`` in ``package``): under
-    ``operations``, by operationId, ``{"request": {name: example}, "responses":
-    {status: {name: example}}}``; under ``errors``, one answer by error status. Each
-    is an OpenAPI Example Object. None recorded: none."""
+    ``operations``, by operationId, ``{"parameters": {name: value}, "request": {name:
+    example}, "responses": {status: {name: example}}}``; under ``errors``, one answer
+    by error status. Each example is an OpenAPI Example Object. None recorded: none."""
     recorded = files(package).joinpath(EXAMPLES_FILE)
     if not recorded.is_file():
         return {}
@@ -123,12 +123,27 @@ def _primary_media(content: Mapping) -> dict | None:
     return content.get("application/json") or next(iter(content.values()))
 
 
+def _reads_first(item: tuple[str, dict]) -> bool:
+    return item[0] not in READ_METHODS
+
+
 class ExamplesPlugin(BasePlugin):
     """Attaches recorded examples (``load_examples``) to each operation by its
-    ``operationId``: the request body's, and each success status's answer."""
+    ``operationId``: the request body's, and each success status's answer; and to
+    the path's parameters the ids of a recorded call (a read's when there is one)."""
 
     def __init__(self, examples: Mapping[str, dict]):
         self.examples = examples
+
+    def path_helper(self, path=None, operations=None, parameters=None, **kwargs) -> None:
+        recorded = [
+            self.examples.get(operation.get("operationId"), {}).get("parameters")
+            for _method, operation in sorted((operations or {}).items(), key=_reads_first)
+        ]
+        arguments = next((found for found in recorded if found), {})
+        for parameter in parameters or []:
+            if isinstance(parameter, dict) and parameter.get("name") in arguments:
+                parameter["example"] = arguments[parameter["name"]]
 
     def operation_helper(self, path=None, operations=None, **kwargs) -> None:
         for operation in (operations or {}).values():

@@ -95,7 +95,8 @@ class Recorder:
 
 
 def _template_pattern(template: str) -> re.Pattern:
-    return re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$")
+    """A path's pattern, each of its parameters a named group (``{sid}``: ``sid``)."""
+    return re.compile(re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$")
 
 
 class Operations:
@@ -110,10 +111,12 @@ class Operations:
             if method != "parameters"
         ]
 
-    def find(self, method: str, path: str) -> dict:
+    def find(self, method: str, path: str) -> tuple[dict, dict[str, str]]:
+        """The operation a call made, and the values of its path's parameters."""
         for known, pattern, operation in self.operations:
-            if known == method and pattern.match(path):
-                return operation
+            matched = pattern.match(path)
+            if known == method and matched:
+                return operation, matched.groupdict()
         raise LookupError(f"{method} {path} is no operation of the documents")
 
 
@@ -159,11 +162,13 @@ def examples_of(calls, operations: Operations) -> dict[str, dict]:
                 status, {"summary": summary, "value": response.json()}
             )
             continue
-        operation = operations.find(method, path)
+        operation, arguments = operations.find(method, path)
         actions = _actions(operation)
         action = dict(parse_qsl(query)).get("action") if actions else None
         name = action or "demo"
         examples = found[prefix]["operations"].setdefault(operation["operationId"], {})
+        if arguments:
+            examples.setdefault("parameters", arguments)
         if name in examples.get("responses", {}).get(status, {}) or (
             name in examples.get("request", {})
         ):
