@@ -7,14 +7,16 @@ Re-record them after changing what a call takes or answers::
 It builds an app on a throwaway SQLite database, seeds the demo lab (as
 ``mockarray seed --demo``) with the arrays' clock stopped at ``RECORDED_AT``
 (so that a new recording differs only in what is random or measured:
-session ids, LUN serial numbers, durations, checkpoint sizes), makes
-each call of both APIs once through ``mockarray.client`` in process, and
-writes the first successful request and answer of every operation (each
-action apart) to ``openapi-examples.json`` in the API's package, keyed by
-the operationId the served document gives it; then makes calls that are
-refused, and keeps the first answer of each error status. ``mockarray.web.openapi``
-attaches them to the documents; ``tests/test_openapi_docs.py`` checks that
-they still fit their schemas and that every operation has them.
+session ids, LUN serial numbers, durations, checkpoint sizes), makes each
+call of both APIs once through ``mockarray.client`` in process, then calls
+that are refused (one per error status). It writes to
+``openapi-examples.json`` in each API's package, by the operationId the
+served document gives each operation, the first successful call's path
+parameters, request body and answer (each action apart), and the first
+answer of each error status. ``mockarray.web.openapi`` attaches them to the
+documents; ``tests/test_openapi_docs.py`` checks that they still fit their
+schemas, that every operation has them, and that a recording still gives
+them.
 """
 
 from __future__ import annotations
@@ -187,8 +189,8 @@ def examples_of(calls, operations: Operations) -> dict[str, dict]:
             # As the document lists the actions, whatever order they were called in.
             if "request" in examples:
                 examples["request"] = _in_order(examples["request"], actions)
-            for status, answers in examples.get("responses", {}).items():
-                examples["responses"][status] = _in_order(answers, actions)
+            for answered, answers in examples.get("responses", {}).items():
+                examples["responses"][answered] = _in_order(answers, actions)
     return found
 
 
