@@ -254,10 +254,18 @@ def body_schema(document: dict, operation: dict, action: str | None) -> dict | N
         return None
     schema = content["schema"]
     if "anyOf" in schema:
-        schema = next((s for s in schema["anyOf"] if s.get("title") == action), None)
+        # An object's ?action= route: each body is a named schema saying its action.
+        bodies = [resolved_once(document, entry) for entry in schema["anyOf"]]
+        schema = next((s for s in bodies if s.get("x-action") == action), None)
         if schema is None:
             return None
     return resolved(document, schema)
+
+
+def resolved_once(document: dict, schema: dict) -> dict:
+    if "$ref" in schema:
+        return document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
 
 
 def undocumented(document: dict, schema: dict, body: dict, where: str = "") -> list[str]:

@@ -73,6 +73,8 @@ def test_the_wheel_holds_what_the_package_reads(wheel):
         "mockarray/wsgi.py",
         "mockarray/__main__.py",
         "mockarray/lab/seeding/demo.yaml",
+        "mockarray/plugin/openapi-examples.json",
+        "mockarray/lab/api/openapi-examples.json",
         "mockarray/assets/logo-48.png",
         "mockarray/assets/icon-16.png",
         "mockarray/migrations/env.py",

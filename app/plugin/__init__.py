@@ -33,7 +33,7 @@ from mockarray.plugin import (
 )
 from mockarray.plugin.core import API_PREFIX, ERRORS, SESSION_HEADER, init_conventions
 from mockarray.web.blueprint import ApiBlueprint
-from mockarray.web.openapi import Api
+from mockarray.web.openapi import Api, load_examples
 
 RESOURCES = (
     info,
@@ -70,12 +70,17 @@ def init_api(app: Flask) -> None:
         API_SPEC_OPTIONS={
             "info": {
                 "description": "A simulated storage array. Every call but GET /info and "
-                "POST /session needs the x-storageplugin-sessionid header."
+                "POST /session needs the x-storageplugin-sessionid header.\n\n"
+                "Operations are grouped by resource; each has an operationId and examples "
+                "recorded on the demo lab (`mockarray seed --demo`: log in to "
+                "alpha.lab.example as admin, password passw0rd). An object's ?action= "
+                "route reads the body of the action its `action` parameter names "
+                "(`<Resource><Action>Body`). Every error has one shape (`Error`)."
             },
             "security": [{"session": []}],
         },
     )
-    api = Api(app, errors=ERRORS)
+    api = Api(app, errors=ERRORS, examples=load_examples(__name__))
     api.spec.components.security_scheme(
         "session", {"type": "apiKey", "in": "header", "name": SESSION_HEADER}
     )

@@ -25,14 +25,21 @@ from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.pagination import PageQuery, listing
 from mockarray.web.transaction import db_session
 
-blp = ApiBlueprint("consistencygroup", __name__, description="Consistency groups.")
+blp = ApiBlueprint(
+    "consistencygroup", __name__, description="Consistency groups of a server and their snapshots."
+)
 
 
 @blp.route("/server/<sid>/consistencygroup", methods=["GET"])
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, ConsistencyGroupListSchema)
 def list_consistency_groups(page, sid):
-    """The server's consistency groups, with their member volumes."""
+    """The server's consistency groups, with their member volumes.
+
+    A consistency group snapshots its volumes at one moment, and may
+    replicate to partner arrays. Paged with ``limit`` and ``start``, the total
+    in ``X-Total-Count``.
+    """
     groups, total = inventory.list_consistency_groups(db_session(), current_server(sid), page)
     return listing("consistencyGroups", groups, total)
 
@@ -40,15 +47,24 @@ def list_consistency_groups(page, sid):
 @blp.route("/server/<sid>/consistencygroup/<cgid>", methods=["GET"])
 @blp.response(200, ConsistencyGroupSchema)
 def get_consistency_group(sid, cgid):
-    """One consistency group."""
+    """One consistency group.
+
+    The same fields as each item of the server's group list. ``404`` when the
+    server has no such group (another array's objects are never visible).
+    """
     return inventory.get_consistency_group(db_session(), current_server(sid), cgid)
 
 
 @blp.route("/server/<sid>/consistencygroup/<cgid>/snapshot", methods=["GET"])
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, CgSnapshotListSchema)
-def list_cg_snapshots(page, sid, cgid):
-    """The group's snapshots, oldest first."""
+def list_consistency_group_snapshots(page, sid, cgid):
+    """The group's snapshots, oldest first.
+
+    Each group snapshot stands for one snapshot of every member volume, taken
+    at the same moment (those are listed on each volume too). Paged with
+    ``limit`` and ``start``, the total in ``X-Total-Count``.
+    """
     snapshots, total = inventory.list_cg_snapshots(db_session(), current_server(sid), cgid, page)
     return listing("snapshots", snapshots, total)
 

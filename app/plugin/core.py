@@ -83,7 +83,8 @@ ERRORS = ErrorDocs(
         415: "The Accept header does not admit what the call answers with (application/json), "
         "or the request body is not application/json.",
         503: "The array's database is busy or unavailable (retry after Retry-After seconds), "
-        "or not migrated yet.",
+        "or not migrated yet. (A fault rule of the lab may make any call answer this, or "
+        "another status it names.)",
         507: "Not enough free space in the pool.",
     },
     statuses=_error_statuses,

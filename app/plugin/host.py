@@ -25,7 +25,12 @@ blp = ApiBlueprint("host", __name__, description="Hosts of a server.")
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, HostListSchema)
 def list_hosts(page, sid):
-    """The server's hosts, oldest first."""
+    """The server's hosts, oldest first.
+
+    Each host with its iSCSI names (IQNs), Fibre Channel WWNs and the LUNs
+    mapped to it. Paged with ``limit`` and ``start``, the total in
+    ``X-Total-Count``.
+    """
     hosts, total = inventory.list_hosts(db_session(), current_server(sid), page)
     return listing("hosts", hosts, total)
 
@@ -33,7 +38,11 @@ def list_hosts(page, sid):
 @blp.route("/server/<sid>/host/<hid>", methods=["GET"])
 @blp.response(200, HostSchema)
 def get_host(sid, hid):
-    """One host."""
+    """One host.
+
+    The same fields as each item of the server's host list. ``404`` when the
+    server has no such host (another array's objects are never visible).
+    """
     return inventory.get_host(db_session(), current_server(sid), hid)
 
 
@@ -41,7 +50,12 @@ def get_host(sid, hid):
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, HostLunListSchema)
 def list_host_luns(page, sid, hid):
-    """The LUNs mapped to the host, oldest mapping first."""
+    """The LUNs mapped to the host, oldest mapping first.
+
+    Each mapping gives the LUN number the host sees the volume under, and the
+    host group it came through when it was mapped to a group. Paged with
+    ``limit`` and ``start``, the total in ``X-Total-Count``.
+    """
     mappings, total = inventory.list_host_luns(db_session(), current_server(sid), hid, page)
     return listing("luns", mappings, total)
 

@@ -17,7 +17,12 @@ blp = ApiBlueprint("hostgroup", __name__, description="Host groups of a server."
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, HostGroupListSchema)
 def list_host_groups(page, sid):
-    """The server's host groups, oldest first."""
+    """The server's host groups, oldest first.
+
+    Each group with its member hosts' ids; a LUN mapped to a group reaches
+    every member under one LUN number. Paged with ``limit`` and ``start``, the
+    total in ``X-Total-Count``.
+    """
     groups, total = inventory.list_host_groups(db_session(), current_server(sid), page)
     return listing("groups", groups, total)
 

@@ -26,7 +26,12 @@ def data_url(asset: str) -> str:
 @blp.response(200, InfoSchema)
 @blp.doc(security=[])
 def get_info():
-    """The plugin's name, id, version, logo (48x48) and icon (16x16)."""
+    """The plugin's name, id, version, logo (48x48) and icon (16x16).
+
+    Needs no session: a client reads it before logging in, to see which
+    plugin answers. The pictures are PNGs inlined as ``data:`` URLs, so the
+    answer needs no further call.
+    """
     from mockarray.plugin import package_version
 
     return {

@@ -19,11 +19,12 @@ blp = ApiBlueprint("log", __name__, description="The plugin's logs.")
 @media_types(ZIP, OCTET_STREAM)
 @blp.response(200, description="A zip of the log files.", content_type=ZIP)
 def get_log():
-    """The log files (one line per API call), zipped: the calls of the
-    session's array and those made without a session, never another array's.
+    """The plugin's log files (one line per API call), zipped.
 
-    Answered as ``application/zip``, or ``application/octet-stream`` when the
-    ``Accept`` header asks for that and not for zip.
+    The lines of the session's array's calls and of the calls made without a
+    session, never another array's. Answered as ``application/zip``, or
+    ``application/octet-stream`` when the ``Accept`` header asks for that and
+    not for zip.
     """
     mimetype = ZIP if admits(ZIP) else OCTET_STREAM
     return Response(

@@ -17,7 +17,12 @@ blp = ApiBlueprint("lun", __name__, description="LUNs of a server.")
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, LunListSchema)
 def list_luns(page, sid):
-    """The server's LUNs, oldest first."""
+    """The server's LUNs, oldest first.
+
+    A LUN makes a block volume visible to hosts; each carries its NAA id and
+    serial number and the volume behind it. Paged with ``limit`` and
+    ``start``, the total in ``X-Total-Count``.
+    """
     luns, total = inventory.list_luns(db_session(), current_server(sid), page)
     return listing("luns", luns, total)
 
@@ -25,7 +30,11 @@ def list_luns(page, sid):
 @blp.route("/server/<sid>/lun/<lid>", methods=["GET"])
 @blp.response(200, LunSchema)
 def get_lun(sid, lid):
-    """One LUN."""
+    """One LUN.
+
+    The same fields as each item of the server's LUN list. ``404`` when the
+    server has no such LUN (another array's objects are never visible).
+    """
     return inventory.get_lun(db_session(), current_server(sid), lid)
 
 

@@ -16,7 +16,12 @@ blp = ApiBlueprint("network", __name__, description="Network interfaces of a ser
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, NetworkListSchema)
 def list_networks(page, sid):
-    """The server's FC, iSCSI, NFS and CIFS interfaces."""
+    """The server's FC, iSCSI, NFS and CIFS interfaces.
+
+    Each with the protocols it serves and its IP address, IQN or WWPN, for a
+    client to choose how to reach the data. Paged with ``limit`` and
+    ``start``, the total in ``X-Total-Count``.
+    """
     networks, total = inventory.list_networks(db_session(), current_server(sid), page)
     return listing("networks", networks, total)
 
@@ -24,5 +29,9 @@ def list_networks(page, sid):
 @blp.route("/server/<sid>/network/<nid>", methods=["GET"])
 @blp.response(200, NetworkSchema)
 def get_network(sid, nid):
-    """One network interface."""
+    """One network interface.
+
+    The same fields as each item of the server's network list. ``404`` when the
+    server has no such network interface (another array's objects are never visible).
+    """
     return inventory.get_network(db_session(), current_server(sid), nid)

@@ -27,7 +27,12 @@ blp = ApiBlueprint("snapshot", __name__, description="Snapshots of a volume.")
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, SnapshotListSchema)
 def list_snapshots(page, sid, vid):
-    """The volume's snapshots, oldest first."""
+    """The volume's snapshots, oldest first.
+
+    A snapshot taken of a consistency group is listed on each member volume,
+    with the group snapshot's id. Paged with ``limit`` and ``start``, the
+    total in ``X-Total-Count``.
+    """
     snapshots, total = inventory.list_snapshots(db_session(), current_server(sid), vid, page)
     return listing("snapshots", snapshots, total)
 
@@ -35,7 +40,11 @@ def list_snapshots(page, sid, vid):
 @blp.route("/server/<sid>/volume/<vid>/snapshot/<snid>", methods=["GET"])
 @blp.response(200, SnapshotSchema)
 def get_snapshot(sid, vid, snid):
-    """One snapshot."""
+    """One snapshot.
+
+    The same fields as each item of the volume's snapshot list. ``404`` when the
+    server has no such snapshot (another array's objects are never visible).
+    """
     return inventory.get_snapshot(db_session(), current_server(sid), vid, snid)
 
 
@@ -72,7 +81,11 @@ def create_snapshot(body, sid, vid):
 @blp.route("/server/<sid>/volume/<vid>/snapshot/<snid>", methods=["DELETE"])
 @blp.response(204, description="The snapshot was deleted.")
 def delete_snapshot(sid, vid, snid):
-    """Delete a snapshot; ``409`` while an unsplit clone depends on it."""
+    """Delete a snapshot.
+
+    The space it held goes back to the pool. ``409`` while an unsplit clone
+    depends on it: split or delete the clone first.
+    """
     snapshots.delete_snapshot(db_session(), current_server(sid), vid, snid)
     return no_content(204)
 

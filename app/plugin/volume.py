@@ -32,7 +32,12 @@ blp = ApiBlueprint("volume", __name__, description="Volumes of a server.")
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, VolumeListSchema)
 def list_volumes(page, sid):
-    """The server's volumes, oldest first."""
+    """The server's volumes, oldest first.
+
+    Each with its size and used space, its pool, what it supports (revert,
+    split) and, for a clone, the snapshot it was made from. Paged with
+    ``limit`` and ``start``, the total in ``X-Total-Count``.
+    """
     volumes, total = inventory.list_volumes(db_session(), current_server(sid), page)
     return listing("volumes", volumes, total)
 
@@ -40,22 +45,36 @@ def list_volumes(page, sid):
 @blp.route("/server/<sid>/volume/<vid>", methods=["GET"])
 @blp.response(200, VolumeSchema)
 def get_volume(sid, vid):
-    """One volume."""
+    """One volume.
+
+    The same fields as each item of the server's volume list. ``404`` when the
+    server has no such volume (another array's objects are never visible).
+    """
     return inventory.get_volume(db_session(), current_server(sid), vid)
 
 
 @blp.route("/server/<sid>/volume/<vid>/splitstatus", methods=["GET"])
 @blp.response(200, SplitStatusSchema)
 def get_split_status(sid, vid):
-    """Progress of the clone's split; 0 % for a clone not being split."""
+    """Progress of the clone's split; 0 % for a clone not being split.
+
+    A split copies the clone's shared blocks on the simulated clock (the
+    control plane's ``/clock`` moves it on); once complete the volume no
+    longer depends on its snapshot. A volume that is neither a clone nor was
+    ever split is ``404``.
+    """
     return tasks.split_status(db_session(), current_server(sid), vid)
 
 
 @blp.route("/server/<sid>/volume/<vid>", methods=["DELETE"])
 @blp.response(200, description="The volume and its snapshots were deleted.")
 def delete_volume(sid, vid):
-    """Delete a volume with its snapshots; ``409`` while it is mapped or a clone
-    depends on one of its snapshots."""
+    """Delete a volume with its snapshots.
+
+    Its space goes back to its pool. ``409`` while the volume is mapped to a
+    host or host group, or while an unsplit clone depends on one of its
+    snapshots: unmap it, or split or delete the clone, first.
+    """
     volumes.delete_volume(db_session(), current_server(sid), vid)
     return no_content(200)
 

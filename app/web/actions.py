@@ -8,10 +8,12 @@ answers with its schema. An unknown or missing action is ``400`` listing the
 object's actions.
 
 The OpenAPI document is built from the same declarations with flask-smorest's
-decorators: the ``action`` query parameter (an enum of the names), the body
-as ``anyOf`` the actions' bodies, each titled with its action (the action, not
-the body, picks which applies), each success status with the actions that
-answer it (empty answers without content), and the actions' error statuses.
+decorators: the ``action`` query parameter (an enum of the names, each
+described), the body as ``anyOf`` named schemas, one per action's body
+(``VolumeCloneBody``, titled "Body of action=clone", ``x-action: clone``),
+each success status with the named answers of the actions that give it
+(empty answers without content), and the actions' error statuses. ``anyOf``,
+not ``oneOf``: the action, not the body, picks which applies.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from marshmallow import fields
 from mockarray.errors import Invalid
 from mockarray.naming import normalize_action
 from mockarray.web.blueprint import ApiBlueprint
+from mockarray.web.openapi import COMPONENT_SCHEMAS
 from mockarray.web.responses import no_content
 
 
@@ -53,11 +56,18 @@ class ActionName(fields.String):
 
     def __init__(self, actions: Actions):
         self.actions = actions
+        listed = "\n".join(
+            f"- `{action.name}`: {action.summary}" for action in actions.actions.values()
+        )
         super().__init__(
             required=True,
             metadata={
                 "enum": actions.names(),
-                "description": "The action; matched ignoring case, '-' and '_'.",
+                "description": "The action; matched ignoring case, '-' and '_'.\n\n" + listed,
+                # Per-value descriptions, as ReDoc and several generators read them.
+                "x-enumDescriptions": {
+                    action.name: action.summary for action in actions.actions.values()
+                },
             },
         )
 
@@ -134,35 +144,71 @@ class Actions:
     # -- the OpenAPI document -------------------------------------------------------------
 
     def _summary(self) -> str:
-        return f"Actions on a {self.subject}: {', '.join(self.names())}"
+        return f"Run an action on a {self.subject}: {', '.join(self.names())}"
 
     def _description(self) -> str:
         def line(action: Action) -> str:
-            body = "" if action.body else " No body."
-            answer = "" if action.response else " Answers no body."
+            body = f" Body: `{self._body_name(action)}`." if action.body else " No body."
+            answer = f" Answers `{_answer(action)}`." if action.response else " Answers no body."
             return f"- `{action.name}` ({action.status}): {action.summary}{body}{answer}"
 
-        return "\n".join(line(action) for action in self.actions.values())
+        return (
+            f"The `action` query parameter names what to do with the {self.subject} "
+            "(matched ignoring case, `-` and `_`); it alone decides which body the call "
+            "reads and which answer it gives. An unknown or missing action is `400`, "
+            "listing the actions.\n\n" + "\n".join(line(action) for action in self.actions.values())
+        )
+
+    def _pascal(self, action: Action) -> str:
+        subject = "".join(word.capitalize() for word in self.subject.split())
+        words = action.name.replace("_", "-").split("-")
+        return subject + "".join(word[:1].upper() + word[1:] for word in words)
+
+    def _body_name(self, action: Action) -> str:
+        return f"{self._pascal(action)}Body"
+
+    def _answer_name(self, action: Action) -> str:
+        return f"{self._pascal(action)}Answer"
+
+    def _component_schemas(self) -> dict[str, dict]:
+        """One named schema per action's body and answer, titled with the action, so
+        that a reader and a code generator see which goes with which (``x-action``)."""
+        schemas = {}
+        for action in self.actions.values():
+            if action.body is not None:
+                schemas[self._body_name(action)] = {
+                    "title": f"Body of action={action.name}",
+                    "description": f"The body of POST …?action={action.name}: {action.summary}",
+                    "x-action": action.name,
+                    "allOf": [action.body],
+                }
+            if action.response is not None:
+                schemas[self._answer_name(action)] = {
+                    "title": f"Answer of action={action.name}",
+                    "description": f"What POST …?action={action.name} answers ({action.status}).",
+                    "x-action": action.name,
+                    "allOf": [action.response],
+                }
+        return schemas
+
+    @staticmethod
+    def _ref(name: str) -> dict:
+        return {"$ref": f"#/components/schemas/{name}"}
 
     def _request_body(self) -> dict | None:
         with_body = [action for action in self.actions.values() if action.body is not None]
         if not with_body:
             return None
+        # anyOf, not oneOf: nothing in a body names its action (so no discriminator either),
+        # and bodies overlap ({} fits several), so "exactly one" would be false.
         return {
             "required": False,
-            "description": "The body of the action named by 'action' (each titled with it).",
+            "description": "The body of the action the `action` parameter names: one of "
+            + ", ".join(f"`{self._body_name(a)}` (action={a.name})" for a in with_body)
+            + ". Actions without a body read none.",
             "content": {
                 "application/json": {
-                    "schema": {
-                        "anyOf": [
-                            {
-                                "title": action.name,
-                                "description": f"The body of action={action.name}.",
-                                "allOf": [action.body],
-                            }
-                            for action in with_body
-                        ]
-                    }
+                    "schema": {"anyOf": [self._ref(self._body_name(a)) for a in with_body]}
                 }
             },
         }
@@ -179,16 +225,7 @@ class Actions:
             elif len(actions) == 1:
                 schema = answering[0].response
             else:
-                schema = {
-                    "anyOf": [
-                        {
-                            "title": a.name,
-                            "description": f"The answer of action={a.name}.",
-                            "allOf": [a.response],
-                        }
-                        for a in answering
-                    ]
-                }
+                schema = {"anyOf": [self._ref(self._answer_name(a)) for a in answering]}
             view = self.blp.alt_response(
                 status, schema=schema, description=description, success=True
             )(view)
@@ -203,9 +240,10 @@ class Actions:
         def act(query: dict, **view_args):
             return self.dispatch(query["action"], **view_args)
 
-        act.__name__ = f"{self.subject.replace(' ', '_')}_action"
+        act.__name__ = f"run_{self.subject.lower().replace(' ', '_')}_action"
         # Kept by the decorators below: what serves a request can be asked its actions.
         act._mockarray_actions = self  # type: ignore[attr-defined]
+        setattr(act, COMPONENT_SCHEMAS, self._component_schemas())
         act.__doc__ = f"{self._summary()}\n\n{self._description()}"
         view = self.blp.arguments(query, location="query")(act)
         view = self._documented_answers(view)

@@ -78,11 +78,22 @@ class ApiBlueprint(Blueprint):
 
         return decorate
 
+    def resource_tags(self, api: Api) -> dict[str, str]:
+        """Each nested blueprint (one per resource) as a tag of the document, with its
+        description; the tag of each by its name. The tag is the name without the
+        API's own as a prefix (``checkpoints`` of ``control_checkpoints``)."""
+        tags = {}
+        for child, _options in self._blueprints:
+            tag = child.name.removeprefix(f"{self.name}_")
+            api.spec.tag({"name": tag, "description": child.description or ""})
+            tags[child.name] = tag
+        return tags
+
     def register_views_in_doc(self, api, app, spec, *, name, parameters):
         if not isinstance(api, Api):
             return super().register_views_in_doc(api, app, spec, name=name, parameters=parameters)
         original = self._docs
-        self._docs = documented(original, api, app, name)
+        self._docs = documented(original, api, app, name, tags=self.resource_tags(api))
         try:
             return super().register_views_in_doc(api, app, spec, name=name, parameters=parameters)
         finally:

@@ -25,7 +25,7 @@ from mockarray.lab.api import (
 )
 from mockarray.lab.api.core import CONTROL_PREFIX, ERRORS, init_control_conventions
 from mockarray.web.blueprint import ApiBlueprint
-from mockarray.web.openapi import Api
+from mockarray.web.openapi import Api, load_examples
 
 RESOURCES = (health, metrics, seeding, reset, checkpoints, faults, clock, journal, writes)
 
@@ -46,12 +46,13 @@ def init_control(app: Flask, version: str) -> None:
                 "loopback clients calling a loopback name (localhost, 127.0.0.1, [::1]) need "
                 "none. GET /health needs neither. A POST, PUT or DELETE sends "
                 "'Content-Type: application/json' (even without a body) and no Origin of "
-                "another site."
+                "another site.\n\nOperations are grouped by resource; each has an "
+                "operationId and examples recorded on the demo lab (`mockarray seed --demo`)."
             },
             "security": [{"token": []}],
         },
     )
-    api = Api(app, errors=ERRORS, config_prefix="CONTROL")
+    api = Api(app, errors=ERRORS, examples=load_examples(__name__), config_prefix="CONTROL")
     api.spec.components.security_scheme(
         "token",
         {

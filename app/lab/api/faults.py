@@ -11,13 +11,19 @@ from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.responses import no_content
 from mockarray.web.transaction import db_session
 
-blp = ApiBlueprint("control_faults", __name__, description="Fault injection.")
+blp = ApiBlueprint(
+    "control_faults", __name__, description="Make plugin API calls fail or slow down."
+)
 
 
 @blp.route("/faults", methods=["GET"])
 @blp.response(200, FaultListSchema)
 def list_faults():
-    """The fault rules, first added first."""
+    """The fault rules, first added first.
+
+    Each rule with the calls it matches, what it does to them, and how many
+    more calls it applies to.
+    """
     return {"faults": faults.list_rules(db_session())}
 
 
@@ -25,8 +31,13 @@ def list_faults():
 @blp.arguments(FaultRequestSchema)
 @blp.response(201, FaultSchema)
 def add_fault(body):
-    """Add a rule: which calls (method, path glob, action, array) and what happens
-    (status and message, delay) for how many (times, probability, or until removed)."""
+    """Add a fault rule for plugin API calls.
+
+    Which calls it matches (method, path glob, action, array), what happens to
+    them (an error status with a message, a delay, or both) and for how long
+    (a number of calls, a probability, or until removed). Rules apply to the
+    plugin API only, never to the control plane.
+    """
     low = body["delayMs"]
     high = body["delayMaxMs"] if body["delayMaxMs"] is not None else low
     rule = faults.add_rule(
@@ -47,7 +58,11 @@ def add_fault(body):
 @blp.route("/faults/<fid>", methods=["DELETE"])
 @blp.response(204, description="The rule was removed.")
 def remove_fault(fid):
-    """Remove one rule."""
+    """Remove one fault rule.
+
+    Calls it matched behave normally again from the next call on; the other
+    rules stay. ``404`` for an unknown id.
+    """
     faults.remove_rule(db_session(), parse_id(fid, "Fault rule"))
     return no_content(204)
 
@@ -55,5 +70,9 @@ def remove_fault(fid):
 @blp.route("/faults", methods=["DELETE"])
 @blp.response(200, RemovedSchema)
 def clear_faults():
-    """Remove every rule."""
+    """Remove every fault rule.
+
+    Plugin API calls behave normally again from the next call on. Answers
+    how many rules were removed.
+    """
     return {"removed": faults.clear(db_session())}

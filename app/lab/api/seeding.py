@@ -77,7 +77,7 @@ def _fixture_text() -> str:
 @blp.arguments(SeedQuerySchema, location="query")
 @blp.doc(requestBody=FIXTURE_BODY)
 @blp.response(200, SeedSchema)
-def seed(query):
+def seed_lab(query):
     """Seed the lab from a fixture document (YAML or JSON), all or nothing.
 
     As ``mockarray seed`` does: every problem is answered at once (``400``, each
@@ -102,7 +102,7 @@ def seed(query):
 @blp.response(200, SeededFixtureSchema)
 @blp.doc(responses={"200": SEEDED_ANSWER})
 @blp.refuses(404)
-def fixture():
+def get_fixture():
     """The fixture documents seeded so far, without secrets.
 
     As one document (their arrays in the order seeded), with no password and no

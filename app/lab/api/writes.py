@@ -9,17 +9,21 @@ from mockarray.plugin import calllog
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.transaction import db_session
 
-blp = ApiBlueprint("control_writes", __name__, description="Host writes.")
+blp = ApiBlueprint(
+    "control_writes", __name__, description="Hosts writing to volumes: used space changes."
+)
 
 
 @blp.route("/arrays/<array>/servers/<sid>/volumes/<vid>/writes", methods=["POST"])
 @blp.arguments(WriteRequestSchema)
 @blp.response(200, WriteSchema)
 @blp.refuses(507)
-def write(body, array, sid, vid):
-    """A host writes ``bytes`` to the volume (overwriting, or ``append``): its used
-    size, its snapshots' space, the pool's free space and its content change.
-    ``vid`` is the volume's id, or its name (as ``mockarray write`` takes it).
+def write_to_volume(body, array, sid, vid):
+    """A host writes to a volume.
+
+    ``bytes`` overwrite the volume's data, or add to it with ``append``: its
+    used size, its snapshots' space, the pool's free space and its content
+    change. ``vid`` is the volume's id, or its name (as ``mockarray write`` takes it).
     Snapshots auto-deleted to make room are listed in ``autoDeleted`` and logged
     in the plugin's call log (``GET /log``)."""
     session = db_session()
