@@ -32,6 +32,7 @@ from mockarray.plugin import (
     volume,
 )
 from mockarray.plugin.core import API_PREFIX, ERRORS, SESSION_HEADER, init_conventions
+from mockarray.web import docs_ui
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.openapi import Api
 
@@ -74,6 +75,8 @@ def init_api(app: Flask) -> None:
             },
             "security": [{"session": []}],
         },
+        # Swagger UI at /storageplugin/api/docs, from the shipped assets.
+        **docs_ui.config(),
     )
     api = Api(app, errors=ERRORS)
     api.spec.components.security_scheme(

@@ -24,6 +24,7 @@ from mockarray.lab.api import (
     writes,
 )
 from mockarray.lab.api.core import CONTROL_PREFIX, ERRORS, init_control_conventions
+from mockarray.web import docs_ui
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.openapi import Api
 
@@ -50,6 +51,8 @@ def init_control(app: Flask, version: str) -> None:
             },
             "security": [{"token": []}],
         },
+        # Swagger UI at /mockarray/api/docs, from the shipped assets.
+        **docs_ui.config("CONTROL_"),
     )
     api = Api(app, errors=ERRORS, config_prefix="CONTROL")
     api.spec.components.security_scheme(
