@@ -21,6 +21,7 @@ from mockarray.lab.api import (
     metrics,
     reset,
     seeding,
+    tasks,
     writes,
 )
 from mockarray.lab.api.core import CONTROL_PREFIX, ERRORS, init_control_conventions
@@ -28,7 +29,18 @@ from mockarray.web import docs_ui
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.openapi import Api
 
-RESOURCES = (health, metrics, seeding, reset, checkpoints, faults, clock, journal, writes)
+RESOURCES = (
+    health,
+    metrics,
+    seeding,
+    reset,
+    checkpoints,
+    faults,
+    clock,
+    tasks,
+    journal,
+    writes,
+)
 
 
 def init_control(app: Flask, version: str) -> None:
