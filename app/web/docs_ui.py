@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, send_file
 
 #: Where Swagger UI's own files are served (shared by both APIs' pages).
 ASSETS_URL = "/mockarray/assets/swagger-ui/"
@@ -28,8 +28,8 @@ def config(prefix: str = "") -> dict[str, object]:
     return {
         f"{prefix}OPENAPI_SWAGGER_UI_PATH": DOCS_PATH,
         f"{prefix}OPENAPI_SWAGGER_UI_URL": ASSETS_URL,
-        # Operations start folded (the plugin API has about a hundred); deep links work.
-        f"{prefix}OPENAPI_SWAGGER_UI_CONFIG": {"docExpansion": "none", "deepLinking": True},
+        # Every operation listed, each folded until clicked; deep links work.
+        f"{prefix}OPENAPI_SWAGGER_UI_CONFIG": {"docExpansion": "list", "deepLinking": True},
     }
 
 
@@ -41,3 +41,9 @@ def init_docs_ui(app: Flask) -> None:
         static_url_path=ASSETS_URL.rstrip("/"),
     )
     app.register_blueprint(assets)
+    # What browsers ask every page of this server for (the docs pages name none).
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
+
+
+def _favicon():
+    return send_file(files("mockarray").joinpath("assets", "icon-16.png"), mimetype="image/png")
