@@ -166,8 +166,22 @@ class SnapshotNode:
     created_ms: int
     used_bytes: int
     ready: bool
-    #: Volumes cloned from this snapshot: (id, name, still depends on it).
-    clones: list[tuple[int, str, bool]]
+    #: Volumes cloned from this snapshot: (id, name, split state: ``SPLIT_STATES``).
+    clones: list[tuple[int, str, str]]
+
+
+def split_states(session: Session, clone_ids: list[int], now: int) -> dict[int, str]:
+    """``splitting`` or ``split`` of each clone that a split was started for (a clone
+    stops depending on its snapshot only at the next write: ``tasks.settle``)."""
+    latest = (
+        select(LongTask.volume_id, func.max(LongTask.completes_ms))
+        .where(LongTask.kind == TaskKind.SPLIT, LongTask.volume_id.in_(clone_ids))
+        .group_by(LongTask.volume_id)
+    )
+    return {
+        volume_id: "split" if completes <= now else "splitting"
+        for volume_id, completes in session.execute(latest)
+    }
 
 
 @dataclass(frozen=True)
@@ -218,9 +232,8 @@ def volume_page(session: Session, server: Server, page: int) -> VolumePage:
         snapshots[snapshot.volume_id].append(snapshot)
         snapshot_ids.append(snapshot.id)
 
-    clones: dict[int, list[tuple[int, str, bool]]] = defaultdict(list)
     origin = func.coalesce(Volume.parent_snapshot_id, Volume.origin_snapshot_id)
-    for clone_id, name, parent, origin_id in session.execute(
+    found = session.execute(
         select(Volume.id, Volume.name, Volume.parent_snapshot_id, origin)
         .where(
             or_(
@@ -229,8 +242,13 @@ def volume_page(session: Session, server: Server, page: int) -> VolumePage:
             )
         )
         .order_by(Volume.id)
-    ):
-        clones[origin_id].append((clone_id, name, parent is not None))
+    ).all()
+    states = split_states(session, [row[0] for row in found if row[2] is not None], now)
+    clones: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for clone_id, name, parent, origin_id in found:
+        clones[origin_id].append(
+            (clone_id, name, states.get(clone_id, "unsplit") if parent else "split")
+        )
 
     source = aliased(Volume)
     clone_of = {

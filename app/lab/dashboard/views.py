@@ -98,6 +98,12 @@ def _time(value: int) -> str:
     return format_time(value)
 
 
+@blp.app_template_filter("time_of_day")
+def _time_of_day(value: int) -> str:
+    """``17:46:40.000``: the journal's column (the whole time in its title)."""
+    return format_time(value)[11:-1]
+
+
 @blp.route("/", methods=["GET"])
 def dashboard():
     refused = _refused()
