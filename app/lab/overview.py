@@ -305,8 +305,10 @@ class HostView:
     name: str
     group: str | None
     initiators: list[str]
-    #: (LUN number, LUN name, volume name, through the host group).
+    #: (LUN number, LUN name, volume name, through the host group): the first few.
     mappings: list[tuple[int, str, str, bool]] = field(default_factory=list)
+    #: How many LUNs the host has mapped.
+    mapping_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -316,36 +318,67 @@ class HostGroupView:
     hosts: list[str]
 
 
-def hosts(session: Session, server: Server) -> tuple[list[HostView], list[HostGroupView]]:
-    """The server's hosts with their initiators and mapped LUNs, and its host groups."""
+#: Hosts listed at most, and mappings listed per host (the rest are counted).
+HOSTS_SHOWN = 100
+MAPPINGS_SHOWN = 8
+
+
+def hosts(session: Session, server: Server) -> tuple[list[HostView], list[HostGroupView], int]:
+    """The server's first ``HOSTS_SHOWN`` hosts with their initiators and first
+    ``MAPPINGS_SHOWN`` mapped LUNs (and how many they have), its host groups, and
+    how many hosts it has."""
     groups = dict(
         session.execute(
             select(HostGroup.id, HostGroup.name).where(HostGroup.server_id == server.id)
         ).all()
     )
+    total = session.scalar(select(func.count(Host.id)).where(Host.server_id == server.id)) or 0
+    shown = session.scalars(
+        select(Host)
+        .where(Host.server_id == server.id)
+        .order_by(Host.created_ms, Host.id)
+        .limit(HOSTS_SHOWN)
+    ).all()
+    ids = [host.id for host in shown]
     initiators: dict[int, list[str]] = defaultdict(list)
     for host_id, address in session.execute(
         select(HostInitiator.host_id, HostInitiator.address)
-        .where(HostInitiator.server_id == server.id)
+        .where(HostInitiator.host_id.in_(ids))
         .order_by(HostInitiator.id)
     ):
         initiators[host_id].append(address)
-    mappings: dict[int, list[tuple[int, str, str, bool]]] = defaultdict(list)
-    for host_id, number, lun_name, volume_name, group_id in session.execute(
+    rank = (
+        func.row_number()
+        .over(partition_by=LunMapping.host_id, order_by=(LunMapping.lun_number, LunMapping.id))
+        .label("rank")
+    )
+    counted = func.count().over(partition_by=LunMapping.host_id).label("counted")
+    ranked = (
         select(
             LunMapping.host_id,
             LunMapping.lun_number,
-            Lun.name,
-            Volume.name,
+            Lun.name.label("lun"),
+            Volume.name.label("volume"),
             LunMapping.host_group_id,
+            rank,
+            counted,
         )
         .join(Lun, Lun.id == LunMapping.lun_id)
         .join(Volume, Volume.id == Lun.volume_id)
-        .join(Host, Host.id == LunMapping.host_id)
-        .where(Host.server_id == server.id)
-        .order_by(LunMapping.lun_number, LunMapping.id)
+        .where(LunMapping.host_id.in_(ids))
+        .subquery()
+    )
+    mappings: dict[int, list[tuple[int, str, str, bool]]] = defaultdict(list)
+    mapping_counts: dict[int, int] = {}
+    for row in session.execute(
+        select(ranked)
+        .where(ranked.c.rank <= MAPPINGS_SHOWN)
+        .order_by(ranked.c.host_id, ranked.c.rank)
     ):
-        mappings[host_id].append((number, lun_name, volume_name, group_id is not None))
+        mappings[row.host_id].append(
+            (row.lun_number, row.lun, row.volume, row.host_group_id is not None)
+        )
+        mapping_counts[row.host_id] = row.counted
     host_views = [
         HostView(
             host.id,
@@ -353,20 +386,21 @@ def hosts(session: Session, server: Server) -> tuple[list[HostView], list[HostGr
             groups.get(host.host_group_id),
             initiators[host.id],
             mappings[host.id],
+            mapping_counts.get(host.id, 0),
         )
-        for host in session.scalars(
-            select(Host).where(Host.server_id == server.id).order_by(Host.created_ms, Host.id)
-        )
+        for host in shown
     ]
     members: dict[int, list[str]] = defaultdict(list)
-    for host in host_views:
-        for group_id, name in groups.items():
-            if host.group == name:
-                members[group_id].append(host.name)
+    for group_id, name in session.execute(
+        select(Host.host_group_id, Host.name)
+        .where(Host.host_group_id.in_(list(groups)))
+        .order_by(Host.created_ms, Host.id)
+    ):
+        members[group_id].append(name)
     group_views = [
         HostGroupView(group_id, name, members[group_id]) for group_id, name in groups.items()
     ]
-    return host_views, group_views
+    return host_views, group_views, total
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ def dashboard():
         "server": server,
         "server_array": server.array.name if server is not None else None,
         "volumes": overview.volume_page(session, server, query["page"]) if server else None,
-        "hosts": overview.hosts(session, server) if server else ([], []),
+        "hosts": overview.hosts(session, server) if server else ([], [], 0),
         "groups": overview.consistency_groups(session, server) if server else [],
         "replicas": replicas,
         "replica_count": replica_count,
