@@ -66,7 +66,7 @@ def browser(tmp_path_factory):
         "--disable-component-update",
         "--disable-sync",
         "--disable-dev-shm-usage",
-        "--window-size=1400,1000",
+        "--window-size=1280,1000",
         f"--user-data-dir={profile}",
     ):
         options.add_argument(flag)
@@ -89,6 +89,15 @@ def wait(browser, condition, message: str):
 
 def status_text(browser) -> str:
     return browser.find_element(By.ID, "action-status").text
+
+
+def keep_screenshot(browser, name: str) -> None:
+    """Save what the browser shows as ``var/artifacts/<name>`` (CI keeps it)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / name
+    assert browser.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000  # a blank page is a few hundred bytes
+    print(f"screenshot: {shot}")
 
 
 def open_dashboard(browser, server, query: str = "") -> None:
@@ -141,6 +150,7 @@ def test_a_split_started_through_the_plugin_api_moves_on_the_page(browser, serve
     wait(browser, lambda: percent() is not None and percent() < 100, "no running split shown")
     seen = percent()
     wait(browser, lambda: (percent() or 0) > seen, f"the split stayed at {seen}%")
+    keep_screenshot(browser, "dashboard.png")
     browser.find_element(By.ID, "finish-tasks").click()
     wait(browser, lambda: "Finished 1 running task" in status_text(browser), "tasks not finished")
     assert client.split_status(clone["id"]) == {"percentageComplete": 100, "complete": True}
@@ -168,13 +178,12 @@ def test_a_checkpoint_is_saved_and_restored_from_the_page(browser, server):
     wait(browser, lambda: "after-checkpoint" not in browser.find_element(By.ID, "volumes").text, "")
     assert not [s for s in client.snapshots(volume["id"]) if s["name"] == "after-checkpoint"]
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    height = browser.execute_script("return document.documentElement.scrollHeight")
-    browser.set_window_size(1400, min(height, 4000))
-    shot = ARTIFACTS / "dashboard.png"
-    assert browser.save_screenshot(str(shot))
-    print(f"screenshot: {shot}")
-    assert shot.stat().st_size > 10_000
+    width, height = browser.get_window_size().values()
+    browser.set_window_size(width, browser.execute_script("return document.body.scrollHeight"))
+    try:
+        keep_screenshot(browser, "dashboard-full.png")
+    finally:
+        browser.set_window_size(width, height)
 
 
 def operations(server, document: str) -> int:
