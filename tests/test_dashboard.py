@@ -199,3 +199,13 @@ def test_the_docs_pages_read_the_documents_served_today(client):
     )
     assert '"/mockarray/api/openapi.json"' in client.get("/mockarray/api/docs").get_data(True)
     assert client.get("/favicon.ico").mimetype == "image/png"
+
+
+def test_what_clients_sent_is_shown_as_text(client, api):
+    """A journaled path or a fault rule's message is the client's text: escaped."""
+    api.get("/server/0/volume/<img src=x onerror=alert(1)>")
+    ok(control(client, "POST", "/faults", {"path": "/x/<b>bold</b>", "status": 500}), 201)
+    html = page(client)
+    assert "<img src=x" not in html and "<b>bold</b>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
