@@ -4,8 +4,10 @@ browser and the driver are named by path, Selenium Manager stays offline).
 
 One ``mockarray serve --demo`` and one browser for the module. Skipped where
 Chromium is not installed, but not in CI (``CI`` set): there it fails, so a
-missing browser cannot pass for a green run (``.ci/run`` installs it).
-The screenshot is kept in ``var/artifacts/dashboard.png``.
+missing browser cannot pass for a green run (``.ci/run`` installs it). The
+PostgreSQL run skips them: the server they start has its own SQLite database.
+Screenshots are kept in ``var/artifacts/``: ``dashboard.png`` (a split running)
+and ``dashboard-full.png`` (the whole page).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from mockarray.pytest_plugin.servers import StartedServer
+from tests.support.db import TEST_DATABASE_URL
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -35,6 +38,10 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
+if os.environ.get(TEST_DATABASE_URL):
+    # The server these tests start keeps its own SQLite database whatever the run's
+    # database is: the SQLite run has covered them already.
+    pytest.skip("the browser tests run in the SQLite run only", allow_module_level=True)
 if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
     message = f"{CHROMIUM} and {CHROMEDRIVER} are needed (apt-get install chromium chromium-driver)"
     if os.environ.get("CI"):
