@@ -5,10 +5,12 @@ tests (test_browser.py) drive the same pages in Chromium."""
 from __future__ import annotations
 
 import re
+from importlib.resources import files
 
 import pytest
+import yaml
 
-from tests.support.api import control
+from tests.support.api import Api, control
 from tests.support.checks import assert_error, ok
 from tests.support.db import recorded_statements
 from tests.support.lab import array_doc
@@ -209,3 +211,33 @@ def test_what_clients_sent_is_shown_as_text(client, api):
     assert "<img src=x" not in html and "<b>bold</b>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "&lt;b&gt;bold&lt;/b&gt;" in html
+
+
+def test_a_replication_runs_then_its_replica_shows_on_the_partner(app, client, lab):
+    demo = yaml.safe_load((files("mockarray.lab.seeding") / "demo.yaml").read_text())
+    lab.seed(*demo["arrays"])
+    app.config["REPLICATION_RATE"] = GiB
+    api = Api.login(client, "alpha.lab.example", password="passw0rd")
+    volume = api.ids("/server/svm-db/volume", "volumes")["oradb-data"]
+    ok(
+        api.post(
+            f"/server/svm-db/volume/{volume}/snapshot", json={"name": "dr.1", "replicate": True}
+        ),
+        201,
+    )
+    (task,) = ok(control(client, "GET", "/tasks"))["tasks"]
+    assert (task["kind"], task["volume"], task["snapshot"], task["partner"]) == (
+        "replication",
+        "oradb-data",
+        "dr.1",
+        "bravo",
+    )
+    row = r'<td>bravo / 0 / [^<]+</td>\s*<td class="num">{}</td>\s*<td>alpha / oradb-data</td>'
+    # The replica volume is there from the start; its snapshot once it has arrived.
+    assert re.search(row.format(0), replicas_of(page(client)))
+    ok(control(client, "POST", "/clock/finish"))
+    assert re.search(row.format(1), replicas_of(page(client)))
+
+
+def replicas_of(html: str) -> str:
+    return html[html.index('id="replicas"') :].split("</table>")[0]

@@ -456,13 +456,15 @@ REPLICAS_SHOWN = 100
 
 
 def replicas(session: Session) -> tuple[list[ReplicaView], int]:
-    """Volumes that receive another array's snapshots, with their source, and how many."""
+    """Volumes that receive another array's snapshots, with their source and how many
+    snapshots have arrived, and how many such volumes there are."""
     source = aliased(Volume)
     source_server = aliased(Server)
     source_array = aliased(Array)
+    # The snapshots that have arrived (one being sent is not there yet).
     snapshot_count = (
         select(func.count(Snapshot.id))
-        .where(Snapshot.volume_id == Volume.id)
+        .where(Snapshot.volume_id == Volume.id, inventory.snapshot_ready(session))
         .correlate(Volume)
         .scalar_subquery()
     )
