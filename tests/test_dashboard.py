@@ -173,6 +173,11 @@ def test_the_login_cookie_opens_the_control_plane_to_the_page_only(app, client, 
     assert client.get("/mockarray/").status_code == 401
 
 
+def test_without_a_token_there_is_nothing_to_log_in_with(client, api):
+    answer = client.post("/mockarray/login", data={"token": "anything"})
+    assert answer.status_code == 303 and "Set-Cookie" not in answer.headers
+
+
 def test_without_a_token_only_loopback_clients_see_it(client, api):
     remote = client.get("/mockarray/", environ_base={"REMOTE_ADDR": "203.0.113.9"})
     assert remote.status_code == 403

@@ -8,6 +8,7 @@ import marshmallow as ma
 from flask import (
     Blueprint,
     Response,
+    current_app,
     make_response,
     redirect,
     render_template,
@@ -152,6 +153,9 @@ def dashboard():
 def login():
     """The login form: the token goes in a cookie only this server's pages send
     (``SameSite=Strict``, ``HttpOnly``: no script reads it)."""
+    if not current_app.config.get("ADMIN_TOKEN"):
+        # No token to log in with: the page is open to loopback clients, or to nobody.
+        return redirect(url_for("dashboard.dashboard"), code=303)
     token = request.form.get("token", "")
     if not is_admin_token(token):
         return make_response(render_template("dashboard/login.html", wrong=True), 401)
