@@ -218,3 +218,34 @@ def test_the_docs_pages_render_every_operation_from_local_files(browser, server,
     # Swagger UI's files and the document itself, all from this server: no CDN.
     assert any(url.endswith("/swagger-ui-bundle.js") for url in loaded), loaded
     assert all(url.startswith(server.url) for url in loaded), loaded
+
+
+def test_try_it_out_on_the_docs_page_changes_the_lab(browser, server):
+    """A body-less POST from the control plane's docs page: Swagger UI sends no
+    Content-Type, the page adds the one the control plane wants."""
+    browser.get(f"{server.url}/mockarray/api/docs")
+    finish = wait(
+        browser,
+        lambda: [
+            block
+            for block in browser.find_elements(By.CSS_SELECTOR, ".opblock-post")
+            if block.find_element(By.CSS_SELECTOR, ".opblock-summary-path").text
+            == "/mockarray/api/clock/finish"
+        ],
+        "no POST /mockarray/api/clock/finish on the page",
+    )[0]
+    finish.find_element(By.CSS_SELECTOR, ".opblock-summary-control").click()
+    wait(browser, lambda: finish.find_element(By.CSS_SELECTOR, ".try-out__btn"), "no Try it out")
+    finish.find_element(By.CSS_SELECTOR, ".try-out__btn").click()
+    wait(browser, lambda: finish.find_element(By.CSS_SELECTOR, ".execute"), "no Execute")
+    finish.find_element(By.CSS_SELECTOR, ".execute").click()
+    status = wait(
+        browser,
+        lambda: (
+            finish.find_element(
+                By.CSS_SELECTOR, ".live-responses-table .response .response-col_status"
+            ).text
+        ),
+        "no answer shown",
+    )
+    assert status.split()[0] == "200", finish.text

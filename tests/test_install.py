@@ -88,6 +88,7 @@ def test_the_wheel_holds_what_the_package_reads(wheel):
         "mockarray/lab/dashboard/templates/dashboard/login.html",
         "mockarray/lab/dashboard/static/dashboard.css",
         "mockarray/lab/dashboard/static/dashboard.js",
+        "mockarray/web/templates/mockarray_docs_ui.html",
     ):
         assert expected in names, expected
     versions = {p.name for p in (ROOT / "migrations" / "versions").glob("*.py")}

@@ -75,8 +75,6 @@ def init_api(app: Flask) -> None:
             },
             "security": [{"session": []}],
         },
-        # Swagger UI at /storageplugin/api/docs, from the shipped assets.
-        **docs_ui.config(),
     )
     api = Api(app, errors=ERRORS)
     api.spec.components.security_scheme(
@@ -88,3 +86,6 @@ def init_api(app: Flask) -> None:
     for resource in RESOURCES:
         plugin.register_blueprint(resource.blp)
     api.register_blueprint(plugin)
+    docs_ui.add_docs_page(
+        app, prefix=API_PREFIX, name="Plugin API docs", title=str(app.config["API_TITLE"])
+    )

@@ -1,36 +1,29 @@
-"""Swagger UI for both OpenAPI documents, from assets installed with mockarray.
+"""Swagger UI for both OpenAPI documents, from files installed with mockarray.
 
-Labs are often offline: the page flask-smorest renders loads Swagger UI's
-files from ``ASSETS_URL``, served here from the ``flask-swagger-ui`` package
-(a PyPI dependency that ships Swagger UI's ``dist`` folder), never a CDN.
-Each API asks for it with ``config(prefix)``.
+Labs are often offline: the docs pages load Swagger UI's files from
+``ASSETS_URL``, served here from the ``flask-swagger-ui`` package (a PyPI
+dependency that ships Swagger UI's ``dist`` folder), never from a CDN. Each
+API adds its page with ``add_docs_page``: ``<prefix>/docs``, reading the
+document the API serves at ``<prefix>/openapi.json``.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from importlib.resources import files
 
-from flask import Blueprint, Flask, send_file
+from flask import Blueprint, Flask, current_app, render_template, send_file
 
 #: Where Swagger UI's own files are served (shared by both APIs' pages).
 ASSETS_URL = "/mockarray/assets/swagger-ui/"
-#: The docs page of each API, below the API's OpenAPI prefix.
+#: The docs page of each API, below the API's prefix.
 DOCS_PATH = "docs"
+#: The docs pages, in the order the pages' top bar lists them: (path, name).
+_PAGES = "mockarray.docs_pages"
 
 
 def assets_folder() -> str:
     return str(files("flask_swagger_ui") / "dist")
-
-
-def config(prefix: str = "") -> dict[str, object]:
-    """flask-smorest settings that serve the docs page of the API whose settings
-    start with ``prefix`` (``""`` or ``"CONTROL_"``) from the shipped assets."""
-    return {
-        f"{prefix}OPENAPI_SWAGGER_UI_PATH": DOCS_PATH,
-        f"{prefix}OPENAPI_SWAGGER_UI_URL": ASSETS_URL,
-        # Every operation listed, each folded until clicked; deep links work.
-        f"{prefix}OPENAPI_SWAGGER_UI_CONFIG": {"docExpansion": "list", "deepLinking": True},
-    }
 
 
 def init_docs_ui(app: Flask) -> None:
@@ -39,10 +32,30 @@ def init_docs_ui(app: Flask) -> None:
         __name__,
         static_folder=assets_folder(),
         static_url_path=ASSETS_URL.rstrip("/"),
+        template_folder="templates",
     )
     app.register_blueprint(assets)
-    # What browsers ask every page of this server for (the docs pages name none).
+    # What browsers ask every page of this server for.
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
+
+
+def add_docs_page(app: Flask, *, prefix: str, name: str, title: str) -> None:
+    """Swagger UI at ``{prefix}/docs`` for the document at ``{prefix}/openapi.json``."""
+    path = f"{prefix}/{DOCS_PATH}"
+    app.extensions.setdefault(_PAGES, []).append((path, name))
+    view = partial(_page, title=title, document=f"{prefix}/openapi.json")
+    endpoint = "docs_ui" + prefix.replace("/", "_")
+    app.add_url_rule(path, endpoint, view, methods=["GET"])
+
+
+def _page(*, title: str, document: str):
+    return render_template(
+        "mockarray_docs_ui.html",
+        title=title,
+        document=document,
+        assets=ASSETS_URL,
+        pages=current_app.extensions[_PAGES],
+    )
 
 
 def _favicon():

@@ -63,8 +63,6 @@ def init_control(app: Flask, version: str) -> None:
             },
             "security": [{"token": []}],
         },
-        # Swagger UI at /mockarray/api/docs, from the shipped assets.
-        **docs_ui.config("CONTROL_"),
     )
     api = Api(app, errors=ERRORS, config_prefix="CONTROL")
     api.spec.components.security_scheme(
@@ -82,3 +80,9 @@ def init_control(app: Flask, version: str) -> None:
     for resource in RESOURCES:
         control.register_blueprint(resource.blp)
     api.register_blueprint(control)
+    docs_ui.add_docs_page(
+        app,
+        prefix=CONTROL_PREFIX,
+        name="Control plane docs",
+        title=str(app.config["CONTROL_API_TITLE"]),
+    )
