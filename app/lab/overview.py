@@ -27,6 +27,7 @@ from mockarray.array.models import (
     LongTask,
     Lun,
     LunMapping,
+    Origin,
     Pool,
     RemoteArray,
     Server,
@@ -166,7 +167,7 @@ class SnapshotNode:
     created_ms: int
     used_bytes: int
     ready: bool
-    #: Volumes cloned from this snapshot: (id, name, split state: ``SPLIT_STATES``).
+    #: Volumes cloned from this snapshot: (id, name, ``unsplit``, ``splitting`` or ``split``).
     clones: list[tuple[int, str, str]]
 
 
@@ -238,7 +239,9 @@ def volume_page(session: Session, server: Server, page: int) -> VolumePage:
         .where(
             or_(
                 Volume.parent_snapshot_id.in_(snapshot_ids),
-                and_(Volume.origin_snapshot_id.in_(snapshot_ids), Volume.origin_kind == "clone"),
+                and_(
+                    Volume.origin_snapshot_id.in_(snapshot_ids), Volume.origin_kind == Origin.CLONE
+                ),
             )
         )
         .order_by(Volume.id)
@@ -260,7 +263,7 @@ def volume_page(session: Session, server: Server, page: int) -> VolumePage:
                 Snapshot.id == func.coalesce(Volume.parent_snapshot_id, Volume.origin_snapshot_id),
             )
             .join(source, source.id == Snapshot.volume_id)
-            .where(Volume.id.in_(ids), Volume.origin_kind == "clone")
+            .where(Volume.id.in_(ids), Volume.origin_kind == Origin.CLONE)
         )
     }
 
