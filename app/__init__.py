@@ -76,10 +76,14 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from mockarray.lab.api import init_control, metrics
     from mockarray.lab.api.plugin_hooks import attach
+    from mockarray.lab.dashboard import init_dashboard
     from mockarray.plugin import init_api, package_version
+    from mockarray.web.docs_ui import init_docs_ui
 
     init_api(app)
     init_control(app, package_version())
+    init_docs_ui(app)
+    init_dashboard(app)
     # The lab's fault gate and journal ride on the plugin API's hooks, as do its metrics.
     attach(app)
     metrics.attach(app)

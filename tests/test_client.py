@@ -184,6 +184,7 @@ def every_control_call(lab: ControlClient) -> None:
         lambda: lab.clock(),
         lambda: lab.set_clock(speed=2, instant=False),
         lambda: lab.advance_clock("1s"),
+        lambda: lab.tasks(),
         lambda: lab.finish_tasks(),
         lambda: lab.reset_clock(),
         lambda: lab.real_time(),

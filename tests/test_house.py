@@ -38,6 +38,9 @@ MAY_IMPORT = {
     "lab": {"array"},
     # migrate: the health check compares the database's schema with the shipped head.
     "lab.api": {"array", "lab", "web", "plugin", "migrate"},
+    # The dashboard is a front end of the lab, open to whoever may call the control
+    # plane (lab.api's access rule); the docs pages it links to are web's.
+    "lab.dashboard": {"array", "lab", "lab.api", "web"},
     "cli": {"array", "lab", "plugin", "web", "migrate", "wsgi", "client", "conformance", "(root)"},
     # Users run the client against remote servers: nothing of the server in it.
     "client": set(),
@@ -71,8 +74,9 @@ def module_name(path: Path) -> str:
 
 def room_of(name: str) -> str:
     """``lab.api.faults`` -> ``lab.api``; ``plugin.core`` -> ``plugin``; ``units`` -> ``units``."""
-    if name.startswith("lab.api"):
-        return "lab.api"
+    for room in ("lab.api", "lab.dashboard"):
+        if name.startswith(room):
+            return room
     return name.split(".")[0] if name else "(root)"
 
 

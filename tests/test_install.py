@@ -15,6 +15,7 @@ import shutil
 import site
 import subprocess
 import sys
+import urllib.request
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -40,6 +41,12 @@ def run(*command, cwd: Path, env=None) -> str:
     )
     assert done.returncode == 0, (command, done.stdout, done.stderr)
     return done.stdout + done.stderr
+
+
+def fetch(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        assert answer.status == 200, url
+        return answer.read().decode()
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +91,11 @@ def test_the_wheel_holds_what_the_package_reads(wheel):
         "mockarray/client/plugin.py",
         "mockarray/pytest_plugin/__init__.py",
         "mockarray/conformance/guide.py",
+        "mockarray/lab/dashboard/templates/dashboard/index.html",
+        "mockarray/lab/dashboard/templates/dashboard/login.html",
+        "mockarray/lab/dashboard/static/dashboard.css",
+        "mockarray/lab/dashboard/static/dashboard.js",
+        "mockarray/web/templates/mockarray_docs_ui.html",
     ):
         assert expected in names, expected
     versions = {p.name for p in (ROOT / "migrations" / "versions").glob("*.py")}
@@ -131,11 +143,20 @@ def test_installed_elsewhere_it_migrates_serves_and_answers_the_readme(venv, tmp
         assert len(page["volumes"]) == 3
         assert int(headers["X-Total-Count"]) > 3
         assert "Seeded 2 array(s) from demo.yaml" in served.log()
+        # The dashboard and the docs pages, every file from the installed packages.
+        base = f"http://127.0.0.1:{served.port}"
+        assert 'id="array-alpha"' in fetch(f"{base}/mockarray/")
+        assert "dashboard.js" in fetch(f"{base}/mockarray/")
+        for docs in ("/storageplugin/api/docs", "/mockarray/api/docs"):
+            assert "/mockarray/assets/swagger-ui/swagger-ui-bundle.js" in fetch(base + docs)
+        assert "SwaggerUIBundle" in fetch(
+            f"{base}/mockarray/assets/swagger-ui/swagger-ui-bundle.js"
+        )
         assert (tmp_path / "var" / "gunicorn.ctl").is_socket()
 
         # docs/conformance.md: the installed command checks the served lab, writes
         # included (long tasks finish at once, so the run takes seconds).
-        url = f"http://127.0.0.1:{served.port}"
+        url = base
         ControlClient(url).set_clock(instant=True)
         junit = tmp_path / "conformance.xml"
         checked = subprocess.run(

@@ -216,6 +216,11 @@ class ControlClient(BaseClient):
         a ``timedelta`` or a number of milliseconds; the clock."""
         return self.call("POST", "/clock/advance", body={"by": milliseconds(by)})
 
+    def tasks(self) -> list[dict]:
+        """``GET /tasks``: the splits and replications running now, oldest first,
+        each with its progress."""
+        return self.call("GET", "/tasks")["tasks"]
+
     def finish_tasks(self) -> int:
         """``POST /clock/finish``: complete every running split and replication now;
         how many."""

@@ -32,6 +32,7 @@ from mockarray.plugin import (
     volume,
 )
 from mockarray.plugin.core import API_PREFIX, ERRORS, SESSION_HEADER, init_conventions
+from mockarray.web import docs_ui
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.openapi import Api, load_examples
 
@@ -90,3 +91,6 @@ def init_api(app: Flask) -> None:
     for resource in RESOURCES:
         plugin.register_blueprint(resource.blp)
     api.register_blueprint(plugin)
+    docs_ui.add_docs_page(
+        app, prefix=API_PREFIX, name="Plugin API docs", title=str(app.config["API_TITLE"])
+    )

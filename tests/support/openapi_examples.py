@@ -284,6 +284,7 @@ def control_calls(lab: ControlClient) -> None:
     """Every call of the control plane, on the demo lab (after ``plugin_calls``)."""
     lab.health()
     lab.metrics()
+    lab.tasks()  # the split and the replication plugin_calls started, still running
     lab.clock()
     lab.real_time()
     lab.set_clock(speed=60)

@@ -21,13 +21,26 @@ from mockarray.lab.api import (
     metrics,
     reset,
     seeding,
+    tasks,
     writes,
 )
 from mockarray.lab.api.core import CONTROL_PREFIX, ERRORS, init_control_conventions
+from mockarray.web import docs_ui
 from mockarray.web.blueprint import ApiBlueprint
 from mockarray.web.openapi import Api, load_examples
 
-RESOURCES = (health, metrics, seeding, reset, checkpoints, faults, clock, journal, writes)
+RESOURCES = (
+    health,
+    metrics,
+    seeding,
+    reset,
+    checkpoints,
+    faults,
+    clock,
+    tasks,
+    journal,
+    writes,
+)
 
 
 def init_control(app: Flask, version: str) -> None:
@@ -68,3 +81,9 @@ def init_control(app: Flask, version: str) -> None:
     for resource in RESOURCES:
         control.register_blueprint(resource.blp)
     api.register_blueprint(control)
+    docs_ui.add_docs_page(
+        app,
+        prefix=CONTROL_PREFIX,
+        name="Control plane docs",
+        title=str(app.config["CONTROL_API_TITLE"]),
+    )

@@ -19,6 +19,9 @@ from mockarray.web.openapi import ErrorDocs, Operation, input_errors
 from mockarray.web.transaction import discard_unit_of_work, finish_unit_of_work, is_read
 
 CONTROL_PREFIX = "/mockarray/api"
+#: The cookie the dashboard's login form sets to the token: what a browser sends
+#: instead of ``Authorization: Bearer`` (docs/dashboard.md).
+TOKEN_COOKIE = "mockarray_token"
 
 F = TypeVar("F", bound=Callable)
 
@@ -147,10 +150,20 @@ def check_token() -> None:
             )
         return
     sent = _bearer(request.headers.get("Authorization", ""))
-    if sent is None or not hmac.compare_digest(sent.encode(), token.encode()):
+    if sent is None:
+        # The dashboard's browser after its login form (SameSite=Strict: no other
+        # site's page sends it, and check_not_from_a_page still guards changes).
+        sent = request.cookies.get(TOKEN_COOKIE)
+    if sent is None or not is_admin_token(sent):
         raise Unauthorized(
             "The control plane needs 'Authorization: Bearer <MOCKARRAY_ADMIN_TOKEN>'."
         )
+
+
+def is_admin_token(sent: str) -> bool:
+    """Whether ``sent`` is ``MOCKARRAY_ADMIN_TOKEN`` (compared in constant time)."""
+    token = str(current_app.config.get("ADMIN_TOKEN") or "")
+    return bool(token) and hmac.compare_digest(sent.encode(), token.encode())
 
 
 def check_not_from_a_page() -> None:

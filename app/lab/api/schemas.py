@@ -217,3 +217,28 @@ class HealthSchema(Schema):
         allow_none=True,
         metadata={"description": "Why the server cannot serve, and what to do; null when ok."},
     )
+
+
+class TaskSchema(Schema):
+    id = IdString()
+    kind = fields.String(metadata={"description": "split or replication"})
+    array = fields.String()
+    volume = fields.String(
+        allow_none=True,
+        metadata={"description": "The clone being split, or the volume whose snapshot is sent."},
+    )
+    snapshot = fields.String(
+        allow_none=True, metadata={"description": "replication: the snapshot sent"}
+    )
+    partner = fields.String(
+        allow_none=True, metadata={"description": "replication: the remote array"}
+    )
+    startedTime = fields.Integer(attribute="started_ms", metadata={"description": "epoch ms"})
+    completeTime = fields.Integer(attribute="completes_ms", metadata={"description": "epoch ms"})
+    totalBytes = fields.Integer(attribute="total_bytes")
+    percentComplete = fields.Integer(attribute="percent_complete")
+
+
+class TaskListSchema(Schema):
+    now = fields.Integer(metadata={"description": "The lab clock's now, epoch ms."})
+    tasks = fields.List(fields.Nested(TaskSchema))
