@@ -164,6 +164,16 @@ class ExamplesPlugin(BasePlugin):
                         media["examples"] = deepcopy(examples)
 
 
+class PlainSummaries(BasePlugin):
+    """An operation's summary is plain text in every viewer (its description is
+    Markdown): the docstrings' ``literal`` marks come off it."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        for operation in (operations or {}).values():
+            if isinstance(operation.get("summary"), str):
+                operation["summary"] = operation["summary"].replace("``", "")
+
+
 class Api(flask_smorest.Api):
     """flask-smorest's ``Api``, documenting errors as ``errors`` says, the kit's
     fields, ``X-Total-Count``, operation ids and the recorded ``examples``; its
@@ -180,7 +190,11 @@ class Api(flask_smorest.Api):
         self._served: str | None = None
         spec_kwargs = dict(kwargs.pop("spec_kwargs", None) or {})
         operations = (examples or {}).get("operations", {})
-        plugins = [*spec_kwargs.get("extra_plugins", ()), ExamplesPlugin(operations)]
+        plugins = [
+            *spec_kwargs.get("extra_plugins", ()),
+            ExamplesPlugin(operations),
+            PlainSummaries(),
+        ]
         kwargs["spec_kwargs"] = {**spec_kwargs, "extra_plugins": plugins}
         super().__init__(app, **kwargs)
         self._register_fields()
