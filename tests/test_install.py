@@ -6,10 +6,12 @@ The wheel is built from a copy of the source (no stale ``build/``) and
 installed into a fresh virtual environment in a temporary directory without
 its dependencies; those come from this project's environment through a
 ``.pth`` line (a plain path: the editable install's finder is not activated).
+Both are made once for the run, whichever worker comes first.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import site
@@ -49,29 +51,78 @@ def fetch(url: str) -> str:
         return answer.read().decode()
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    source = tmp_path_factory.mktemp("source") / "mockarray"
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory) -> Path:
+    """The folder of the wheel (``wheel/``) and of a fresh environment with it
+    (``venv/``), made once for the run: xdist workers share it, the first to come
+    builds it while the others wait on the lock."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root = shared / "installed"
+    root.mkdir(exist_ok=True)
+    with (root / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "done").exists():
+            build_and_install(root)
+            (root / "done").touch()
+    return root
+
+
+def build_and_install(root: Path) -> None:
+    """The wheel built from a copy of the source (no stale ``build/``), without build
+    isolation (the test extras hold the build requirements: no download, seconds
+    saved); a venv without pip of its own, the wheel installed by this one's pip;
+    its dependencies from this environment's site-packages."""
+    source = root / "source" / "mockarray"
     shutil.copytree(ROOT, source, ignore=SKIP)
-    out = tmp_path_factory.mktemp("wheel")
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", out, source, cwd=out)
+    out = root / "wheel"
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "-q",
+        "-w",
+        out,
+        source,
+        cwd=root,
+    )
     [built] = out.glob("mockarray-*.whl")
+    venv = root / "venv"
+    run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=root)
+    python = venv / "bin" / "python"
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "--python",
+        python,
+        "install",
+        "-q",
+        "--no-deps",
+        "--no-index",
+        built,
+        cwd=root,
+    )
+    [target] = [Path(p) for p in site.getsitepackages() if Path(p).name == "site-packages"]
+    purelib = run(
+        python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=root
+    )
+    (Path(purelib.strip()) / "project-dependencies.pth").write_text(f"{target}\n")
+
+
+@pytest.fixture
+def wheel(installed) -> Path:
+    [built] = (installed / "wheel").glob("mockarray-*.whl")
     return built
 
 
-@pytest.fixture(scope="module")
-def venv(wheel, tmp_path_factory) -> Path:
+@pytest.fixture
+def venv(installed) -> Path:
     """A fresh environment with the wheel; dependencies from this one's site-packages."""
-    venv = tmp_path_factory.mktemp("venv")
-    run(sys.executable, "-m", "venv", venv, cwd=venv)
-    python = venv / "bin" / "python"
-    run(python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel, cwd=venv)
-    [target] = [Path(p) for p in site.getsitepackages() if Path(p).name == "site-packages"]
-    purelib = run(
-        python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=venv
-    )
-    (Path(purelib.strip()) / "project-dependencies.pth").write_text(f"{target}\n")
-    return venv
+    return installed / "venv"
 
 
 def test_the_wheel_holds_what_the_package_reads(wheel):
