@@ -388,7 +388,7 @@ def server(migrated, tmp_path, lab):
     lab.standard()
     gunicorn = Gunicorn(migrated, tmp_path / "live", workers=1)
     yield gunicorn.start()
-    gunicorn.stop()
+    gunicorn.discard()
 
 
 def raw_get(port: int, target: str, headers: dict[str, str]):

@@ -223,7 +223,7 @@ def test_installed_elsewhere_it_migrates_serves_and_answers_the_readme(venv, tmp
         suite = ET.parse(junit).getroot().find("testsuite")
         assert suite.get("failures") == "0" and int(suite.get("tests")) > 80
     finally:
-        served.stop()
+        served.discard()
 
 
 def test_installed_its_pytest_plugin_runs_the_docs_example(venv, tmp_path):

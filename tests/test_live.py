@@ -23,7 +23,7 @@ pytestmark = pytest.mark.live
 def server(app, migrated, tmp_path):
     gunicorn = Gunicorn(migrated, tmp_path / "live")
     yield gunicorn
-    gunicorn.stop()
+    gunicorn.discard()
 
 
 def test_state_and_sessions_survive_a_restart(lab, server):

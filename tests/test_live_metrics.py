@@ -34,7 +34,7 @@ LIST = {"operation": "/server/{sid}/volume", "method": "GET"}
 def server(app, migrated, tmp_path):
     gunicorn = Gunicorn(migrated, tmp_path / "live", workers=WORKERS)
     yield gunicorn
-    gunicorn.stop()
+    gunicorn.discard()
 
 
 def scrape(server: Gunicorn) -> dict[tuple[str, frozenset], float]:
@@ -158,4 +158,4 @@ def test_health_is_503_on_an_unmigrated_database(app, tmp_path):
         assert answer["schema"].startswith("none")
         assert "mockarray db upgrade" in answer["reason"]
     finally:
-        server.stop()
+        server.discard()

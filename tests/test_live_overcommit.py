@@ -27,7 +27,7 @@ ROUNDS = 4
 def server(app, migrated, tmp_path):
     gunicorn = Gunicorn(migrated, tmp_path / "live", workers=4)
     yield gunicorn
-    gunicorn.stop()
+    gunicorn.discard()
 
 
 def tight_pool_lab() -> dict:

@@ -29,7 +29,7 @@ def gunicorn(migrated, tmp_path_factory):
     server = Gunicorn(migrated, tmp_path_factory.mktemp("live"), workers=2)
     server.env["MOCKARRAY_SPLIT_RATE"] = str(CLONE_SHARED // SPLIT_SECONDS)
     yield server
-    server.stop()
+    server.discard()
 
 
 @pytest.fixture

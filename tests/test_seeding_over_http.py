@@ -319,4 +319,4 @@ def test_through_gunicorn_a_fixture_larger_than_other_bodies_is_seeded(
         status, after = server.call("GET", "/server/0/volume", headers=server.login())
         assert after == before
     finally:
-        server.stop()
+        server.discard()

@@ -56,6 +56,8 @@ class Served:
             env=env or clean_env(),
             stdout=subprocess.DEVNULL,
             stderr=self.output.open("w"),
+            # Its own process group, so that ``discard`` takes the workers too.
+            start_new_session=True,
         )
 
     def log(self) -> str:
@@ -74,8 +76,16 @@ class Served:
         raise AssertionError(f"mockarray serve did not answer within {seconds} s: {self.log()}")
 
     def stop(self) -> None:
+        """A graceful stop, as Ctrl-C or a service manager's would be."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+
+    def discard(self) -> None:
+        """Gone at once, at the end of a test that looks at nothing of it again (a
+        graceful stop takes gunicorn a second)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=30)
 
     def call(self, method: str, path: str, body=None, headers=None):
@@ -162,7 +172,7 @@ def test_two_instances_on_one_host_keep_apart(tmp_path):
         assert not (tmp_path / "var").exists()
     finally:
         a.stop()
-        b.stop()
+        b.discard()
     # Started again on a database that holds arrays, it does not seed.
     again = Served(["--demo", "--data-dir", str(data_a), "--workers", "1"], tmp_path)
     try:
@@ -171,7 +181,7 @@ def test_two_instances_on_one_host_keep_apart(tmp_path):
         assert "nothing seeded" in again.log()
         assert "Created" not in again.log()
     finally:
-        again.stop()
+        again.discard()
 
 
 @pytest.mark.live
@@ -203,4 +213,4 @@ def test_serve_speaks_https_with_a_certificate(tmp_path):
         served.wait()
         assert "on https://127.0.0.1" in served.log()
     finally:
-        served.stop()
+        served.discard()
