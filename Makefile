@@ -9,6 +9,9 @@ POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # pytest-xdist workers: each has its own app, database, ports and temp dirs.
 TEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
+# The tests start many Python processes (workers, servers, commands): each reads
+# the bytecode the first one wrote instead of compiling again, whatever the shell says.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install migrate seed-demo run test test-postgres lint format clean
 

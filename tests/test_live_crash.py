@@ -1,7 +1,7 @@
 """Against a real gunicorn: killed with SIGKILL in the middle of a stream of writes.
 
 Every write the server acknowledged (a ``201`` for a snapshot) must be there
-after a restart: an answered call is on disk. Three rounds in ``make test``;
+after a restart: an answered call is on disk. Two rounds in ``make test``;
 for a longer run, ask for more rounds:
 ``MOCKARRAY_CRASH_ROUNDS=50 .venv/bin/pytest tests/test_live_crash.py``.
 """
@@ -18,7 +18,7 @@ from tests.support.live import Gunicorn
 
 pytestmark = pytest.mark.live
 
-ROUNDS = int(os.environ.get("MOCKARRAY_CRASH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("MOCKARRAY_CRASH_ROUNDS", "2"))
 
 
 @pytest.fixture
