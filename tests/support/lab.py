@@ -210,6 +210,22 @@ class LabSnapshots:
         return arrays, None
 
 
+_FIXTURE_TEXTS: dict[str, str] = {}
+
+
+def fixture_text(arrays: tuple[dict, ...]) -> str:
+    """The YAML document of ``arrays``, made once per content: most tests seed the
+    same few labs, and dumping YAML costs more than restoring the lab."""
+    document = {"arrays": list(arrays)}
+    try:
+        key = json.dumps(document, sort_keys=True)
+    except TypeError:  # a value JSON cannot hold (a date): no caching
+        return yaml.safe_dump(document)
+    if key not in _FIXTURE_TEXTS:
+        _FIXTURE_TEXTS[key] = yaml.safe_dump(document)
+    return _FIXTURE_TEXTS[key]
+
+
 @dataclass
 class Lab:
     """Seeds arrays from fixture documents built in Python (``array_doc``)."""
@@ -221,7 +237,7 @@ class Lab:
 
     def seed(self, *arrays: dict, source: str = "test.yaml") -> list[Array]:
         """Seed the given array entries; returns the created arrays."""
-        text = yaml.safe_dump({"arrays": list(arrays)})
+        text = fixture_text(arrays)
         database = self.app.extensions["mockarray.db"]
         self.snapshot = None
         with database.transaction() as session:
