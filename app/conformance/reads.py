@@ -441,40 +441,44 @@ def lun_volume_known(probe: Probe) -> None:
                 )
 
 
+def _each_listed_id_is_known(
+    probe: Probe, listed: tuple[str, str], field: str, known: tuple[str, str], label: str
+) -> None:
+    """Every item of the ``listed`` resource (its path and list key) names in its
+    list ``field`` only ids of the ``known`` resource of its server."""
+    probe.first(*listed)
+    for server_id in probe.server_ids():
+        ids = _ids(probe, server_id, *known)
+        for item in probe.listed(server_id, *listed):
+            unknown = sorted(set(map(str, item.get(field) or [])) - ids)
+            if unknown:
+                raise Failed(f"{label} {item.get('id')!r}: {field} {unknown} are no {known[1]}")
+
+
 @check("host.mapped_luns.known", "Host")
 def host_mapped_luns_known(probe: Probe) -> None:
     """Every host's mappedLunIds are LUNs of its server."""
-    probe.first("host", "hosts")
-    for server_id in probe.server_ids():
-        luns = _ids(probe, server_id, "lun", "luns")
-        for host in probe.listed(server_id, "host", "hosts"):
-            unknown = sorted(set(map(str, host.get("mappedLunIds") or [])) - luns)
-            if unknown:
-                raise Failed(f"host {host.get('id')!r}: mappedLunIds {unknown} are no LUNs")
+    _each_listed_id_is_known(probe, ("host", "hosts"), "mappedLunIds", ("lun", "luns"), "host")
 
 
 @check("hostgroup.hosts.known", "Host Group")
 def hostgroup_hosts_known(probe: Probe) -> None:
     """Every host group's hostIds are hosts of its server."""
-    probe.first("hostgroup", "groups")
-    for server_id in probe.server_ids():
-        hosts = _ids(probe, server_id, "host", "hosts")
-        for group in probe.listed(server_id, "hostgroup", "groups"):
-            unknown = sorted(set(map(str, group.get("hostIds") or [])) - hosts)
-            if unknown:
-                raise Failed(f"host group {group.get('id')!r}: hostIds {unknown} are no hosts")
+    _each_listed_id_is_known(
+        probe, ("hostgroup", "groups"), "hostIds", ("host", "hosts"), "host group"
+    )
 
 
 @check("consistencygroup.volumes.known", "Consistency Group")
 def consistencygroup_volumes_known(probe: Probe) -> None:
     """Every consistency group's volumeIds are volumes of its server."""
-    probe.first("consistencygroup", "consistencyGroups")
-    for server_id in probe.server_ids():
-        volumes = _ids(probe, server_id, "volume", "volumes")
-        for group in probe.listed(server_id, "consistencygroup", "consistencyGroups"):
-            unknown = sorted(set(map(str, group.get("volumeIds") or [])) - volumes)
-            if unknown:
-                raise Failed(f"group {group.get('id')!r}: volumeIds {unknown} are no volumes")
+    _each_listed_id_is_known(
+        probe,
+        ("consistencygroup", "consistencyGroups"),
+        "volumeIds",
+        ("volume", "volumes"),
+        "group",
+    )
 
 
 # -- Volume: splitstatus ----------------------------------------------------------------------
