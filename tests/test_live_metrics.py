@@ -125,7 +125,7 @@ def test_every_workers_calls_add_up_exactly_a_restarted_workers_too(lab, server,
         assert value(samples, "mockarray_database_up") == 1
 
 
-def test_a_new_server_counts_from_zero(lab, server):
+def test_a_new_server_counts_from_zero_and_is_healthy_on_a_migrated_database(lab, server):
     lab.standard()
     server.start()
     session = server.login()
@@ -135,10 +135,6 @@ def test_a_new_server_counts_from_zero(lab, server):
     samples = scrape(server)
     assert value(samples, "mockarray_plugin_calls_total", **LIST, status="200") == 0
 
-
-def test_health_is_200_on_a_migrated_database(lab, server):
-    lab.standard()
-    server.start()
     status, _, body = server.fetch(f"{CONTROL}/health")
     assert status == 200, body
     answer = json.loads(body)
