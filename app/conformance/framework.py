@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockarray.client import PluginClient, Response, Transport
+from mockarray.client.base import query_string
 from mockarray.conformance.guide import Kind, Shape
 
 PASS, INFO, SKIP, FAIL = "PASS", "INFO", "SKIP", "FAIL"
@@ -166,9 +167,7 @@ class Probe:
         response = self.client.request(
             method, path, body=body, query=query, headers=sent, accept=accept, check=False
         )
-        target = self.client.PREFIX + path
-        if query:
-            target += "?" + "&".join(f"{k}={v}" for k, v in query.items() if v is not None)
+        target = self.client.PREFIX + path + query_string(query)
         if isinstance(body, dict) and "password" in body:
             body_shown = {**body, "password": "***"}  # reports end up in CI logs
         else:
