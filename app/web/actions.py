@@ -173,22 +173,31 @@ class Actions:
     def _component_schemas(self) -> dict[str, dict]:
         """One named schema per action's body and answer, titled with the action, so
         that a reader and a code generator see which goes with which (``x-action``)."""
+
+        def named(action: Action, what: str, description: str, schema) -> dict:
+            return {
+                "title": f"{what} of action={action.name}",
+                "description": description,
+                "x-action": action.name,
+                "allOf": [schema],
+            }
+
         schemas = {}
         for action in self.actions.values():
             if action.body is not None:
-                schemas[self._body_name(action)] = {
-                    "title": f"Body of action={action.name}",
-                    "description": f"The body of POST …?action={action.name}: {action.summary}",
-                    "x-action": action.name,
-                    "allOf": [action.body],
-                }
+                schemas[self._body_name(action)] = named(
+                    action,
+                    "Body",
+                    f"The body of POST …?action={action.name}: {action.summary}",
+                    action.body,
+                )
             if action.response is not None:
-                schemas[self._answer_name(action)] = {
-                    "title": f"Answer of action={action.name}",
-                    "description": f"What POST …?action={action.name} answers ({action.status}).",
-                    "x-action": action.name,
-                    "allOf": [action.response],
-                }
+                schemas[self._answer_name(action)] = named(
+                    action,
+                    "Answer",
+                    f"What POST …?action={action.name} answers ({action.status}).",
+                    action.response,
+                )
         return schemas
 
     @staticmethod
