@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,6 +72,7 @@ class Database:
             expire_on_commit=False,
             info=info,
         )
+        self._bookkeeper = self.engine.execution_options(**{WRITE_OPTION: True, LAZY_OPTION: True})
         wal = _wal_path(self.url) if self.is_sqlite else None
         if wal is not None:
             # A durable commit is on disk before the call is answered (see _sync_file).
@@ -99,6 +100,14 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def bookkeeping(self) -> Iterator[Connection]:
+        """A short lazy write transaction (see ``session``) on a plain connection,
+        committed at the end of the block: for bookkeeping a read makes (the request
+        journal), cheaper than an ORM session for a statement or two."""
+        with self._bookkeeper.begin() as connection:
+            yield connection
 
     def dispose(self) -> None:
         for engine in self.engines:

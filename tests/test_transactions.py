@@ -143,7 +143,7 @@ def test_threads_of_a_worker_take_turns_to_write_and_a_failed_one_lets_the_next(
         try:
             with database.transaction() as session:
                 journal.record(
-                    session,
+                    session.connection(),
                     keep=1000,
                     at_ms=number,
                     method="GET",

@@ -18,7 +18,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -204,7 +204,7 @@ def resolve(session: Session, token: str, *, idle_timeout_s: int) -> tuple[OpenS
     return found, stale
 
 
-def touch(session: Session, session_id: int, idle_timeout_s: int = 0) -> None:
+def touch(session: Session | Connection, session_id: int, idle_timeout_s: int = 0) -> None:
     """Note that the session was used now (and delete the sessions that expired)."""
     session.execute(
         update(PluginSession)
@@ -215,7 +215,7 @@ def touch(session: Session, session_id: int, idle_timeout_s: int = 0) -> None:
     purge_expired(session, idle_timeout_s)
 
 
-def purge_expired(session: Session, idle_timeout_s: int) -> int:
+def purge_expired(session: Session | Connection, idle_timeout_s: int) -> int:
     """Delete the sessions idle for longer than ``idle_timeout_s`` (``0``: none
     expire); how many went. One indexed statement."""
     if idle_timeout_s <= 0:
@@ -227,7 +227,7 @@ def purge_expired(session: Session, idle_timeout_s: int) -> int:
     ).rowcount
 
 
-def forget(session: Session, session_id: int) -> None:
+def forget(session: Session | Connection, session_id: int) -> None:
     """Delete one (expired) session."""
     session.execute(
         delete(PluginSession)

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Connection, Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from mockarray.lab.models import JournalEntry
@@ -57,11 +57,10 @@ _JOURNAL_TABLE = JournalEntry.__table__
 _INSERT = _JOURNAL_TABLE.insert()
 
 
-def record(db: Session, *, keep: int, **fields) -> int:
+def record(connection: Connection, *, keep: int, **fields) -> int:
     """Add one entry (``fields`` are ``JournalEntry`` columns) and return its id;
     keep the newest ``keep``. One plain insert (no ORM object), and every
     ``TRIM_EVERY`` entries one delete of the oldest."""
-    connection = db.connection()
     entry_id = connection.execute(_INSERT, fields).inserted_primary_key[0]
     if entry_id % TRIM_EVERY == 0:
         connection.execute(delete(_JOURNAL_TABLE).where(_JOURNAL_TABLE.c.id <= entry_id - keep))

@@ -156,13 +156,13 @@ def _check_session() -> None:
         plugin_session, stale = sessions.resolve(db_session(), token, idle_timeout_s=timeout_s)
     except sessions.SessionExpired as expired:
         gone = expired.session_id
-        defer_write(lambda session: sessions.forget(session, gone))
+        defer_write(lambda connection: sessions.forget(connection, gone))
         raise
     if stale:
         # The idle clock moves at most once a minute, and never makes a read a write;
         # the sessions that expired meanwhile go with it.
         session_id = plugin_session.id
-        defer_write(lambda session: sessions.touch(session, session_id, timeout_s))
+        defer_write(lambda connection: sessions.touch(connection, session_id, timeout_s))
     g.caller = Caller(plugin_session.array_name, sessions.token_tag(token))
     g.array_id = plugin_session.array_id
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import current_app, request
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
 from mockarray.array import sessions
 from mockarray.plugin.core import API_PREFIX, opened_session, public
@@ -51,7 +53,13 @@ def create_session(body):
     except sessions.WrongCredentials as wrong:
         # The refused call is rolled back; the count is kept all the same.
         array_id = wrong.array_id
-        defer_write(lambda session: sessions.note_failure(session, array_id))
+        defer_write(lambda connection: count_failure(connection, array_id))
         raise
     opened_session(array.name)
     return {"sessionId": token, "storageId": array.id}, {"Location": f"{API_PREFIX}/storage"}
+
+
+def count_failure(connection: Connection, array_id: int) -> None:
+    """Count a wrong password, in the transaction ``connection`` is in."""
+    with Session(bind=connection) as session:
+        sessions.note_failure(session, array_id)

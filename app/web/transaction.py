@@ -10,7 +10,8 @@ request journal, a session's last use. Views and hooks hand them to
 ``defer_write``: a successful write call does them in its own transaction,
 before its one commit; a read or a refused call does them in one short
 transaction of their own that does not wait for the disk (they are
-bookkeeping, not the array's state).
+bookkeeping, not the array's state), on a plain connection: no ORM session
+is built for a few statements (``Database.bookkeeping``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 from collections.abc import Callable
 
 from flask import Flask, Response, current_app, g, request
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -46,21 +48,23 @@ def db_session() -> Session:
     return session
 
 
-def defer_write(work: Callable[[Session], object]) -> None:
-    """Run ``work(session)`` when the request finishes, whatever its outcome."""
+def defer_write(work: Callable[[Connection], object]) -> None:
+    """Run ``work(connection)`` when the request finishes, whatever its outcome:
+    in the call's transaction when it commits, else in one of its own."""
     g.setdefault("deferred_writes", []).append(work)
 
 
 def finish_unit_of_work(response: Response) -> Response:
     """Commit a successful call (with its deferred writes) or roll it back."""
     session: Session | None = g.pop("db_session", None)
-    deferred: list[Callable[[Session], object]] = g.pop("deferred_writes", [])
+    deferred: list[Callable[[Connection], object]] = g.pop("deferred_writes", [])
     succeeded = response.status_code < 400
     if session is not None:
         try:
             if succeeded and not is_read():
+                connection = session.connection()
                 for work in deferred:
-                    work(session)
+                    work(connection)
                 deferred = []
                 session.commit()
             else:
@@ -69,9 +73,9 @@ def finish_unit_of_work(response: Response) -> Response:
             session.close()
     if deferred:
         try:
-            with database().transaction(write=True, durable=False) as side:
+            with database().bookkeeping() as connection:
                 for work in deferred:
-                    work(side)
+                    work(connection)
         except SQLAlchemyError as error:
             # The call is answered; bookkeeping that cannot be kept is logged, not fatal.
             log.warning("could not record %s %s: %s", request.method, request.path, error)

@@ -114,4 +114,4 @@ def journal_call(response: Response, duration_ms: float, at_ms: int) -> None:
         "notes": call_notes() or None,
     }
     keep = int(current_app.config["JOURNAL_SIZE"])
-    defer_write(lambda session: journal.record(session, keep=keep, at_ms=at_ms, **entry))
+    defer_write(lambda connection: journal.record(connection, keep=keep, at_ms=at_ms, **entry))
