@@ -284,19 +284,25 @@ class Snapshot(Base):
 
     volume: Mapped[Volume] = relationship(foreign_keys=[volume_id])
 
+    @staticmethod
+    def columns_of(volume: Volume, *, name: str, created_ms: int, **values) -> dict:
+        """The columns of a snapshot of ``volume`` as it is now: its used size and
+        content, and nothing held on its own yet (``volume_id`` aside)."""
+        return {
+            "name": name,
+            "created_ms": created_ms,
+            "volume_used_bytes": volume.used_bytes,
+            "used_bytes": 0,
+            "content_fingerprint": volume.content_fingerprint,
+            **values,
+        }
+
     @classmethod
     def of(cls, volume: Volume, *, name: str, created_ms: int, **values) -> Snapshot:
-        """A snapshot of ``volume`` as it is now: its used size and content, and
-        nothing held on its own yet."""
+        """A snapshot of ``volume`` as it is now (``columns_of``), as an object."""
+        # By object: a volume made in a batch (seeding) has no id until it is flushed.
         return cls(
-            # By object: a volume made in a batch (seeding) has no id until it is flushed.
-            volume=volume,
-            name=name,
-            created_ms=created_ms,
-            volume_used_bytes=volume.used_bytes,
-            used_bytes=0,
-            content_fingerprint=volume.content_fingerprint,
-            **values,
+            volume=volume, **cls.columns_of(volume, name=name, created_ms=created_ms, **values)
         )
 
 

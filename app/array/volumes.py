@@ -4,7 +4,7 @@ with its LUN (``luns.attach``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mockarray.array import capacity, clock, counting, inventory, luns, replication, tasks
@@ -205,7 +205,7 @@ def clone_snapshot(
             f"Clone '{name}' is thin until it is split: a thick clone must be split.",
             fields={"thin": ["An unsplit clone is thin."]},
         )
-    if inspect(snapshot).pending:
+    if snapshot in session.new:
         # Taken in a registry's batch (seeding): in the database before a clone refers to it.
         session.flush()
     now = clock.now(session)
