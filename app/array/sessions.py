@@ -18,7 +18,18 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, delete, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    bindparam,
+    delete,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -166,33 +177,53 @@ class OpenSession:
 
 _SESSION_TABLE = PluginSession.__table__
 _ARRAY_TABLE = Array.__table__
-#: The one indexed query behind every call's session check (plain rows: no ORM objects).
-_RESOLVE = (
-    select(
-        _SESSION_TABLE.c.id,
-        _SESSION_TABLE.c.array_id,
-        _ARRAY_TABLE.c.name,
-        _SESSION_TABLE.c.last_seen_ms,
-    )
-    .join(_ARRAY_TABLE, _ARRAY_TABLE.c.id == _SESSION_TABLE.c.array_id)
-    .where(_SESSION_TABLE.c.token_hash == bindparam("token_hash"))
+_SESSION_COLUMNS = (
+    _SESSION_TABLE.c.id,
+    _SESSION_TABLE.c.array_id,
+    _ARRAY_TABLE.c.name,
+    _SESSION_TABLE.c.last_seen_ms,
 )
 
 
-def resolve(session: Session, token: str, *, idle_timeout_s: int) -> tuple[OpenSession, bool]:
+def lookup_with(*columns: ColumnElement) -> Select:
+    """The statement behind every call's session check (one indexed query, plain
+    rows), with ``columns`` (scalar subqueries) read in the same round trip: one
+    row whether a session has the token or not (its columns are then NULL)."""
+    opening = select(literal(1).label("opening")).subquery("opening")
+    return select(*_SESSION_COLUMNS, *columns).select_from(
+        opening.outerjoin(
+            _SESSION_TABLE, _SESSION_TABLE.c.token_hash == bindparam("token_hash")
+        ).outerjoin(_ARRAY_TABLE, _ARRAY_TABLE.c.id == _SESSION_TABLE.c.array_id)
+    )
+
+
+_LOOKUP = lookup_with()
+
+
+def lookup(session: Session, token: str | None, statement: Select = _LOOKUP) -> Row:
+    """The row ``statement`` (``lookup_with``) reads for ``token``."""
+    params = {"token_hash": _token_hash(token) if token else None}
+    return session.connection().execute(statement, params).one()
+
+
+def resolve(
+    session: Session, token: str, *, idle_timeout_s: int, row: Row | None = None
+) -> tuple[OpenSession, bool]:
     """The open session a token names, and whether its idle clock is due a
-    refresh (``touch``); ``Unauthorized`` when unknown or expired.
+    refresh (``touch``); ``Unauthorized`` when unknown or expired. ``row`` is
+    the token's ``lookup`` when it was read already.
 
     The idle clock counts real time (how long the client was away), not the
     simulated arrays' clock, and is refreshed at most once a minute.
     """
-    row = session.connection().execute(_RESOLVE, {"token_hash": _token_hash(token)}).first()
     if row is None:
+        row = lookup(session, token)
+    if row.id is None:
         raise Unauthorized(
             "The session id is unknown (it expired, or the lab was reset). "
             "Open a new session with POST /storageplugin/api/session."
         )
-    found = OpenSession(*row)
+    found = OpenSession(*row[: len(_SESSION_COLUMNS)])
     idle_ms = wall_ms() - found.last_seen_ms
     if idle_timeout_s > 0 and idle_ms > idle_timeout_s * 1000:
         raise SessionExpired(

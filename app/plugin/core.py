@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from flask import Flask, Response, current_app, g, request
 from flask_smorest import Blueprint
+from sqlalchemy import ColumnElement, Row
 from sqlalchemy.exc import SQLAlchemyError
 
 from mockarray.array import capacity, clock, inventory, sessions
@@ -107,6 +108,9 @@ class CallHooks:
 
     before: list[Callable[[], None]] = field(default_factory=list)
     after: list[Callable[[Response, float, int], None]] = field(default_factory=list)
+    #: What hooks read of the database on every call (labelled scalar subqueries):
+    #: read with the caller's session, in the call's first statement (``opening_read``).
+    reads: list[ColumnElement] = field(default_factory=list)
 
 
 def call_hooks(app: Flask) -> CallHooks:
@@ -142,6 +146,23 @@ def caller() -> Caller:
     return found
 
 
+def opening_read() -> Row:
+    """The call's first statement, read once: the session the call's token names
+    (``sessions.lookup``; its columns NULL when none does) and the hooks' ``reads``,
+    in one round trip."""
+    row = g.get("opening_read")
+    if row is None:
+        statements = current_app.extensions.setdefault("mockarray.opening_read", {})
+        statement = statements.get("statement")
+        if statement is None:
+            statement = statements["statement"] = sessions.lookup_with(
+                *call_hooks(current_app).reads
+            )
+        row = sessions.lookup(db_session(), request.headers.get(SESSION_HEADER), statement)
+        g.opening_read = row
+    return row
+
+
 def _check_session() -> None:
     if view_attribute("_mockarray_public", False):
         return
@@ -153,7 +174,9 @@ def _check_session() -> None:
         )
     timeout_s = int(current_app.config["SESSION_TIMEOUT"])
     try:
-        plugin_session, stale = sessions.resolve(db_session(), token, idle_timeout_s=timeout_s)
+        plugin_session, stale = sessions.resolve(
+            db_session(), token, idle_timeout_s=timeout_s, row=opening_read()
+        )
     except sessions.SessionExpired as expired:
         gone = expired.session_id
         defer_write(lambda connection: sessions.forget(connection, gone))

@@ -67,8 +67,7 @@ def finish_unit_of_work(response: Response) -> Response:
                     work(connection)
                 deferred = []
                 session.commit()
-            else:
-                session.rollback()
+            # Otherwise closing the session rolls its transaction back.
         finally:
             session.close()
     if deferred:
@@ -87,5 +86,4 @@ def discard_unit_of_work(_exc: BaseException | None) -> None:
     g.pop("deferred_writes", None)
     session: Session | None = g.pop("db_session", None)
     if session is not None:
-        session.rollback()
-        session.close()
+        session.close()  # and with it, rolls its transaction back

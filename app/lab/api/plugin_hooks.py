@@ -14,7 +14,7 @@ from flask import Flask, Response, current_app, g, request
 from mockarray.config.serving import DELAY_THREADS
 from mockarray.lab import faults, journal, percall
 from mockarray.naming import normalize_action
-from mockarray.plugin.core import call_hooks, call_notes, call_path, caller
+from mockarray.plugin.core import call_hooks, call_notes, call_path, caller, opening_read
 from mockarray.turns import turn_given_up
 from mockarray.web.transaction import database, db_session, defer_write
 
@@ -27,6 +27,7 @@ _delay_slots = threading.BoundedSemaphore(DELAY_THREADS)
 
 def attach(app: Flask) -> None:
     hooks = call_hooks(app)
+    hooks.reads.extend(percall.COLUMNS)
     hooks.before.append(fault_gate)
     hooks.after.append(journal_call)
 
@@ -34,8 +35,9 @@ def attach(app: Flask) -> None:
 def fault_gate() -> None:
     """Fault rules, checked before the array acts, so a faulted call changes nothing.
 
-    The rules are read in the call's own transaction: one query on an empty
-    table when there are none (the usual case). Applying one (rare) is claimed
+    The rules are read in the call's own transaction: whether there are any is
+    read with the caller's session (``opening_read``), and they are read only
+    then. Applying one (rare) is claimed
     in a short transaction of its own, so that it counts even though the call
     is then refused.
 
@@ -44,7 +46,7 @@ def fault_gate() -> None:
     goes on at once (logged), so delays never starve the control plane.
     """
     session = db_session()
-    if not percall.any_fault_rule(session):
+    if not percall.any_fault_rule(session, opening_read()):
         return
     action = request.args.get("action")
     rules = faults.candidates(session, method=request.method, path=call_path(), action=action)
