@@ -56,7 +56,8 @@ def admits(mimetype: str) -> bool:
     Media-type parameters are ignored (``application/json; charset=utf-8``
     admits JSON), as are ranges with quality 0.
     """
-    if not request.headers.get("Accept"):
+    accept = request.headers.get("Accept")
+    if not accept or accept == mimetype:  # most calls: nothing to parse
         return True
     kind = mimetype.split("/")[0]
     for value, quality in request.accept_mimetypes:
