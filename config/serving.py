@@ -10,6 +10,8 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from gunicorn.glogging import Logger
+
 from mockarray.config.logging import logging_config
 from mockarray.database import private_dir
 
@@ -34,6 +36,15 @@ METRICS_DIR = "metrics"
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
+class WithoutAccessLog(Logger):
+    """gunicorn's logger without the access log: with a logging configuration
+    given, gunicorn builds every access line's fields (a dict of the request's
+    headers and environment) even when no handler writes them."""
+
+    def access(self, resp, req, environ, request_time) -> None:
+        return None
+
+
 def gunicorn_settings(config: Mapping[str, object]) -> dict[str, object]:
     """gunicorn's settings (names as in a ``gunicorn.conf.py``) for ``config``
     (``mockarray.config.from_env``)."""
@@ -54,6 +65,7 @@ def gunicorn_settings(config: Mapping[str, object]) -> dict[str, object]:
         "graceful_timeout": 10,
         # The application logs every API call itself (GET /log); no access log here.
         "accesslog": None,
+        "logger_class": WithoutAccessLog,
         "logconfig_dict": logging_config(str(config["LOG_LEVEL"])),
         "control_socket": str(Path(str(config["DATA_DIR"])) / CONTROL_SOCKET),
         "control_socket_mode": 0o600,
