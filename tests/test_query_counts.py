@@ -277,37 +277,32 @@ def statement_kinds(statements: list[str]) -> list[str]:
 
 
 #: What the hot calls of the plugin API cost, statement by statement: the opening
-#: read (the session, the lab's clock, "any fault rule?"), the server, the call's
-#: own, the journal.
+#: read (the session, the lab's clock, "any fault rule?", the path's server), the
+#: call's own, the journal.
 PINNED = {
     "GET /server/0/volume?limit=25": [
         "SELECT opening",
-        "SELECT server",
         "SELECT volume",
         "INSERT journal_entry",
     ],
     "GET /server/0/volume?limit=1&start=2": [
         "SELECT opening",
-        "SELECT server",
         "SELECT volume",
         "INSERT journal_entry",
     ],
     "GET /server/0/volume/{vol1}": [
         "SELECT opening",
-        "SELECT server",
         "SELECT volume",
         "INSERT journal_entry",
     ],
     "GET /server/0/volume/{vol1}/snapshot": [
         "SELECT opening",
-        "SELECT server",
         "SELECT volume",
         "SELECT snapshot",
         "INSERT journal_entry",
     ],
     "POST /server/0/volume/{vol2}/snapshot": [
         "SELECT opening",
-        "SELECT server",
         "SELECT volume",
         "SELECT snapshot",
         "INSERT snapshot",

@@ -9,6 +9,7 @@ split a long list into chunks of 500 ids).
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 
 from sqlalchemy import RowMapping, Select, bindparam, or_, select
@@ -109,20 +110,32 @@ def list_servers(session: Session, array_id: int, page: Page = ALL) -> tuple[lis
     )
 
 
-_SERVER_BY_KEY = select(Server.__table__).where(
-    Server.__table__.c.array_id == bindparam("array_id"),
-    Server.__table__.c.key == bindparam("key"),
+_SERVERS = Server.__table__
+_SERVER_BY_KEY = select(_SERVERS).where(
+    _SERVERS.c.array_id == bindparam("array_id"),
+    _SERVERS.c.key == bindparam("key"),
 )
+#: A server as a call reads it: the ``Server`` columns as read-only attributes
+#: (every call starts with its server: a row costs a fraction of an object).
+ServerRow = namedtuple("ServerRow", [column.key for column in _SERVERS.c])
+#: The columns of ``ServerRow``, labelled to be read after others (``server_in``).
+SERVER_COLUMNS = tuple(column.label(f"server_{column.key}") for column in _SERVERS.c)
 
 
-def get_server(session: Session, array_id: int, key: str) -> Server:
-    """The array's server ``key``: its row, the ``Server`` columns as read-only
-    attributes (every call starts here: a row costs a fraction of an object)."""
+def get_server(session: Session, array_id: int, key: str) -> ServerRow:
+    """The array's server ``key`` (``NotFound`` otherwise)."""
     params = {"array_id": array_id, "key": key}
     server = session.connection().execute(_SERVER_BY_KEY, params).first()
     if server is None:
         raise NotFound(f"Server '{key}' does not exist on this array.")
-    return server
+    return ServerRow(*server)
+
+
+def server_in(row) -> ServerRow | None:
+    """The server a statement read in its last columns, ``SERVER_COLUMNS``
+    (``None``: none matched)."""
+    server = ServerRow._make(row[-len(SERVER_COLUMNS) :])
+    return server if server.id is not None else None
 
 
 def _where(server: Server) -> str:

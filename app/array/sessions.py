@@ -23,6 +23,7 @@ from sqlalchemy import (
     Connection,
     Row,
     Select,
+    and_,
     bindparam,
     delete,
     literal,
@@ -34,7 +35,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mockarray.array.clock import wall_ms
-from mockarray.array.models import Array, LoginFailures, PluginSession
+from mockarray.array.inventory import SERVER_COLUMNS
+from mockarray.array.models import Array, LoginFailures, PluginSession, Server
 from mockarray.errors import TooManyRequests, Unauthorized
 
 #: Salted PBKDF2; cheap enough that a lab's many logins stay fast.
@@ -185,24 +187,40 @@ _SESSION_COLUMNS = (
 )
 
 
-def lookup_with(*columns: ColumnElement) -> Select:
+def lookup_with(*columns: ColumnElement, server: bool = False) -> Select:
     """The statement behind every call's session check (one indexed query, plain
     rows), with ``columns`` (scalar subqueries) read in the same round trip: one
-    row whether a session has the token or not (its columns are then NULL)."""
+    row whether a session has the token or not (its columns are then NULL).
+
+    With ``server``, the session's array's server whose key is bound as
+    ``server_key`` too (``inventory.server_in``)."""
     opening = select(literal(1).label("opening")).subquery("opening")
-    return select(*_SESSION_COLUMNS, *columns).select_from(
-        opening.outerjoin(
-            _SESSION_TABLE, _SESSION_TABLE.c.token_hash == bindparam("token_hash")
-        ).outerjoin(_ARRAY_TABLE, _ARRAY_TABLE.c.id == _SESSION_TABLE.c.array_id)
-    )
+    joined = opening.outerjoin(
+        _SESSION_TABLE, _SESSION_TABLE.c.token_hash == bindparam("token_hash")
+    ).outerjoin(_ARRAY_TABLE, _ARRAY_TABLE.c.id == _SESSION_TABLE.c.array_id)
+    if server:
+        servers = Server.__table__
+        joined = joined.outerjoin(
+            servers,
+            and_(
+                servers.c.array_id == _SESSION_TABLE.c.array_id,
+                servers.c.key == bindparam("server_key"),
+            ),
+        )
+        columns = (*columns, *SERVER_COLUMNS)
+    return select(*_SESSION_COLUMNS, *columns).select_from(joined)
 
 
 _LOOKUP = lookup_with()
 
 
-def lookup(session: Session, token: str | None, statement: Select = _LOOKUP) -> Row:
-    """The row ``statement`` (``lookup_with``) reads for ``token``."""
+def lookup(
+    session: Session, token: str | None, statement: Select = _LOOKUP, server_key: str | None = None
+) -> Row:
+    """The row ``statement`` (``lookup_with``) reads for ``token`` (and ``server_key``)."""
     params = {"token_hash": _token_hash(token) if token else None}
+    if server_key is not None:
+        params["server_key"] = server_key
     return session.connection().execute(statement, params).one()
 
 

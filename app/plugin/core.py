@@ -148,17 +148,21 @@ def caller() -> Caller:
 
 def opening_read() -> Row:
     """The call's first statement, read once: the session the call's token names
-    (``sessions.lookup``; its columns NULL when none does) and the hooks' ``reads``,
-    in one round trip."""
+    (``sessions.lookup``; its columns NULL when none does), the hooks' ``reads``
+    and, for a call on a server (``/server/{sid}/...``), that server of the
+    session's array (``current_server``), in one round trip."""
     row = g.get("opening_read")
     if row is None:
+        server_key = (request.view_args or {}).get("sid")
         statements = current_app.extensions.setdefault("mockarray.opening_read", {})
-        statement = statements.get("statement")
+        with_server = server_key is not None
+        statement = statements.get(with_server)
         if statement is None:
-            statement = statements["statement"] = sessions.lookup_with(
-                *call_hooks(current_app).reads
-            )
-        row = sessions.lookup(db_session(), request.headers.get(SESSION_HEADER), statement)
+            reads = call_hooks(current_app).reads
+            statement = sessions.lookup_with(*reads, server=with_server)
+            statements[with_server] = statement
+        token = request.headers.get(SESSION_HEADER)
+        row = sessions.lookup(db_session(), token, statement, server_key=server_key)
         g.opening_read = row
     return row
 
@@ -200,8 +204,14 @@ def current_array_id() -> int:
     return g.array_id
 
 
-def current_server(key: str):
-    """The server ``key`` of the session's array (``NotFound`` otherwise)."""
+def current_server(key: str) -> inventory.ServerRow:
+    """The server ``key`` of the session's array (``NotFound`` otherwise): read
+    with the session when the call's path names it."""
+    row = g.get("opening_read")
+    if row is not None and key == (request.view_args or {}).get("sid"):
+        server = inventory.server_in(row)
+        if server is not None:
+            return server
     return inventory.get_server(db_session(), current_array_id(), key)
 
 
