@@ -29,11 +29,26 @@ DELAY_THREADS = THREADS - 2
 #: The longest delay a fault rule may inject: the worker timeout, less 5 s for
 #: the call itself.
 MAX_FAULT_DELAY_MS = (WORKER_TIMEOUT_S - 5) * 1000
+#: Seconds a connection stays open, idle, for the client's next call.
+KEEPALIVE_S = 5
+#: Calls answered on one connection before the server closes it (as nginx's
+#: ``keepalive_requests``): a kept-alive connection stays with the worker that
+#: accepted it, so it is closed now and then and the client's next connection
+#: goes to whichever worker is free; a few clients cannot keep one worker busy
+#: for long while the other idles.
+KEEPALIVE_REQUESTS = 100
 #: The folder of the data directory where the workers keep their Prometheus
 #: metrics (``mockarray.lab.metrics``), emptied when the server starts.
 METRICS_DIR = "metrics"
 #: prometheus_client's variable naming that folder (its multiprocess mode).
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def close_now_and_then(_worker, request) -> None:
+    """gunicorn's ``pre_request`` hook: the answer to a connection's
+    ``KEEPALIVE_REQUESTS``-th call closes it (``Connection: close``)."""
+    if request.req_number >= KEEPALIVE_REQUESTS:
+        request.must_close = True
 
 
 class WithoutAccessLog(Logger):
@@ -56,11 +71,10 @@ def gunicorn_settings(config: Mapping[str, object]) -> dict[str, object]:
         # (docs/ci.md, "Delays and the control plane").
         "worker_class": "gthread",
         "threads": THREADS,
-        # A connection is closed after its answer, as gunicorn's sync workers do: a
-        # client's next call is accepted by whichever worker is free. Kept alive, a
-        # connection stays with the worker that accepted it, and a few clients can
-        # keep one worker busy while the other idles.
-        "keepalive": 0,
+        # Connections are kept alive (a connect and a close per call cost more than
+        # most calls), for KEEPALIVE_REQUESTS calls at most (close_now_and_then).
+        "keepalive": KEEPALIVE_S,
+        "pre_request": close_now_and_then,
         "timeout": WORKER_TIMEOUT_S,
         "graceful_timeout": 10,
         # The application logs every API call itself (GET /log); no access log here.

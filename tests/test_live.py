@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.request
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from mockarray.array.models import PluginSession
-from mockarray.config.serving import THREADS
+from mockarray.config.serving import KEEPALIVE_REQUESTS, THREADS
 from mockarray.lab import faults as lab_faults
 from tests.support.api import CONTROL, PASSWORD, basic_auth
 from tests.support.live import Gunicorn
@@ -39,6 +40,25 @@ def test_state_and_sessions_survive_a_restart(lab, server):
     status, after = server.call("GET", "/server/0/volume", headers=session)
     assert status == 200
     assert after == before
+
+
+def test_a_connection_is_kept_alive_for_a_hundred_calls(server):
+    server.start()
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        for number in range(1, KEEPALIVE_REQUESTS + 1):
+            connection.request("GET", "/storageplugin/api/info")
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+            if number == 1:
+                kept = connection.sock
+            closing = response.getheader("Connection") == "close"
+            assert closing == (number == KEEPALIVE_REQUESTS), number
+            if not closing:
+                assert connection.sock is kept, f"call {number} came on a new connection"
+    finally:
+        connection.close()
 
 
 def test_concurrent_logins_and_reads_across_workers(lab, server, database):
