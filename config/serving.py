@@ -34,9 +34,15 @@ KEEPALIVE_S = 5
 #: Calls answered on one connection before the server closes it (as nginx's
 #: ``keepalive_requests``): a kept-alive connection stays with the worker that
 #: accepted it, so it is closed now and then and the client's next connection
-#: goes to whichever worker is free; a few clients cannot keep one worker busy
+#: goes to whichever worker takes it; a few clients cannot keep one worker busy
 #: for long while the other idles.
 KEEPALIVE_REQUESTS = 100
+#: Connections a worker holds at once, twice its threads: a busy worker is the
+#: quickest to accept the next connection, so without a bound it takes them all
+#: and the other workers idle. Of these, at most ``THREADS`` wait idle for their
+#: next call (gunicorn closes the others after their answer): a client beyond
+#: waits in the listen queue only until one is closed.
+CONNECTIONS = 2 * THREADS
 #: The folder of the data directory where the workers keep their Prometheus
 #: metrics (``mockarray.lab.metrics``), emptied when the server starts.
 METRICS_DIR = "metrics"
@@ -75,6 +81,7 @@ def gunicorn_settings(config: Mapping[str, object]) -> dict[str, object]:
         # most calls), for KEEPALIVE_REQUESTS calls at most (close_now_and_then).
         "keepalive": KEEPALIVE_S,
         "pre_request": close_now_and_then,
+        "worker_connections": CONNECTIONS,
         "timeout": WORKER_TIMEOUT_S,
         "graceful_timeout": 10,
         # The application logs every API call itself (GET /log); no access log here.
