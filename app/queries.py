@@ -46,6 +46,12 @@ def window(page: Page, total: int) -> Window | None:
     return Window(page.start, end - page.start, backwards=False)
 
 
+def page_of(statement: Select, page: Page) -> Select:
+    """``statement`` limited to ``page`` (what ``paginate`` reads of it)."""
+    paged = statement.offset(page.start) if page.start else statement
+    return paged.limit(page.limit) if page.limit is not None else paged
+
+
 def paginate(
     session: Session,
     statement: Select,
@@ -63,9 +69,7 @@ def paginate(
     """
     found: list = []
     if page.limit != 0:
-        paged = statement.offset(page.start) if page.start else statement
-        if page.limit is not None:
-            paged = paged.limit(page.limit)
+        paged = page_of(statement, page)
         if mappings:
             found = session.connection().execute(paged, params).mappings().all()
         elif rows:

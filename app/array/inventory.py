@@ -36,7 +36,7 @@ from mockarray.array.models import (
 )
 from mockarray.errors import Conflict, NotFound
 from mockarray.identity import PLUGIN_ID
-from mockarray.queries import ALL, Page, paginate, window
+from mockarray.queries import ALL, Page, page_of, paginate, window
 
 #: Ids are 32-bit on every database; a larger number names nothing.
 MAX_ID = 2**31 - 1
@@ -345,7 +345,29 @@ def _hosts(server: Server) -> Select:
 
 
 def list_hosts(session: Session, server: Server, page: Page = ALL):
-    return paginate(session, _hosts(server).order_by(Host.created_ms, Host.id), page)
+    """A page of the server's hosts, oldest first, and how many it has. The page's
+    mapped LUNs are read in one plain query (``Host.mapped_lun_ids``): a host may
+    have thousands of mappings, and an object for each costs far more."""
+    statement = (
+        select(Host)
+        .where(Host.server_id == server.id)
+        .options(subqueryload(Host.initiators))
+        .order_by(Host.created_ms, Host.id)
+    )
+    hosts, total = paginate(session, statement, page)
+    if hosts:
+        listed = page_of(statement.with_only_columns(Host.id), page)
+        mapped = session.connection().execute(
+            select(LunMapping.host_id, LunMapping.lun_id)
+            .where(LunMapping.host_id.in_(listed.scalar_subquery()))
+            .order_by(LunMapping.host_id, LunMapping.lun_number)
+        )
+        lun_ids: dict[int, list[int]] = {host.id: [] for host in hosts}
+        for host_id, lun_id in mapped:
+            lun_ids[host_id].append(lun_id)
+        for host in hosts:
+            host.listed_lun_ids = lun_ids[host.id]
+    return hosts, total
 
 
 def get_host(session: Session, server: Server, host_id: str) -> Host:

@@ -360,6 +360,16 @@ class Host(Base):
     mappings: Mapped[list[LunMapping]] = relationship(
         back_populates="host", order_by="LunMapping.lun_number", passive_deletes=True
     )
+    #: The mapped LUNs' ids when a list read them for its whole page at once
+    #: (``inventory.list_hosts``); not a column.
+    listed_lun_ids = None
+
+    @property
+    def mapped_lun_ids(self) -> list[int]:
+        """The ids of the LUNs mapped to the host, by LUN number."""
+        if self.listed_lun_ids is not None:
+            return self.listed_lun_ids
+        return [mapping.lun_id for mapping in self.mappings]
 
 
 class HostInitiator(Base):

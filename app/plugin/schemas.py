@@ -196,7 +196,7 @@ class HostSchema(Schema):
     name = fields.String()
     serverGroupKeys = fields.List(fields.String(), attribute="server_group_keys")
     mappedLunIds = fields.Function(
-        lambda host: [str(m.lun_id) for m in host.mappings],
+        lambda host: [str(lun_id) for lun_id in host.mapped_lun_ids],
         metadata={"type": "array", "items": {"type": "string"}},
     )
     iqns = fields.Function(
