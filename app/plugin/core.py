@@ -286,8 +286,12 @@ def _finish_call(response: Response) -> Response:
     _collect_notes(response, at_ms)
     for hook in call_hooks(current_app).after:
         hook(response, duration_ms, at_ms)
-    calllog.log_call(caller().array_name, response.status_code, duration_ms, at_ms)
-    return finish_unit_of_work(response)
+    array_name = caller().array_name
+    try:
+        return finish_unit_of_work(response)
+    finally:
+        # After the commit: a write holds the database's write lock until then.
+        calllog.log_call(array_name, response.status_code, duration_ms, at_ms)
 
 
 def init_conventions(plugin: Blueprint) -> None:
