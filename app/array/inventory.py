@@ -189,13 +189,14 @@ def list_volumes(
     return found, total
 
 
-_VOLUME_BY_ID = select(Volume).where(
-    Volume.server_id == bindparam("server_id"), Volume.id == bindparam("volume_id")
-)
-_VOLUME_ID = select(Volume.__table__.c.id).where(
+#: The server's volume by id: as an object, as a row (``read_volume``), its id alone.
+_VOLUME_WHERE = (
     Volume.__table__.c.server_id == bindparam("server_id"),
     Volume.__table__.c.id == bindparam("volume_id"),
 )
+_VOLUME_BY_ID = select(Volume).where(*_VOLUME_WHERE)
+_VOLUME_ROW = select(Volume.__table__).where(*_VOLUME_WHERE)
+_VOLUME_ID = select(Volume.__table__.c.id).where(*_VOLUME_WHERE)
 
 
 def get_volume(session: Session, server: Server, volume_id: str) -> Volume:
@@ -204,12 +205,6 @@ def get_volume(session: Session, server: Server, volume_id: str) -> Volume:
     if found is None:
         raise NotFound.object("Volume", volume_id, _where(server))
     return found
-
-
-_VOLUME_ROW = select(Volume.__table__).where(
-    Volume.__table__.c.server_id == bindparam("server_id"),
-    Volume.__table__.c.id == bindparam("volume_id"),
-)
 
 
 def read_volume(session: Session, server: Server, volume_id: str) -> Volume:

@@ -224,18 +224,13 @@ def lookup(
     return session.connection().execute(statement, params).one()
 
 
-def resolve(
-    session: Session, token: str, *, idle_timeout_s: int, row: Row | None = None
-) -> tuple[OpenSession, bool]:
-    """The open session a token names, and whether its idle clock is due a
-    refresh (``touch``); ``Unauthorized`` when unknown or expired. ``row`` is
-    the token's ``lookup`` when it was read already.
+def resolve(row: Row, *, idle_timeout_s: int) -> tuple[OpenSession, bool]:
+    """The open session a token's ``lookup`` found (``row``), and whether its idle
+    clock is due a refresh (``touch``); ``Unauthorized`` when unknown or expired.
 
     The idle clock counts real time (how long the client was away), not the
     simulated arrays' clock, and is refreshed at most once a minute.
     """
-    if row is None:
-        row = lookup(session, token)
     if row.id is None:
         raise Unauthorized(
             "The session id is unknown (it expired, or the lab was reset). "

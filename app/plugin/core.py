@@ -178,9 +178,7 @@ def _check_session() -> None:
         )
     timeout_s = int(current_app.config["SESSION_TIMEOUT"])
     try:
-        plugin_session, stale = sessions.resolve(
-            db_session(), token, idle_timeout_s=timeout_s, row=opening_read()
-        )
+        plugin_session, stale = sessions.resolve(opening_read(), idle_timeout_s=timeout_s)
     except sessions.SessionExpired as expired:
         gone = expired.session_id
         defer_write(lambda connection: sessions.forget(connection, gone))
