@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
+
+from mockarray.prepared import Prepared
 
 
 @dataclass(frozen=True)
@@ -52,33 +54,57 @@ def page_of(statement: Select, page: Page) -> Select:
     return paged.limit(page.limit) if page.limit is not None else paged
 
 
+#: A page's ``LIMIT`` when it has none but starts further on (SQLite needs one with
+#: ``OFFSET``, and PostgreSQL has no number that means "all").
+_NO_LIMIT = 2**62
+
+
+class PreparedList:
+    """A list's ``statement``, prepared (``mockarray.prepared``) whole and by the
+    page, for ``paginate``: the list's items are read-only rows of its columns."""
+
+    def __init__(self, statement: Select) -> None:
+        self.statement = statement
+        self.whole = Prepared(statement)
+        self.paged = Prepared(
+            statement.limit(bindparam("page_limit")).offset(bindparam("page_start"))
+        )
+
+    def rows(self, session: Session, page: Page, params: dict) -> list:
+        if page.start == 0 and page.limit is None:
+            return self.whole.rows(session.connection(), params)
+        limit = _NO_LIMIT if page.limit is None else page.limit
+        paging = {**params, "page_limit": limit, "page_start": page.start}
+        return self.paged.rows(session.connection(), paging)
+
+
 def paginate(
     session: Session,
-    statement: Select,
+    statement: Select | PreparedList,
     page: Page = ALL,
     *,
     rows: bool = False,
-    mappings: bool = False,
     params: dict | None = None,
 ) -> tuple[list, int]:
-    """The page's objects (or ``rows``, or read-only ``mappings`` of a table's
-    columns) of ``statement`` (with its bound ``params``) and the total.
+    """The page's objects (or ``rows``; a ``PreparedList``'s are always rows) of
+    ``statement`` (with its bound ``params``) and the total.
 
     The total is counted only when the page does not tell it: a whole list,
     or a page that ends before ``limit``, ends the list.
     """
     found: list = []
     if page.limit != 0:
-        paged = page_of(statement, page)
-        if mappings:
-            found = session.connection().execute(paged, params).mappings().all()
+        if isinstance(statement, PreparedList):
+            found = statement.rows(session, page, params or {})
         elif rows:
-            found = list(session.execute(paged, params))
+            found = list(session.execute(page_of(statement, page), params))
         else:
-            found = list(session.scalars(paged, params).unique())
+            found = list(session.scalars(page_of(statement, page), params).unique())
         ended = page.limit is None or len(found) < page.limit
         if ended and (found or page.start == 0):
             return found, page.start + len(found)
+    if isinstance(statement, PreparedList):
+        statement = statement.statement
     counting = select(func.count()).select_from(statement.order_by(None).subquery())
     total = session.scalar(counting, params)
     return found, total or 0

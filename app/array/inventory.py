@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import namedtuple
 from dataclasses import dataclass
 
-from sqlalchemy import RowMapping, Select, bindparam, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session, contains_eager, subqueryload
 
 from mockarray.array import clock
@@ -36,7 +36,8 @@ from mockarray.array.models import (
 )
 from mockarray.errors import Conflict, NotFound
 from mockarray.identity import PLUGIN_ID
-from mockarray.queries import ALL, Page, page_of, paginate, window
+from mockarray.prepared import Prepared, PreparedRow
+from mockarray.queries import ALL, Page, PreparedList, page_of, paginate, window
 
 #: Ids are 32-bit on every database; a larger number names nothing.
 MAX_ID = 2**31 - 1
@@ -165,25 +166,24 @@ def _volume_page(backwards: bool) -> Select:
 
 
 #: A page of a server's volumes off ``ix_volume_server_order``, read from either end.
-_VOLUME_PAGE = {False: _volume_page(False), True: _volume_page(True)}
+_VOLUME_PAGE = {False: Prepared(_volume_page(False)), True: Prepared(_volume_page(True))}
 
 
 def list_volumes(
     session: Session, server: Server, page: Page = ALL
-) -> tuple[list[RowMapping], int]:
+) -> tuple[list[PreparedRow], int]:
     """A page of the server's volumes, oldest first, and how many it has: one
     indexed query (the total is the server's count). The volumes are read-only
-    mappings of their columns: a page answers what a volume is, it changes
+    rows of their columns: a page answers what a volume is, it changes
     nothing."""
     total = server.volume_count
     where = window(page, total)
     if where is None:
         return [], total
-    rows = session.connection().execute(
-        _VOLUME_PAGE[where.backwards],
+    found = _VOLUME_PAGE[where.backwards].rows(
+        session.connection(),
         {"server_id": server.id, "count": where.count, "skip": where.skip},
     )
-    found = rows.mappings().all()
     if where.backwards:
         found.reverse()
     return found, total
@@ -195,8 +195,8 @@ _VOLUME_WHERE = (
     Volume.__table__.c.id == bindparam("volume_id"),
 )
 _VOLUME_BY_ID = select(Volume).where(*_VOLUME_WHERE)
-_VOLUME_ROW = select(Volume.__table__).where(*_VOLUME_WHERE)
-_VOLUME_ID = select(Volume.__table__.c.id).where(*_VOLUME_WHERE)
+_VOLUME_ROW = Prepared(select(Volume.__table__).where(*_VOLUME_WHERE))
+_VOLUME_ID = Prepared(select(Volume.__table__.c.id).where(*_VOLUME_WHERE))
 
 
 def get_volume(session: Session, server: Server, volume_id: str) -> Volume:
@@ -213,7 +213,7 @@ def read_volume(session: Session, server: Server, volume_id: str) -> Volume:
     it (a row costs a fraction of an object)."""
     vid = parse_id(volume_id, "Volume")
     params = {"server_id": server.id, "volume_id": vid}
-    found = session.connection().execute(_VOLUME_ROW, params).first()
+    found = _VOLUME_ROW.first(session.connection(), params)
     if found is None:
         raise NotFound.object("Volume", volume_id, _where(server))
     return found
@@ -224,7 +224,7 @@ def existing_volume_id(session: Session, server: Server, volume_id: str) -> int:
     call that needs only to know it exists: one indexed query, no object."""
     vid = parse_id(volume_id, "Volume")
     params = {"server_id": server.id, "volume_id": vid}
-    if session.connection().execute(_VOLUME_ID, params).first() is None:
+    if _VOLUME_ID.first(session.connection(), params) is None:
         raise NotFound.object("Volume", volume_id, _where(server))
     return vid
 
@@ -275,17 +275,17 @@ def _snapshot_list() -> Select:
 
 
 #: A volume's snapshots that exist by now (a replica appears when its transfer completes).
-_SNAPSHOT_LIST = _snapshot_list()
+_SNAPSHOT_LIST = PreparedList(_snapshot_list())
 
 
 def list_snapshots(
     session: Session, server: Server, volume_id: str, page: Page = ALL
-) -> tuple[list[RowMapping], int]:
-    """A page of the volume's snapshots, oldest first, as read-only mappings of
+) -> tuple[list[PreparedRow], int]:
+    """A page of the volume's snapshots, oldest first, as read-only rows of
     their columns, and how many it has."""
     params = {"volume_id": existing_volume_id(session, server, volume_id)}
     params["now"] = clock.now(session)
-    return paginate(session, _SNAPSHOT_LIST, page, params=params, mappings=True)
+    return paginate(session, _SNAPSHOT_LIST, page, params=params)
 
 
 def get_snapshot(session: Session, server: Server, volume_id: str, snapshot_id: str) -> Snapshot:

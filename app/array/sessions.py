@@ -22,7 +22,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
-    Select,
     and_,
     bindparam,
     delete,
@@ -38,6 +37,7 @@ from mockarray.array.clock import wall_ms
 from mockarray.array.inventory import SERVER_COLUMNS
 from mockarray.array.models import Array, LoginFailures, PluginSession, Server
 from mockarray.errors import TooManyRequests, Unauthorized
+from mockarray.prepared import Prepared, PreparedRow
 
 #: Salted PBKDF2; cheap enough that a lab's many logins stay fast.
 PASSWORD_METHOD = "pbkdf2:sha256:60000"
@@ -187,7 +187,7 @@ _SESSION_COLUMNS = (
 )
 
 
-def lookup_with(*columns: ColumnElement, server: bool = False) -> Select:
+def lookup_with(*columns: ColumnElement, server: bool = False) -> Prepared:
     """The statement behind every call's session check (one indexed query, plain
     rows), with ``columns`` (scalar subqueries) read in the same round trip: one
     row whether a session has the token or not (its columns are then NULL).
@@ -208,20 +208,23 @@ def lookup_with(*columns: ColumnElement, server: bool = False) -> Select:
             ),
         )
         columns = (*columns, *SERVER_COLUMNS)
-    return select(*_SESSION_COLUMNS, *columns).select_from(joined)
+    return Prepared(select(*_SESSION_COLUMNS, *columns).select_from(joined))
 
 
 _LOOKUP = lookup_with()
 
 
 def lookup(
-    session: Session, token: str | None, statement: Select = _LOOKUP, server_key: str | None = None
-) -> Row:
+    session: Session,
+    token: str | None,
+    statement: Prepared = _LOOKUP,
+    server_key: str | None = None,
+) -> PreparedRow:
     """The row ``statement`` (``lookup_with``) reads for ``token`` (and ``server_key``)."""
     params = {"token_hash": _token_hash(token) if token else None}
     if server_key is not None:
         params["server_key"] = server_key
-    return session.connection().execute(statement, params).one()
+    return statement.one(session.connection(), params)
 
 
 def resolve(row: Row, *, idle_timeout_s: int) -> tuple[OpenSession, bool]:

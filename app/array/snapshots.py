@@ -9,6 +9,7 @@ from mockarray.array import capabilities, capacity, clock, inventory, replicatio
 from mockarray.array.models import CgSnapshot, Pool, Server, Snapshot, Volume, new_fingerprint
 from mockarray.array.registry import Registry
 from mockarray.errors import Conflict, Invalid
+from mockarray.prepared import Prepared
 from mockarray.units import format_time
 
 
@@ -43,11 +44,13 @@ def create_snapshot(
 
 
 _SNAPSHOTS = Snapshot.__table__
-_SNAPSHOT_NAMED = select(_SNAPSHOTS).where(
-    _SNAPSHOTS.c.volume_id == bindparam("volume_id"), _SNAPSHOTS.c.name == bindparam("name")
+_SNAPSHOT_NAMED = Prepared(
+    select(_SNAPSHOTS).where(
+        _SNAPSHOTS.c.volume_id == bindparam("volume_id"), _SNAPSHOTS.c.name == bindparam("name")
+    )
 )
 #: A new snapshot's row, every column as stored (defaults included).
-_INSERT_SNAPSHOT = _SNAPSHOTS.insert().returning(*_SNAPSHOTS.c)
+_INSERT_SNAPSHOT = Prepared(_SNAPSHOTS.insert().returning(*_SNAPSHOTS.c))
 
 
 def take_snapshot(
@@ -84,7 +87,7 @@ def take_snapshot(
         existing = registry.snapshots(volume).get(name)
     else:
         params = {"volume_id": volume.id, "name": name}
-        existing = session.connection().execute(_SNAPSHOT_NAMED, params).first()
+        existing = _SNAPSHOT_NAMED.first(session.connection(), params)
     if existing is not None:
         if not all(getattr(existing, key) == value for key, value in wanted.items()):
             why = "with other parameters (poolId, replicate, isAutoDelete)"
@@ -124,7 +127,7 @@ def take_snapshot(
             session.flush()
     else:
         # One plain insert: the unit of work would cost several times as much.
-        snapshot = session.execute(_INSERT_SNAPSHOT, {"volume_id": volume.id, **columns}).one()
+        snapshot = _INSERT_SNAPSHOT.one(session.connection(), {"volume_id": volume.id, **columns})
     if replicate:
         partners = replication.partners_of_volume(session, server, volume)
         if not partners:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from mockarray.lab.models import JournalEntry
 from mockarray.naming import normalize_action
+from mockarray.prepared import Prepared
 from mockarray.queries import Page, paginate
 
 #: Journal trimming runs once every this many entries, to keep each insert cheap.
@@ -54,14 +55,14 @@ def redact(body: str | None) -> str | None:
 
 
 _JOURNAL_TABLE = JournalEntry.__table__
-_INSERT = _JOURNAL_TABLE.insert()
+_INSERT = Prepared(_JOURNAL_TABLE.insert().returning(_JOURNAL_TABLE.c.id))
 
 
 def record(connection: Connection, *, keep: int, **fields) -> int:
     """Add one entry (``fields`` are ``JournalEntry`` columns) and return its id;
     keep the newest ``keep``. One plain insert (no ORM object), and every
     ``TRIM_EVERY`` entries one delete of the oldest."""
-    entry_id = connection.execute(_INSERT, fields).inserted_primary_key[0]
+    entry_id = _INSERT.one(connection, fields).id
     if entry_id % TRIM_EVERY == 0:
         connection.execute(delete(_JOURNAL_TABLE).where(_JOURNAL_TABLE.c.id <= entry_id - keep))
     return entry_id

@@ -217,7 +217,7 @@ def volume_page(session: Session, server: Server, page: int) -> VolumePage:
     rows, total = inventory.list_volumes(
         session, server, Page(start=(page - 1) * VOLUMES_PER_PAGE, limit=VOLUMES_PER_PAGE)
     )
-    ids = [row["id"] for row in rows]
+    ids = [row.id for row in rows]
     now = clock.now(session)
     pool_names = dict(
         session.execute(select(Pool.id, Pool.name).where(Pool.server_id == server.id)).all()
@@ -275,16 +275,16 @@ def volume_page(session: Session, server: Server, page: int) -> VolumePage:
 
     volumes = [
         VolumeNode(
-            id=row["id"],
-            name=row["name"],
-            pool=pool_names.get(row["pool_id"], "?"),
-            size_bytes=row["size_bytes"],
-            used_bytes=row["used_bytes"],
-            thin=row["thin"],
-            created_ms=row["created_ms"],
-            replication_target=row["replication_target"],
-            clone_of=clone_of.get(row["id"]),
-            luns=luns[row["id"]],
+            id=row.id,
+            name=row.name,
+            pool=pool_names.get(row.pool_id, "?"),
+            size_bytes=row.size_bytes,
+            used_bytes=row.used_bytes,
+            thin=row.thin,
+            created_ms=row.created_ms,
+            replication_target=row.replication_target,
+            clone_of=clone_of.get(row.id),
+            luns=luns[row.id],
             snapshots=[
                 SnapshotNode(
                     s.id,
@@ -294,7 +294,7 @@ def volume_page(session: Session, server: Server, page: int) -> VolumePage:
                     s.ready_ms is None or s.ready_ms <= now,
                     clones[s.id],
                 )
-                for s in snapshots[row["id"]]
+                for s in snapshots[row.id]
             ],
         )
         for row in rows
