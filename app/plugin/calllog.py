@@ -20,6 +20,7 @@ import os
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -40,8 +41,13 @@ CHUNK_BYTES = 64 * 1024
 
 def _time_of(at_ms: int) -> str:
     """``at_ms`` in UTC with milliseconds, as every line starts."""
-    moment = datetime.fromtimestamp(at_ms // 1000, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at_ms % 1000:03d}Z"
+    return f"{_second_of(at_ms // 1000)}{at_ms % 1000:03d}Z"
+
+
+@lru_cache(maxsize=4)
+def _second_of(at_s: int) -> str:
+    # Formatted once per second of the log, not once per line.
+    return datetime.fromtimestamp(at_s, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
 
 
 def init_call_log(app: Flask) -> None:
