@@ -1300,6 +1300,12 @@ RAW_BODIES = {
         400,
         ("pw-4711",),
     ),
+    "a key spelt with a JSON escape": (
+        '{"hostname": "alpha.lab.test", "username": "admin", "p\\u0061ssword": "pw-4713"}',
+        "application/json",
+        401,
+        ("pw-4713",),
+    ),
     "form body": (
         "hostname=alpha.lab.test&username=admin&password=pw-4712",
         "application/x-www-form-urlencoded",
