@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Row,
     and_,
     bindparam,
     delete,
@@ -227,7 +226,7 @@ def lookup(
     return statement.one(session.connection(), params)
 
 
-def resolve(row: Row, *, idle_timeout_s: int) -> tuple[OpenSession, bool]:
+def resolve(row: PreparedRow, *, idle_timeout_s: int) -> tuple[OpenSession, bool]:
     """The open session a token's ``lookup`` found (``row``), and whether its idle
     clock is due a refresh (``touch``); ``Unauthorized`` when unknown or expired.
 
