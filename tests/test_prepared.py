@@ -18,7 +18,7 @@ from mockarray.array import inventory, sessions, snapshots
 from mockarray.array.models import Snapshot, Volume
 from mockarray.lab import journal, percall
 from mockarray.prepared import Prepared, PreparedRow, _watched
-from mockarray.queries import PreparedList
+from mockarray.queries import ALL, Page, PreparedList
 from tests.support.db import recorded_statements
 
 
@@ -28,14 +28,14 @@ def _both_ways(connection, prepared: Prepared, params: dict) -> tuple[list, list
     return fast, slow
 
 
-def assert_same_rows(fast: list[PreparedRow], slow: list) -> None:
-    assert [tuple(row) for row in fast] == [tuple(row) for row in slow]
+def assert_same_rows(fast: list[PreparedRow], slow: list, case: str) -> None:
+    assert [tuple(row) for row in fast] == [tuple(row) for row in slow], case
     for mine, theirs in zip(fast, slow, strict=True):
-        assert mine._fields == tuple(theirs._fields)
-        assert [type(value) for value in mine] == [type(value) for value in theirs]
+        assert mine._fields == tuple(theirs._fields), case
+        assert [type(value) for value in mine] == [type(value) for value in theirs], case
         for name in mine._fields:
-            assert getattr(mine, name) == getattr(theirs, name)
-        assert mine._asdict() == theirs._asdict()
+            assert getattr(mine, name) == getattr(theirs, name), (case, name)
+        assert mine._asdict() == theirs._asdict(), case
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def read_cases(api, ref, volume) -> list[tuple[str, Prepared, dict]]:
 def test_every_prepared_read_answers_as_sqlalchemy_does(connection, api, ref, volume):
     for name, prepared, params in read_cases(api, ref, volume):
         fast, slow = _both_ways(connection, prepared, params)
-        assert_same_rows(fast, slow), name
+        assert_same_rows(fast, slow, name)
         if name.startswith(("no such", "unknown")):
             assert fast == [] or fast[0].id is None, name
         else:
@@ -139,10 +139,10 @@ def test_a_list_paginates_prepared_as_the_statement_would(database, api, ref):
     listing = PreparedList(inventory._snapshot_list())
     params = {"volume_id": int(ref["vol1"]), "now": 2**62}
     with database.transaction(write=False) as session:
-        whole = listing.rows(session, inventory.ALL, params)
+        whole = listing.rows(session, ALL, params)
         assert len(whole) >= 3
         for start, limit in [(0, 1), (1, 2), (2, None), (len(whole), 5)]:
-            page = inventory.Page(start=start, limit=limit)
+            page = Page(start=start, limit=limit)
             end = None if limit is None else start + limit
             assert listing.rows(session, page, params) == whole[start:end]
 
