@@ -6,6 +6,8 @@ import base64
 from functools import cache
 from importlib.resources import files
 
+from flask import current_app
+
 from mockarray.identity import PLUGIN_ID, PLUGIN_NAME
 from mockarray.plugin.core import public
 from mockarray.plugin.schemas import InfoSchema
@@ -32,12 +34,11 @@ def get_info():
     plugin answers. The pictures are PNGs inlined as ``data:`` URLs, so the
     answer needs no further call.
     """
-    from mockarray.plugin import package_version
-
     return {
         "name": PLUGIN_NAME,
         "id": PLUGIN_ID,
-        "version": package_version(),
+        # Read from the installed package once, when the app was made.
+        "version": current_app.config["API_VERSION"],
         "imageUrl": data_url("logo-48.png"),
         "iconUrl": data_url("icon-16.png"),
     }
