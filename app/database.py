@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -175,13 +175,20 @@ def _sync_file(path: str) -> None:
         os.close(descriptor)
 
 
+def _locked(reason: str) -> exc.OperationalError:
+    """The write lock was not had within the busy timeout, as SQLAlchemy reports a
+    database error (the call is answered 503, "busy, retry"): raised where
+    SQLAlchemy begins a transaction, which does not wrap it itself."""
+    return exc.OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(reason))
+
+
 def _begin_immediate(dbapi_connection, busy_timeout_ms: int) -> None:
     """``BEGIN IMMEDIATE``, waiting for the write lock in short steps.
 
     SQLite's own busy handler sleeps 1, 2, 5, 10 ms… between tries: a worker
     that finds the lock taken would idle long after it is free. This tries
     again after 0.1 ms, then less and less often (at most every 5 ms), for as
-    long as the busy timeout.
+    long as the busy timeout; while it waits, the worker's other requests run.
     """
     dbapi_connection.execute("PRAGMA busy_timeout=0")
     try:
@@ -195,7 +202,8 @@ def _begin_immediate(dbapi_connection, busy_timeout_ms: int) -> None:
                 busy = "locked" in str(error) or "busy" in str(error)
                 if not busy or time.monotonic() + pause > deadline:
                     raise
-            time.sleep(pause)
+            with turn_given_up():
+                time.sleep(pause)
             pause = min(pause * 1.5, 0.005)
     finally:
         dbapi_connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
@@ -260,11 +268,18 @@ def _make_engine(url: str, is_sqlite: bool, busy_timeout_ms: int, echo: bool) ->
         if not connection.get_execution_options().get(WRITE_OPTION):
             raw.execute("BEGIN")
             return
-        if not write_turn.acquire(timeout=busy_timeout_ms / 1000):
-            raise sqlite3.OperationalError("database is locked (by another thread of this worker)")
+        # Waiting, the thread lets the worker's other requests run (its reads answer
+        # while another process writes), the one that holds the write turn included.
+        with turn_given_up():
+            acquired = write_turn.acquire(timeout=busy_timeout_ms / 1000)
+        if not acquired:
+            raise _locked("database is locked (by another thread of this worker)")
         connection.info[_HOLDS_WRITE_TURN] = True
         try:
             _begin_immediate(raw, busy_timeout_ms)
+        except sqlite3.OperationalError as error:
+            _end_write_turn(connection)
+            raise _locked(str(error)) from error
         except BaseException:
             _end_write_turn(connection)
             raise

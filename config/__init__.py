@@ -79,7 +79,8 @@ SETTINGS: list[tuple[str, str, object, str]] = [
         "SQLITE_BUSY_TIMEOUT_MS",
         "MOCKARRAY_SQLITE_BUSY_TIMEOUT_MS",
         30000,
-        "How long an SQLite writer waits for another one to finish.",
+        "How long an SQLite writer waits for another one to finish; then its call is "
+        "answered `503` (`Retry-After: 1`).",
     ),
     (
         "SPLIT_RATE",

@@ -1,7 +1,10 @@
 """What one plugin call costs in transactions (docs/api.md, "What a call costs").
 
 - A call is one transaction: a write call's journal row is written in it,
-  before its one commit.
+  before its one commit. On SQLite a write call first reads its session in a
+  short read transaction of its own: the write lock is taken when the view
+  acts, so a call refused before (a bad body, an unknown session) never waits
+  for another writer.
 - A read (GET) runs in a read transaction: it never takes the write lock
   (no ``BEGIN IMMEDIATE`` on SQLite) and never waits on an fsync. Its journal
   row is one insert in a short transaction of its own, committed lazily (no
@@ -13,6 +16,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -21,6 +26,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import event, update
 
 import mockarray.database
+from mockarray import create_app
 from mockarray.array.models import PluginSession
 from mockarray.database import LAZY_OPTION, WRITE_OPTION, Database
 from mockarray.lab import journal
@@ -75,11 +81,18 @@ def test_a_read_is_one_read_transaction_and_a_lazy_journal_insert(api, ref, data
     ], lazy
 
 
+def opening(database: Database) -> list[str]:
+    """The transaction a write call's opening read takes before its write: a read
+    one on SQLite, none on PostgreSQL (where writers do not lock each other out)."""
+    return ["read"] if database.is_sqlite else []
+
+
 def test_a_write_is_one_transaction_with_its_journal_row(api, ref, database):
     with transactions(database) as seen:
         created = api.post(f"/server/0/volume/{ref['vol2']}/snapshot", json={"name": "one-tx"})
         assert created.status_code == 201, created.get_json()
-    assert seen.kinds == ["write"], seen.kinds
+    assert seen.kinds == [*opening(database), "write"], seen.kinds
+    assert not any("IMMEDIATE" in s for kind, s in seen.statements if kind == "read")
     inserts = [s for _kind, s in seen.statements if s.startswith("INSERT INTO")]
     assert [s.split()[2] for s in inserts] == ["SNAPSHOT", "JOURNAL_ENTRY"], inserts
 
@@ -88,13 +101,102 @@ def test_a_refused_write_changes_nothing_and_is_journaled_lazily(api, ref, datab
     with transactions(database) as seen:
         refused = api.delete("/server/0/volume/987654321")
         assert refused.status_code == 404
-    assert seen.kinds == ["write", "lazy"], seen.kinds
+    assert seen.kinds == [*opening(database), "write", "lazy"], seen.kinds
     writes = [
         s
         for kind, s in seen.statements
         if kind == "write" and s.startswith(("INSERT", "UPDATE", "DELETE"))
     ]
     assert writes == []
+
+
+def test_a_write_refused_for_its_body_takes_no_write_transaction(api, ref, database):
+    with transactions(database) as seen:
+        refused = api.post(f"/server/0/volume/{ref['vol2']}/snapshot", json={"name": 7})
+        assert refused.status_code == 400, refused.get_json()
+    assert seen.kinds == [*opening(database), "lazy"], seen.kinds
+
+
+def test_a_write_that_cannot_have_the_write_lock_is_answered_503(api, ref, database, tmp_path):
+    """Another process holds SQLite's write lock longer than the busy timeout: the
+    call is refused as "busy, retry" (not a 500), and the refusal is answered
+    although its journal row cannot be written either."""
+    if not database.is_sqlite:
+        return  # PostgreSQL's writers lock rows, not the database
+    impatient = create_app(
+        {
+            "DATABASE_URL": database.url.render_as_string(hide_password=False),
+            "DATA_DIR": str(tmp_path),
+            "SQLITE_BUSY_TIMEOUT_MS": 200,
+            "TESTING": True,
+        }
+    )
+    holder = sqlite3.connect(database.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        refused = impatient.test_client().post(
+            f"/storageplugin/api/server/0/volume/{ref['vol2']}/snapshot",
+            json={"name": "locked-out"},
+            headers={"x-storageplugin-sessionid": api.session_id},
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+        impatient.extensions["mockarray.db"].dispose()
+    assert refused.status_code == 503, refused.get_json()
+    assert refused.headers["Retry-After"] == "1"
+    assert "busy" in refused.get_json()["message"]
+    names = [
+        s["name"]
+        for s in api.get(f"/server/0/volume/{ref['vol2']}/snapshot").get_json()["snapshots"]
+    ]
+    assert "locked-out" not in names
+
+
+def test_a_write_waiting_for_the_write_lock_lets_its_worker_answer_meanwhile(
+    api, ref, database, tmp_path
+):
+    """The threads of a worker take turns (``mockarray.turns``); one that waits
+    for SQLite's write lock, held by another process, gives its turn up meanwhile.
+    (A plugin call would wait for the lock too, to write its journal row: the
+    control plane's clock is read here.)"""
+    if not database.is_sqlite:
+        return  # PostgreSQL's writers lock rows, not the database
+    worker = create_app(
+        {
+            "DATABASE_URL": database.url.render_as_string(hide_password=False),
+            "DATA_DIR": str(tmp_path),
+            "SQLITE_BUSY_TIMEOUT_MS": 5000,
+            "TESTING": True,
+        }
+    )
+    client = worker.test_client()
+    headers = {"x-storageplugin-sessionid": api.session_id}
+    holder = sqlite3.connect(database.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            writing = pool.submit(
+                client.post,
+                f"/storageplugin/api/server/0/volume/{ref['vol2']}/snapshot",
+                json={"name": "waited"},
+                headers=headers,
+            )
+            time.sleep(0.3)  # the write now waits for the lock
+            started = time.monotonic()
+            read = client.get("/mockarray/api/clock")
+            read_s = time.monotonic() - started
+            still_waiting = not writing.done()
+            holder.rollback()
+            created = writing.result(timeout=10)
+    finally:
+        if holder.in_transaction:
+            holder.rollback()
+        holder.close()
+        worker.extensions["mockarray.db"].dispose()
+    assert read.status_code == 200 and read_s < 2, (read.status_code, read_s)
+    assert still_waiting
+    assert created.status_code == 201, created.get_json()
 
 
 def test_a_read_on_a_stale_session_touches_it_outside_the_read(api, database):

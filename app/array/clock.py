@@ -63,8 +63,10 @@ def _reading(session: Session) -> tuple[int, Pace]:
     pinned = session.info.get(_PINNED)
     transaction = session.get_transaction()
     cached = session.info.get(_READING)
-    if cached is not None and cached[0] is transaction:
+    if cached is not None and (cached[0] is transaction or cached[0] is None):
+        # Remembered for this transaction, or before the session began one.
         reading = cached[1]
+        session.info[_READING] = (transaction, reading)
     else:
         reading = session.info.get(CLOCK_KEY, _REAL).read(session)
         session.info[_READING] = (transaction, reading)
@@ -81,8 +83,9 @@ def pace(session: Session) -> Pace:
 
 
 def remember(session: Session, reading: tuple[int, Pace]) -> None:
-    """Take ``reading`` as the clock's for the rest of the session's transaction
-    (read by someone who read it with something else: one query for both)."""
+    """Take ``reading`` as the clock's for the rest of the session's transaction,
+    or for the one it begins next when it has none yet (read by someone who read
+    it with something else: one query for both)."""
     session.info[_READING] = (session.get_transaction(), reading)
 
 

@@ -214,7 +214,7 @@ _LOOKUP = lookup_with()
 
 
 def lookup(
-    session: Session,
+    connection: Connection,
     token: str | None,
     statement: Prepared = _LOOKUP,
     server_key: str | None = None,
@@ -223,7 +223,7 @@ def lookup(
     params = {"token_hash": _token_hash(token) if token else None}
     if server_key is not None:
         params["server_key"] = server_key
-    return statement.one(session.connection(), params)
+    return statement.one(connection, params)
 
 
 def resolve(row: PreparedRow, *, idle_timeout_s: int) -> tuple[OpenSession, bool]:

@@ -38,6 +38,7 @@ from mockarray.web.transaction import (
     defer_write,
     discard_unit_of_work,
     finish_unit_of_work,
+    opening_connection,
 )
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,8 @@ def opening_read() -> Row:
             statement = sessions.lookup_with(*reads, server=with_server)
             statements[with_server] = statement
         token = request.headers.get(SESSION_HEADER)
-        row = sessions.lookup(db_session(), token, statement, server_key=server_key)
+        with opening_connection() as connection:
+            row = sessions.lookup(connection, token, statement, server_key=server_key)
         g.opening_read = row
     return row
 

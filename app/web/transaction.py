@@ -17,7 +17,8 @@ is built for a few statements (``Database.bookkeeping``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy import Connection
@@ -46,6 +47,20 @@ def db_session() -> Session:
         session = database().session(write=not is_read())
         g.db_session = session
     return session
+
+
+@contextmanager
+def opening_connection() -> Iterator[Connection]:
+    """Where a call reads what it is about before it acts (its session, the
+    server its path names): its own transaction, except for a write call on a
+    database whose write transactions exclude each other (SQLite): there, a
+    short read transaction of its own, so that the write lock is taken only
+    when the view acts, not while the call is checked and its body parsed."""
+    if is_read() or not database().is_sqlite:
+        yield db_session().connection()
+        return
+    with database().engine.connect() as connection:
+        yield connection
 
 
 def defer_write(work: Callable[[Connection], object]) -> None:
