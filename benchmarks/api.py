@@ -81,7 +81,15 @@ class Server:
     process: subprocess.Popen | None = None
 
     def run(self, *args: str) -> None:
-        subprocess.run([str(self.cli), *args], env=self.env, check=True, capture_output=True)
+        done = subprocess.run([str(self.cli), *args], env=self.env, capture_output=True, text=True)
+        if done.returncode != 0:
+            # The CLI's own last word (e.g. "database "bench" does not exist"), not a traceback.
+            said = [
+                line
+                for line in (done.stderr or done.stdout).splitlines()
+                if line.strip() and not line.startswith("(Background on this error")
+            ] or ["(nothing)"]
+            raise SystemExit(f"mockarray {' '.join(args)} failed: {said[-1]}")
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -315,12 +323,14 @@ def main() -> None:
     if args.database_url:
         env["MOCKARRAY_DATABASE_URL"] = args.database_url
     server = Server(cli, data_dir, env, args.workers)
+    seeded = False
     try:
         fixture_file = data_dir / "lab.yaml"
         fixture_file.write_text(bench_fixture(args.volumes))
         started = time.perf_counter()
         server.run("db", "upgrade")
         server.run("seed", "--replace", str(fixture_file))
+        seeded = True
         print(f"seeded {args.volumes} volumes in {time.perf_counter() - started:.1f} s")
         server.start()
         session = log_in(server.port)
@@ -336,7 +346,7 @@ def main() -> None:
             print(drive(server, session, name, step, args).line(), flush=True)
     finally:
         server.stop()
-        if args.database_url:
+        if args.database_url and seeded:
             server.run("reset", "--empty", "--yes")
         shutil.rmtree(data_dir, ignore_errors=True)
 
