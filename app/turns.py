@@ -6,8 +6,9 @@ the other calls *at the same time* buys nothing on a busy worker: Python runs
 one thread at a time anyway, and threads that hand the interpreter to each
 other at every database call cost CPU and caches. So a request runs with its
 worker's turn (``OneAtATime``), as in a sync worker, and gives it up only
-where it waits without working: an injected delay, the disk sync of a
-durable commit (``turn_given_up``).
+where it waits without working: an injected delay, SQLite's write lock held
+by another worker or process, the disk sync of a durable commit
+(``turn_given_up``).
 """
 
 from __future__ import annotations
