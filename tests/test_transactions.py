@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from flask import Flask
 from sqlalchemy import event, update
 
 import mockarray.database
@@ -120,32 +121,50 @@ def test_a_write_refused_for_its_body_takes_no_write_transaction(api, ref, datab
     assert seen.kinds == expected, seen.kinds
 
 
+@contextmanager
+def worker_waiting(database: Database, tmp_path, busy_timeout_ms: int) -> Iterator[Flask]:
+    """Another worker's app on the same SQLite database, that waits at most
+    ``busy_timeout_ms`` for the write lock."""
+    worker = create_app(
+        {
+            "DATABASE_URL": database.url.render_as_string(hide_password=False),
+            "DATA_DIR": str(tmp_path),
+            "SQLITE_BUSY_TIMEOUT_MS": busy_timeout_ms,
+            "TESTING": True,
+        }
+    )
+    try:
+        yield worker
+    finally:
+        worker.extensions["mockarray.db"].dispose()
+
+
+@contextmanager
+def write_lock_held(database: Database) -> Iterator[sqlite3.Connection]:
+    """SQLite's write lock, held by another process until the block ends (or the
+    holder's ``rollback``)."""
+    holder = sqlite3.connect(database.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield holder
+    finally:
+        if holder.in_transaction:
+            holder.rollback()
+        holder.close()
+
+
 def test_a_write_that_cannot_have_the_write_lock_is_answered_503(api, ref, database, tmp_path):
     """Another process holds SQLite's write lock longer than the busy timeout: the
     call is refused as "busy, retry" (not a 500), and the refusal is answered
     although its journal row cannot be written either."""
     if not database.is_sqlite:
         return  # PostgreSQL's writers lock rows, not the database
-    impatient = create_app(
-        {
-            "DATABASE_URL": database.url.render_as_string(hide_password=False),
-            "DATA_DIR": str(tmp_path),
-            "SQLITE_BUSY_TIMEOUT_MS": 200,
-            "TESTING": True,
-        }
-    )
-    holder = sqlite3.connect(database.url.database, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    try:
+    with worker_waiting(database, tmp_path, 200) as impatient, write_lock_held(database):
         refused = impatient.test_client().post(
             f"/storageplugin/api/server/0/volume/{ref['vol2']}/snapshot",
             json={"name": "locked-out"},
             headers={"x-storageplugin-sessionid": api.session_id},
         )
-    finally:
-        holder.rollback()
-        holder.close()
-        impatient.extensions["mockarray.db"].dispose()
     assert refused.status_code == 503, refused.get_json()
     assert refused.headers["Retry-After"] == "1"
     assert "busy" in refused.get_json()["message"]
@@ -165,25 +184,14 @@ def test_a_write_waiting_for_the_write_lock_lets_its_worker_answer_meanwhile(
     control plane's clock is read here.)"""
     if not database.is_sqlite:
         return  # PostgreSQL's writers lock rows, not the database
-    worker = create_app(
-        {
-            "DATABASE_URL": database.url.render_as_string(hide_password=False),
-            "DATA_DIR": str(tmp_path),
-            "SQLITE_BUSY_TIMEOUT_MS": 5000,
-            "TESTING": True,
-        }
-    )
-    client = worker.test_client()
-    headers = {"x-storageplugin-sessionid": api.session_id}
-    holder = sqlite3.connect(database.url.database, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    try:
+    with worker_waiting(database, tmp_path, 5000) as worker, write_lock_held(database) as holder:
+        client = worker.test_client()
         with ThreadPoolExecutor(max_workers=1) as pool:
             writing = pool.submit(
                 client.post,
                 f"/storageplugin/api/server/0/volume/{ref['vol2']}/snapshot",
                 json={"name": "waited"},
-                headers=headers,
+                headers={"x-storageplugin-sessionid": api.session_id},
             )
             time.sleep(0.3)  # the write now waits for the lock
             started = time.monotonic()
@@ -192,11 +200,6 @@ def test_a_write_waiting_for_the_write_lock_lets_its_worker_answer_meanwhile(
             still_waiting = not writing.done()
             holder.rollback()
             created = writing.result(timeout=10)
-    finally:
-        if holder.in_transaction:
-            holder.rollback()
-        holder.close()
-        worker.extensions["mockarray.db"].dispose()
     assert read.status_code == 200 and read_s < 2, (read.status_code, read_s)
     assert still_waiting
     assert created.status_code == 201, created.get_json()
