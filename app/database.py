@@ -268,10 +268,12 @@ def _make_engine(url: str, is_sqlite: bool, busy_timeout_ms: int, echo: bool) ->
         if not connection.get_execution_options().get(WRITE_OPTION):
             raw.execute("BEGIN")
             return
-        # Waiting, the thread lets the worker's other requests run (its reads answer
-        # while another process writes), the one that holds the write turn included.
-        with turn_given_up():
-            acquired = write_turn.acquire(timeout=busy_timeout_ms / 1000)
+        acquired = write_turn.acquire(blocking=False)
+        if not acquired:
+            # Waiting, the thread lets the worker's other requests run (its reads answer
+            # while another process writes), the one that holds the write turn included.
+            with turn_given_up():
+                acquired = write_turn.acquire(timeout=busy_timeout_ms / 1000)
         if not acquired:
             raise _locked("database is locked (by another thread of this worker)")
         connection.info[_HOLDS_WRITE_TURN] = True
