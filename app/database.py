@@ -176,9 +176,10 @@ def _sync_file(path: str) -> None:
 
 
 def _locked(reason: str) -> exc.OperationalError:
-    """The write lock was not had within the busy timeout, as SQLAlchemy reports a
-    database error (the call is answered 503, "busy, retry"): raised where
-    SQLAlchemy begins a transaction, which does not wrap it itself."""
+    """A write transaction that could not begin (the lock not had within the busy
+    timeout, or SQLite's own error), as SQLAlchemy reports a database error, so
+    that the call is answered 503 ("busy, retry"): raised where SQLAlchemy
+    begins a transaction, which does not wrap it itself."""
     return exc.OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(reason))
 
 
