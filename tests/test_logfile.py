@@ -6,6 +6,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+from mockarray.plugin import logfile
 from mockarray.plugin.logfile import AppendingLogFile
 
 
@@ -59,4 +60,18 @@ def test_a_file_emptied_or_removed_meanwhile_is_written_again(tmp_path):
     path.unlink()
     log.write("three")
     assert path.read_text() == "three\n"
+    log.close()
+
+
+def test_a_file_that_took_the_name_is_written_from_the_next_look(tmp_path, monkeypatch):
+    # As logrotate does: the log renamed away, a new file made under its name.
+    monkeypatch.setattr(logfile, "NAME_CHECK_S", 0.0)  # the name is looked up every line
+    path = tmp_path / "api.log"
+    log = AppendingLogFile(path, max_bytes=0, backups=0)
+    log.write("one")
+    path.rename(tmp_path / "api.log.old")
+    path.write_bytes(b"")
+    log.write("two")
+    assert path.read_text() == "two\n"
+    assert (tmp_path / "api.log.old").read_text() == "one\n"
     log.close()
