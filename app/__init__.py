@@ -42,8 +42,18 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_error_handlers(app)
+    _remember_sync_functions(app)
     _take_turns(app)
     return app
+
+
+def _remember_sync_functions(app: Flask) -> None:
+    """Flask asks of every hook and view, on every request, whether it is a
+    coroutine function (``ensure_sync``: an ``inspect`` call each, nine a call);
+    the answer for a function never changes, so it is asked once."""
+    from functools import lru_cache
+
+    app.ensure_sync = lru_cache(maxsize=1024)(app.ensure_sync)  # type: ignore[method-assign]
 
 
 def _take_turns(app: Flask) -> None:
