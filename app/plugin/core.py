@@ -104,11 +104,15 @@ class CallHooks:
     error to answer instead of the view; ``after(response, duration_ms, at_ms)``
     runs for every answer, refused ones included, with the call's moment
     (``call_moment()``), and writes through
-    ``mockarray.web.transaction.defer_write``.
+    ``mockarray.web.transaction.defer_write``. ``answered`` hooks take the same
+    arguments and run once the call's unit of work is finished (committed or
+    rolled back), as the call log's line is written: for what needs no
+    database, so that a write call does not hold SQLite's write lock for it.
     """
 
     before: list[Callable[[], None]] = field(default_factory=list)
     after: list[Callable[[Response, float, int], None]] = field(default_factory=list)
+    answered: list[Callable[[Response, float, int], None]] = field(default_factory=list)
     #: What hooks read of the database on every call (labelled scalar subqueries):
     #: read with the caller's session, in the call's first statement (``opening_read``).
     reads: list[ColumnElement] = field(default_factory=list)
@@ -284,7 +288,8 @@ def _finish_call(response: Response) -> Response:
     duration_ms = (time.perf_counter() - g.get("call_started", time.perf_counter())) * 1000
     at_ms = call_moment()
     _collect_notes(response, at_ms)
-    for hook in call_hooks(current_app).after:
+    hooks = call_hooks(current_app)
+    for hook in hooks.after:
         hook(response, duration_ms, at_ms)
     array_name = caller().array_name
     try:
@@ -292,6 +297,8 @@ def _finish_call(response: Response) -> Response:
     finally:
         # After the commit: a write holds the database's write lock until then.
         calllog.log_call(array_name, response.status_code, duration_ms, at_ms)
+        for hook in hooks.answered:
+            hook(response, duration_ms, at_ms)
 
 
 def init_conventions(plugin: Blueprint) -> None:

@@ -1,7 +1,8 @@
 """``/mockarray/api/metrics``: Prometheus metrics (``mockarray.lab.metrics``), and
 the hook that counts every plugin API call for them.
 
-The hook rides on the plugin API's ``after`` hooks, as the journal does; it
+The hook rides on the plugin API's ``answered`` hooks: it runs once the call's
+unit of work is finished (a write call no longer holds SQLite's write lock),
 costs a few microseconds and no database work. Its ``operation`` label is the
 route's template below ``/storageplugin/api`` in the OpenAPI document's
 spelling, with the action of an ``?action=`` route by its declared name:
@@ -35,7 +36,7 @@ _METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"
 
 def attach(app: Flask) -> None:
     app.extensions[_EXTENSION] = Metrics()
-    call_hooks(app).after.append(count_call)
+    call_hooks(app).answered.append(count_call)
 
 
 @cache
@@ -54,7 +55,8 @@ def operation() -> str:
     actions = view_attribute("_mockarray_actions")
     if actions is None:
         return template
-    return f"{template}?action={actions.known_name(request.args.get('action')) or '(unknown)'}"
+    named = actions.known_name(request.args.get("action"))
+    return f"{template}?action={named or '(unknown)'}"
 
 
 def count_call(response: Response, duration_ms: float, _at_ms: int) -> None:

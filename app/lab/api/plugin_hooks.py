@@ -94,18 +94,23 @@ def _sleep(delay_ms: float, rule_id: int) -> None:
 
 
 def journal_call(response: Response, duration_ms: float, at_ms: int) -> None:
-    """One journal row for the call, whatever its outcome, at the call's moment."""
-    length = request.content_length or 0
+    """One journal row for the call, whatever its outcome, at the call's moment.
+
+    It runs on every call, inside a write call's transaction (SQLite's write lock
+    held): the request is looked up once, not once per field.
+    """
+    asked = request._get_current_object()  # one lookup, not one per field
+    length = asked.content_length or 0
     # A body refused as too large (413) is not read; neither is an empty one.
-    fits = 0 < length <= (request.max_content_length or length)
-    body = request.get_data(cache=True, as_text=True) if fits else None
+    fits = 0 < length <= (asked.max_content_length or length)
+    body = asked.get_data(cache=True, as_text=True) if fits else None
     who = caller()
-    action = normalize_action(request.args.get("action"))
+    action = normalize_action(asked.args.get("action"))
     entry = {
         "array": who.array_name,
         "session": who.session_tag,
         # Cut to the columns' lengths: a call refused for a long path is journaled too.
-        "method": request.method[:10],
+        "method": asked.method[:10],
         "path": call_path()[:1024],
         "action": action[:64] if action is not None else None,
         "status": response.status_code,
