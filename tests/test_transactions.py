@@ -271,3 +271,48 @@ def test_threads_of_a_worker_take_turns_to_write_and_a_failed_one_lets_the_next(
     # Nothing kept the turn: a write begins at once.
     with database.transaction() as session:
         session.connection()
+
+
+def test_a_write_counts_its_metrics_once_its_unit_of_work_is_done(api, ref, app, database):
+    """The ``answered`` hooks (the metrics) run after the commit: on SQLite another
+    process can take the write lock from within them."""
+    from mockarray.plugin.core import call_hooks
+    from mockarray.web.transaction import database as request_database
+
+    seen: list[tuple[int, bool, bool]] = []
+
+    def probe(response, _duration_ms, _at_ms) -> None:
+        from flask import g
+
+        lock_free = True
+        if request_database().is_sqlite:
+            other = sqlite3.connect(database.url.database, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.rollback()
+            except sqlite3.OperationalError:
+                lock_free = False
+            finally:
+                other.close()
+        seen.append((response.status_code, lock_free, g.get("db_session") is None))
+
+    hooks = call_hooks(app)
+    hooks.answered.append(probe)
+    try:
+        created = api.post(f"/server/0/volume/{ref['vol2']}/snapshot", json={"name": "counted"})
+        assert created.status_code == 201, created.get_json()
+    finally:
+        hooks.answered.remove(probe)
+    assert seen == [(201, True, True)]
+    # The Prometheus counters are such a hook.
+    from mockarray.lab.api.metrics import count_call
+
+    assert count_call in hooks.answered and count_call not in hooks.after
+
+
+def test_sqlite_checkpoints_its_log_every_ten_thousand_pages(database):
+    if not database.is_sqlite:
+        return  # PostgreSQL has no write-ahead log of SQLite's kind
+    with database.engine.connect() as connection:
+        pages = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+    assert pages == mockarray.database.WAL_AUTOCHECKPOINT_PAGES == 10_000
