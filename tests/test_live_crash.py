@@ -8,6 +8,7 @@ for a longer run, ask for more rounds:
 
 from __future__ import annotations
 
+import http.client
 import os
 import threading
 import time
@@ -39,7 +40,8 @@ def write_until_killed(server: Gunicorn, session, volume: str, tag: str) -> list
             status, _ = server.call(
                 "POST", f"/server/0/volume/{volume}/snapshot", {"name": name}, session
             )
-        except OSError:
+        except (OSError, http.client.HTTPException):
+            # Killed before or while answering (an answer cut short is not counted).
             return acknowledged
         if status == 201:
             acknowledged.append(name)
