@@ -215,7 +215,8 @@ def _begin_immediate(dbapi_connection, busy_timeout_ms: int) -> None:
 #: pages, mostly the same few (the tails of the snapshot and journal tables, their
 #: indexes), so a checkpoint every 10,000 pages copies each of those once where ten
 #: checkpoints would copy it ten times, and syncs the database file a tenth as
-#: often: 6-8 % more snapshot creates a second (benchmarks/README.md). The log
+#: often: 6-8 % more snapshot creates a second in alternating runs on the server,
+#: less than run_compare.sh can tell (benchmarks/README.md, fifth round). The log
 #: grows to about 40 MB between checkpoints.
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy import event, update
 
 import mockarray.database
@@ -31,6 +31,8 @@ from mockarray import create_app
 from mockarray.array.models import PluginSession
 from mockarray.database import LAZY_OPTION, WRITE_OPTION, Database
 from mockarray.lab import journal
+from mockarray.lab.api.metrics import count_call
+from mockarray.plugin.core import call_hooks
 
 
 @dataclass
@@ -276,16 +278,11 @@ def test_threads_of_a_worker_take_turns_to_write_and_a_failed_one_lets_the_next(
 def test_a_write_counts_its_metrics_once_its_unit_of_work_is_done(api, ref, app, database):
     """The ``answered`` hooks (the metrics) run after the commit: on SQLite another
     process can take the write lock from within them."""
-    from mockarray.plugin.core import call_hooks
-    from mockarray.web.transaction import database as request_database
-
     seen: list[tuple[int, bool, bool]] = []
 
     def probe(response, _duration_ms, _at_ms) -> None:
-        from flask import g
-
         lock_free = True
-        if request_database().is_sqlite:
+        if database.is_sqlite:
             other = sqlite3.connect(database.url.database, timeout=0, isolation_level=None)
             try:
                 other.execute("BEGIN IMMEDIATE")
@@ -305,8 +302,6 @@ def test_a_write_counts_its_metrics_once_its_unit_of_work_is_done(api, ref, app,
         hooks.answered.remove(probe)
     assert seen == [(201, True, True)]
     # The Prometheus counters are such a hook.
-    from mockarray.lab.api.metrics import count_call
-
     assert count_call in hooks.answered and count_call not in hooks.after
 
 

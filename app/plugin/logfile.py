@@ -8,10 +8,10 @@ never interleave and no lock is taken per line. Only rotation locks (an
 rotated away by another reopens it. ``concurrent-log-handler``, which this
 replaces, locked a file for every line: a fifth of a call's cost.
 
-Before each line, one ``fstat`` of the open file tells whether it is due to
-rotate (full: by this worker or, rotated away by another, already) or was
-removed; whether another file took its name (``logrotate``) is looked up by
-name at most once a second, not for every line.
+Before each line, one ``fstat`` of the open file tells whether it is full
+(due to rotate, or rotated away by another worker already) or was removed;
+whether another file took its name (``logrotate``) is looked up by name at
+most once a second, not for every line.
 """
 
 from __future__ import annotations
@@ -62,9 +62,8 @@ class AppendingLogFile:
             if self.max_bytes > 0 and opened.st_size >= self.max_bytes:
                 # Full, or rotated away by another worker: _rotate tells which.
                 return self._rotate()
-            if opened.st_nlink > 0 and not self._name_check_due():
-                return fd
-            if opened.st_nlink > 0 and self._names(opened.st_ino):
+            removed = opened.st_nlink == 0
+            if not removed and (not self._name_check_due() or self._names(opened.st_ino)):
                 return fd
         with self._reopening:
             return self._reopen()
